@@ -1,0 +1,28 @@
+#!/bin/sh
+# test.sh: install what the tests need from Debian, then run every check.
+# This is the test command of README.md; .ci/run runs it.
+set -eu
+cd "$(dirname "$0")"
+
+# Real peers the tests check against: libotr (C), python3-potr, asn1c,
+# graphviz (dot), gnupg. Installed only when missing.
+pkgs="gcc pkg-config libotr5-dev python3-potr asn1c graphviz gnupg"
+missing=""
+for p in $pkgs; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+fi
+
+echo "== gofmt"
+unformatted=$(gofmt -l .)
+[ -z "$unformatted" ] || { echo "gofmt needed on: $unformatted"; exit 1; }
+echo "== go vet"
+go vet ./...
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+echo "== go test -race"
+go test -race -timeout 30m ./...
