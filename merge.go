@@ -1,0 +1,236 @@
+package keysync
+
+// Source is one store to merge, named for conflict reports
+// (such as "pidgin:/home/u/.purple").
+type Source struct {
+	Name  string
+	Store *Store
+}
+
+// ConflictKind says what two sources disagree on.
+type ConflictKind string
+
+// Conflict kinds.
+const (
+	KeyConflict   ConflictKind = "private key" // different private keys for one account
+	TrustConflict ConflictKind = "trust"       // different non-empty trust for one fingerprint
+)
+
+// Conflict is a disagreement between sources that Merge cannot settle alone.
+type Conflict struct {
+	Kind        ConflictKind
+	Account     Account
+	Contact     string      // TrustConflict only
+	Fingerprint Fingerprint // TrustConflict only
+	// Values lists each source's value: a key's fingerprint in libotr's
+	// human form, or a trust value.
+	Values []ConflictValue
+	// Winner is the preferred source that settled the conflict, or "" if it
+	// is unresolved.
+	Winner string
+}
+
+// ConflictValue is one source's side of a conflict.
+type ConflictValue struct {
+	Source string
+	Value  string
+}
+
+// Merge combines sources into one store and lists every conflict. It is a
+// pure function of its arguments; the result may share memory with them.
+//
+// Accounts, keys, instance tags and fingerprints keep the order in which
+// they first appear. The same key or fingerprint read from several sources
+// is kept once. Different private keys for one account from different
+// sources are a KeyConflict; different non-empty trust values for one
+// fingerprint are a TrustConflict (a non-empty trust beats the empty one
+// without conflict: verification is knowledge gained). If prefer names a
+// source that holds a side of a conflict, that side wins and the conflict is
+// returned with Winner set; otherwise every side is kept in the store and
+// the conflict is unresolved.
+func Merge(sources []Source, prefer string) (*Store, []Conflict) {
+	out := &Store{}
+	var conflicts []Conflict
+	byAccount := map[Account]*LocalAccount{}
+	// keySources records, per merged key, every source that holds it.
+	keySources := map[*PrivateKey][]string{}
+	for _, src := range sources {
+		for _, la := range src.Store.Accounts {
+			m := byAccount[la.Account]
+			if m == nil {
+				m = &LocalAccount{Account: la.Account, Unmapped: la.Unmapped}
+				byAccount[la.Account] = m
+				out.Accounts = append(out.Accounts, m)
+			}
+			for _, sp := range la.Spellings {
+				if !containsSpelling(m.Spellings, sp) {
+					m.Spellings = append(m.Spellings, sp)
+				}
+			}
+			for _, t := range la.InstanceTags {
+				if !containsTag(m.InstanceTags, t) {
+					m.InstanceTags = append(m.InstanceTags, t)
+				}
+			}
+			for _, k := range la.Keys {
+				if i := indexKey(m.Keys, k.PrivateKey); i >= 0 {
+					pk := m.Keys[i].PrivateKey
+					keySources[pk] = appendUnique(keySources[pk], src.Name)
+					continue
+				}
+				m.Keys = append(m.Keys, k)
+				keySources[k.PrivateKey] = []string{src.Name}
+			}
+		}
+	}
+	for _, m := range out.Accounts {
+		if c, ok := keyConflict(m, keySources, prefer); ok {
+			conflicts = append(conflicts, c)
+		}
+	}
+	fps, fc := mergeFingerprints(sources, prefer)
+	out.Fingerprints = fps
+	return out, append(conflicts, fc...)
+}
+
+// keyConflict reports a conflict if m's distinct keys come from more than
+// one source, and applies prefer.
+func keyConflict(m *LocalAccount, keySources map[*PrivateKey][]string, prefer string) (Conflict, bool) {
+	if len(m.Keys) < 2 {
+		return Conflict{}, false
+	}
+	var all []string
+	for _, k := range m.Keys {
+		for _, s := range keySources[k.PrivateKey] {
+			all = appendUnique(all, s)
+		}
+	}
+	if len(all) < 2 {
+		return Conflict{}, false // one source holding several keys: its own business
+	}
+	c := Conflict{Kind: KeyConflict, Account: m.Account}
+	preferred := false
+	for _, k := range m.Keys {
+		for _, s := range keySources[k.PrivateKey] {
+			c.Values = append(c.Values, ConflictValue{Source: s, Value: k.PrivateKey.Fingerprint().Human()})
+			preferred = preferred || s == prefer
+		}
+	}
+	if preferred {
+		c.Winner = prefer
+		kept := m.Keys[:0:0]
+		for _, k := range m.Keys {
+			for _, s := range keySources[k.PrivateKey] {
+				if s == prefer {
+					kept = append(kept, k)
+					break
+				}
+			}
+		}
+		m.Keys = kept
+	}
+	return c, true
+}
+
+type fpKey struct {
+	local   Account
+	contact string
+	fp      Fingerprint
+}
+
+// mergeFingerprints merges the known fingerprints of all sources.
+func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []Conflict) {
+	if len(sources) == 1 {
+		return sources[0].Store.Fingerprints, nil
+	}
+	n := 0
+	for _, s := range sources {
+		n += len(s.Store.Fingerprints)
+	}
+	out := make([]KnownFingerprint, 0, n)
+	index := make(map[fpKey]int, n)
+	trustFrom := map[int]string{} // source of a trust taken over from a later source
+	conflictAt := map[int]int{}   // fingerprint index → conflict index
+	var conflicts []Conflict
+	for _, src := range sources {
+		for _, f := range src.Store.Fingerprints {
+			k := fpKey{f.Local, f.Contact, f.Fingerprint}
+			i, seen := index[k]
+			if !seen {
+				index[k] = len(out)
+				out = append(out, f)
+				continue
+			}
+			e := &out[i]
+			switch {
+			case f.Trust == e.Trust || f.Trust == "":
+				continue
+			case e.Trust == "":
+				e.Trust = f.Trust
+				trustFrom[i] = src.Name
+				continue
+			}
+			ci, ok := conflictAt[i]
+			if !ok {
+				from := e.Source
+				if s, ok := trustFrom[i]; ok {
+					from = s
+				}
+				ci = len(conflicts)
+				conflictAt[i] = ci
+				conflicts = append(conflicts, Conflict{
+					Kind: TrustConflict, Account: f.Local, Contact: f.Contact, Fingerprint: f.Fingerprint,
+					Values: []ConflictValue{{Source: from, Value: string(e.Trust)}},
+				})
+			}
+			c := &conflicts[ci]
+			c.Values = append(c.Values, ConflictValue{Source: src.Name, Value: string(f.Trust)})
+		}
+	}
+	for i, ci := range conflictAt {
+		c := &conflicts[ci]
+		for _, v := range c.Values {
+			if v.Source == prefer {
+				c.Winner = prefer
+				out[i].Trust = Trust(v.Value)
+			}
+		}
+	}
+	return out, conflicts
+}
+
+func containsSpelling(list []Spelling, s Spelling) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsTag(list []InstanceTag, t InstanceTag) bool {
+	for _, x := range list {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+func indexKey(keys []Key, k *PrivateKey) int {
+	for i, x := range keys {
+		if x.PrivateKey.Equal(k) {
+			return i
+		}
+	}
+	return -1
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
