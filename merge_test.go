@@ -1,0 +1,114 @@
+package keysync
+
+import (
+	"math/big"
+	"testing"
+)
+
+// testKey returns a small but valid-looking key distinct per seed; Merge
+// compares keys by value, so validity does not matter here.
+func testKey(seed int64) *PrivateKey {
+	return &PrivateKey{P: big.NewInt(1000 + seed), Q: big.NewInt(7), G: big.NewInt(2), Y: big.NewInt(seed), X: big.NewInt(3)}
+}
+
+func store(source string, keys map[Account]*PrivateKey, fps ...KnownFingerprint) *Store {
+	s := &Store{}
+	for a, k := range keys {
+		la := s.AddAccount(a)
+		la.Keys = append(la.Keys, Key{PrivateKey: k, Source: source})
+	}
+	for i := range fps {
+		fps[i].Source = source
+	}
+	s.Fingerprints = fps
+	return s
+}
+
+var (
+	alice = Account{Protocol: "xmpp", Address: "alice@example.org"}
+	fpA   = Fingerprint{1}
+	fpB   = Fingerprint{2}
+)
+
+func TestMergeSameKeyIsNoConflict(t *testing.T) {
+	a := store("a", map[Account]*PrivateKey{alice: testKey(1)})
+	b := store("b", map[Account]*PrivateKey{alice: testKey(1)})
+	m, conflicts := Merge([]Source{{"a", a}, {"b", b}}, "")
+	if len(conflicts) != 0 {
+		t.Fatalf("conflicts = %+v, want none", conflicts)
+	}
+	if got := len(m.Account(alice).Keys); got != 1 {
+		t.Fatalf("keys = %d, want 1", got)
+	}
+}
+
+func TestMergeKeyConflict(t *testing.T) {
+	a := store("a", map[Account]*PrivateKey{alice: testKey(1)})
+	b := store("b", map[Account]*PrivateKey{alice: testKey(2)})
+	m, conflicts := Merge([]Source{{"a", a}, {"b", b}}, "")
+	if len(conflicts) != 1 || conflicts[0].Kind != KeyConflict || conflicts[0].Winner != "" {
+		t.Fatalf("conflicts = %+v, want one unresolved key conflict", conflicts)
+	}
+	if got := len(m.Account(alice).Keys); got != 2 {
+		t.Fatalf("unresolved conflict kept %d keys, want both", got)
+	}
+	if len(conflicts[0].Values) != 2 || conflicts[0].Values[1].Source != "b" {
+		t.Fatalf("values = %+v", conflicts[0].Values)
+	}
+
+	m, conflicts = Merge([]Source{{"a", a}, {"b", b}}, "b")
+	if len(conflicts) != 1 || conflicts[0].Winner != "b" {
+		t.Fatalf("conflicts = %+v, want one won by b", conflicts)
+	}
+	keys := m.Account(alice).Keys
+	if len(keys) != 1 || !keys[0].PrivateKey.Equal(testKey(2)) {
+		t.Fatalf("preferred key not kept alone: %+v", keys)
+	}
+	// Merge is pure: the inputs still hold their own keys.
+	if len(a.Account(alice).Keys) != 1 || !a.Account(alice).Keys[0].PrivateKey.Equal(testKey(1)) {
+		t.Fatal("Merge modified its input")
+	}
+}
+
+func TestMergeSeveralKeysInOneSourceAreKept(t *testing.T) {
+	s := &Store{}
+	la := s.AddAccount(alice)
+	la.Keys = []Key{{PrivateKey: testKey(1), Source: "a"}, {PrivateKey: testKey(2), Source: "a"}}
+	m, conflicts := Merge([]Source{{"a", s}, {"b", &Store{}}}, "")
+	if len(conflicts) != 0 || len(m.Account(alice).Keys) != 2 {
+		t.Fatalf("conflicts %+v, keys %d; want none and 2", conflicts, len(m.Account(alice).Keys))
+	}
+}
+
+func TestMergeFingerprints(t *testing.T) {
+	bob := "bob@example.org"
+	a := store("a", nil,
+		KnownFingerprint{Local: alice, Contact: bob, Fingerprint: fpA, Trust: ""},
+		KnownFingerprint{Local: alice, Contact: bob, Fingerprint: fpB, Trust: SMP},
+	)
+	b := store("b", nil,
+		KnownFingerprint{Local: alice, Contact: bob, Fingerprint: fpA, Trust: Verified},
+		KnownFingerprint{Local: alice, Contact: bob, Fingerprint: fpB, Trust: Manual},
+		KnownFingerprint{Local: alice, Contact: "carol", Fingerprint: fpB, Trust: ""},
+	)
+	m, conflicts := Merge([]Source{{"a", a}, {"b", b}}, "")
+	if len(m.Fingerprints) != 3 {
+		t.Fatalf("fingerprints = %d, want 3", len(m.Fingerprints))
+	}
+	if m.Fingerprints[0].Trust != Verified {
+		t.Errorf("empty trust not upgraded: %q", m.Fingerprints[0].Trust)
+	}
+	if len(conflicts) != 1 || conflicts[0].Kind != TrustConflict || conflicts[0].Fingerprint != fpB {
+		t.Fatalf("conflicts = %+v, want one trust conflict on fpB", conflicts)
+	}
+	if m.Fingerprints[1].Trust != SMP {
+		t.Errorf("unresolved conflict changed trust to %q", m.Fingerprints[1].Trust)
+	}
+	m, conflicts = Merge([]Source{{"a", a}, {"b", b}}, "b")
+	if conflicts[0].Winner != "b" || m.Fingerprints[1].Trust != Manual {
+		t.Errorf("prefer b: winner %q, trust %q", conflicts[0].Winner, m.Fingerprints[1].Trust)
+	}
+	if a.Fingerprints[0].Trust != "" {
+		t.Error("Merge modified its input")
+	}
+}
