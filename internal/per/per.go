@@ -1,0 +1,206 @@
+// Package per reads and writes the bit fields of ASN.1 unaligned PER
+// (X.691, UPER): bits, constrained integers, unconstrained length
+// determinants and octet runs, all unaligned.
+package per
+
+import (
+	"errors"
+	"fmt"
+)
+
+// MaxLength is the largest length determinant without fragmentation
+// (X.691 11.9.3.8); longer values are refused.
+const MaxLength = 16383
+
+// ErrShort reports input that ends before a field does.
+var ErrShort = errors.New("input too short")
+
+// Writer appends bits to a byte slice, most significant bit first.
+// The zero value is ready to use.
+type Writer struct {
+	buf  []byte
+	nbit int // bits written
+}
+
+// Reset empties w, keeping its buffer.
+func (w *Writer) Reset() { w.buf, w.nbit = w.buf[:0], 0 }
+
+// Grow makes room for n more octets.
+func (w *Writer) Grow(n int) {
+	if cap(w.buf)-len(w.buf) < n {
+		b := make([]byte, len(w.buf), len(w.buf)+n)
+		copy(b, w.buf)
+		w.buf = b
+	}
+}
+
+// Bits returns the number of bits written.
+func (w *Writer) Bits() int { return w.nbit }
+
+// Bytes returns the bits written, padded with zero bits to whole octets.
+// The result aliases w's buffer.
+func (w *Writer) Bytes() []byte { return w.buf }
+
+// WriteBool writes one bit.
+func (w *Writer) WriteBool(b bool) {
+	var v uint64
+	if b {
+		v = 1
+	}
+	w.WriteBits(v, 1)
+}
+
+// WriteBits writes the n (0..64) low bits of v.
+func (w *Writer) WriteBits(v uint64, n int) {
+	for n > 0 {
+		free := 8 - w.nbit&7
+		if free == 8 {
+			w.buf = append(w.buf, 0)
+		}
+		take := min(free, n)
+		n -= take
+		chunk := byte(v>>uint(n)) & byte(1<<uint(take)-1)
+		w.buf[len(w.buf)-1] |= chunk << uint(free-take)
+		w.nbit += take
+	}
+}
+
+// WriteOctets writes p, unaligned.
+func (w *Writer) WriteOctets(p []byte) {
+	sh := uint(w.nbit & 7)
+	if sh == 0 {
+		w.buf = append(w.buf, p...)
+		w.nbit += 8 * len(p)
+		return
+	}
+	w.Grow(len(p))
+	last := len(w.buf) - 1
+	for _, c := range p {
+		w.buf[last] |= c >> sh
+		w.buf = append(w.buf, c<<(8-sh))
+		last++
+	}
+	w.nbit += 8 * len(p)
+}
+
+// WriteLength writes an unconstrained length determinant (X.691 11.9.4.2)
+// for n up to MaxLength.
+func (w *Writer) WriteLength(n int) error {
+	switch {
+	case n < 0 || n > MaxLength:
+		return fmt.Errorf("length %d out of range 0..%d", n, MaxLength)
+	case n < 128:
+		w.WriteBits(uint64(n), 8)
+	default:
+		w.WriteBits(0x8000|uint64(n), 16)
+	}
+	return nil
+}
+
+// Reader reads bits from a byte slice, most significant bit first.
+type Reader struct {
+	buf []byte
+	pos int // bit position
+}
+
+// NewReader returns a Reader for b.
+func NewReader(b []byte) *Reader { return &Reader{buf: b} }
+
+// Reset makes r read b from its start.
+func (r *Reader) Reset(b []byte) { r.buf, r.pos = b, 0 }
+
+// Remaining returns the number of unread bits.
+func (r *Reader) Remaining() int { return 8*len(r.buf) - r.pos }
+
+// ReadBits reads n (0..64) bits.
+func (r *Reader) ReadBits(n int) (uint64, error) {
+	if n > r.Remaining() {
+		return 0, ErrShort
+	}
+	var v uint64
+	for n > 0 {
+		c := r.buf[r.pos>>3]
+		avail := 8 - r.pos&7
+		take := min(avail, n)
+		v = v<<uint(take) | uint64(c>>uint(avail-take))&(1<<uint(take)-1)
+		n -= take
+		r.pos += take
+	}
+	return v, nil
+}
+
+// ReadBool reads one bit.
+func (r *Reader) ReadBool() (bool, error) {
+	if r.pos >= 8*len(r.buf) {
+		return false, ErrShort
+	}
+	b := r.buf[r.pos>>3]>>(7-uint(r.pos&7))&1 == 1
+	r.pos++
+	return b, nil
+}
+
+// ReadOctets reads n octets into a new slice; it fails before allocating
+// when fewer than n octets remain.
+func (r *Reader) ReadOctets(n int) ([]byte, error) {
+	if n < 0 || n > r.Remaining()/8 {
+		return nil, ErrShort
+	}
+	p := make([]byte, n)
+	r.readInto(p)
+	return p, nil
+}
+
+// ReadInto fills p with the next len(p) octets.
+func (r *Reader) ReadInto(p []byte) error {
+	if len(p) > r.Remaining()/8 {
+		return ErrShort
+	}
+	r.readInto(p)
+	return nil
+}
+
+func (r *Reader) readInto(p []byte) {
+	i, sh := r.pos>>3, uint(r.pos&7)
+	if sh == 0 {
+		copy(p, r.buf[i:])
+	} else {
+		for k := range p {
+			p[k] = r.buf[i+k]<<sh | r.buf[i+k+1]>>(8-sh)
+		}
+	}
+	r.pos += 8 * len(p)
+}
+
+// ReadLength reads an unconstrained length determinant; fragmented
+// lengths (16384 and above) are refused.
+func (r *Reader) ReadLength() (int, error) {
+	b, err := r.ReadBits(8)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case b < 0x80:
+		return int(b), nil
+	case b < 0xC0:
+		lo, err := r.ReadBits(8)
+		if err != nil {
+			return 0, err
+		}
+		return int(b&0x3F)<<8 | int(lo), nil
+	default:
+		return 0, errors.New("fragmented length not supported")
+	}
+}
+
+// Finish reports whether the input is fully consumed: fewer than 8 bits
+// remain and all of them are zero padding.
+func (r *Reader) Finish() error {
+	rem := r.Remaining()
+	if rem >= 8 {
+		return fmt.Errorf("%d trailing octets", rem/8)
+	}
+	if rem > 0 && r.buf[len(r.buf)-1]&(1<<uint(rem)-1) != 0 {
+		return errors.New("non-zero padding bits")
+	}
+	return nil
+}

@@ -1,0 +1,594 @@
+package wire
+
+import (
+	"unsafe"
+
+	"github.com/keysync/keysync/internal/per"
+)
+
+// Options selects the wire variant. The zero value is the current variant
+// (Identity with flags).
+type Options struct {
+	// LegacyIdentity selects the older Identity without flags, spoken by
+	// pEp 2.1/3.x and planck ≤ 3.3.20. Flags are not encoded and decode as 0.
+	LegacyIdentity bool
+}
+
+// MarshalSync returns the UPER encoding of m as a Sync PDU, current variant.
+func MarshalSync(m SyncMessage) ([]byte, error) { return Options{}.MarshalSync(m) }
+
+// MarshalDistribution returns the UPER encoding of m as a Distribution PDU,
+// current variant.
+func MarshalDistribution(m DistributionMessage) ([]byte, error) {
+	return Options{}.MarshalDistribution(m)
+}
+
+// UnmarshalSync decodes a Sync PDU. It tries the current Identity variant,
+// then the legacy one; each must consume the whole input (only zero padding
+// bits may remain).
+func UnmarshalSync(b []byte) (SyncMessage, error) {
+	m, err := Options{}.UnmarshalSync(b)
+	if err != nil {
+		if m2, err2 := (Options{LegacyIdentity: true}).UnmarshalSync(b); err2 == nil {
+			return m2, nil
+		}
+	}
+	return m, err
+}
+
+// UnmarshalDistribution decodes a Distribution PDU, trying both Identity
+// variants like UnmarshalSync.
+func UnmarshalDistribution(b []byte) (DistributionMessage, error) {
+	m, err := Options{}.UnmarshalDistribution(b)
+	if err != nil {
+		if m2, err2 := (Options{LegacyIdentity: true}).UnmarshalDistribution(b); err2 == nil {
+			return m2, nil
+		}
+	}
+	return m, err
+}
+
+// MarshalSync returns the UPER encoding of m as a Sync PDU in o's variant.
+func (o Options) MarshalSync(m SyncMessage) ([]byte, error) {
+	if m == nil {
+		return nil, &FieldError{"Sync", errMissing}
+	}
+	e := &perEncoder{legacy: o.LegacyIdentity}
+	e.w.Grow(64)
+	e.top(syncAlts[m.syncAlt()], syncOuterNames, m)
+	if e.err != nil {
+		return nil, e.err
+	}
+	return e.w.Bytes(), nil
+}
+
+// MarshalDistribution returns the UPER encoding of m as a Distribution PDU
+// in o's variant.
+func (o Options) MarshalDistribution(m DistributionMessage) ([]byte, error) {
+	if m == nil {
+		return nil, &FieldError{"Distribution", errMissing}
+	}
+	e := &perEncoder{legacy: o.LegacyIdentity}
+	e.w.Grow(64)
+	e.top(distAlts[m.distAlt()], distOuterNames, m)
+	if e.err != nil {
+		return nil, e.err
+	}
+	return e.w.Bytes(), nil
+}
+
+// UnmarshalSync decodes a Sync PDU in o's variant only.
+func (o Options) UnmarshalSync(b []byte) (SyncMessage, error) {
+	d := perDecoder{legacy: o.LegacyIdentity}
+	d.r.Reset(b)
+	w := d.top(syncAlts[:], syncOuterNames)
+	if d.err != nil {
+		return nil, d.err
+	}
+	return w.(SyncMessage), nil
+}
+
+// UnmarshalDistribution decodes a Distribution PDU in o's variant only.
+func (o Options) UnmarshalDistribution(b []byte) (DistributionMessage, error) {
+	d := perDecoder{legacy: o.LegacyIdentity}
+	d.r.Reset(b)
+	w := d.top(distAlts[:], distOuterNames)
+	if d.err != nil {
+		return nil, d.err
+	}
+	return w.(DistributionMessage), nil
+}
+
+// perEncoder writes UPER. After the first error every method is a no-op;
+// composite fields prefix the error's path with their name on the way out.
+type perEncoder struct {
+	w      per.Writer
+	legacy bool
+	err    error
+}
+
+func (e *perEncoder) fail(name string, err error) {
+	if e.err == nil {
+		e.err = &FieldError{name, err}
+	}
+}
+
+// top writes the top-level CHOICE and the family CHOICE around m.
+func (e *perEncoder) top(a alt, outerNames []string, m walker) {
+	if a.outer == 0 {
+		e.w.WriteBits(0, 1) // extension bit; the root has one alternative
+		e.choice(a, m)
+	} else {
+		// Extension addition: bit 1, normally small number, open type.
+		e.w.WriteBits(1, 1)
+		e.w.WriteBits(uint64(a.outer-1), 7)
+		inner := perEncoder{legacy: e.legacy}
+		inner.w.Grow(64)
+		inner.choice(a, m)
+		if inner.err != nil {
+			e.err = within(inner.err, outerNames[a.outer])
+			return
+		}
+		if err := e.w.WriteLength(len(inner.w.Bytes())); err != nil {
+			e.fail(outerNames[a.outer], err)
+			return
+		}
+		e.w.WriteOctets(inner.w.Bytes())
+		return
+	}
+	if e.err != nil {
+		e.err = within(e.err, outerNames[a.outer])
+	}
+}
+
+// choice writes an extensible family CHOICE holding m.
+func (e *perEncoder) choice(a alt, m walker) {
+	e.w.WriteBits(uint64(a.index), 1+a.bits) // extension bit 0, index
+	e.seq(a.name, m)
+}
+
+func (e *perEncoder) tid(name string, p *TID) {
+	if e.err == nil {
+		e.w.WriteOctets(p[:])
+	}
+}
+
+func (e *perEncoder) version(name string, p *Version) {
+	if e.err != nil {
+		return
+	}
+	hasMajor, hasMinor := p.Major != 1, p.Minor != 2
+	var bits uint64
+	if hasMajor {
+		bits |= 2
+	}
+	if hasMinor {
+		bits |= 1
+	}
+	e.w.WriteBits(bits, 3)
+	if hasMajor {
+		e.w.WriteBits(uint64(p.Major), 8)
+	}
+	if hasMinor {
+		e.w.WriteBits(uint64(p.Minor), 8)
+	}
+}
+
+func (e *perEncoder) hash(name string, p *string) {
+	if e.err != nil {
+		return
+	}
+	s := *p
+	if err := checkHash(s); err != nil {
+		e.fail(name, err)
+		return
+	}
+	e.w.WriteBits(uint64(len(s)-minHash), 7)
+	i := 0
+	for ; i+16 <= len(s); i += 16 {
+		var v uint64
+		for _, c := range []byte(s[i : i+16]) {
+			v = v<<4 | uint64(hexIndex[c])
+		}
+		e.w.WriteBits(v, 64)
+	}
+	for ; i < len(s); i++ {
+		e.w.WriteBits(uint64(hexIndex[s[i]]), 4)
+	}
+}
+
+func (e *perEncoder) boolean(name string, p *bool) {
+	if e.err == nil {
+		e.w.WriteBool(*p)
+	}
+}
+
+func (e *perEncoder) rating(name string, p *Rating) {
+	if e.err != nil {
+		return
+	}
+	i := ratingIndex(*p)
+	if i < 0 {
+		e.fail(name, errRating)
+		return
+	}
+	e.w.WriteBits(uint64(i), 4)
+}
+
+func (e *perEncoder) pstring(name string, p *string) {
+	if e.err != nil {
+		return
+	}
+	if err := checkPString(*p); err != nil {
+		e.fail(name, err)
+		return
+	}
+	_ = e.w.WriteLength(len(*p)) // ≤ 1024
+	e.w.WriteOctets(unsafe.Slice(unsafe.StringData(*p), len(*p)))
+}
+
+func (e *perEncoder) uint8(name string, p *uint8) {
+	if e.err == nil {
+		e.w.WriteBits(uint64(*p), 8)
+	}
+}
+
+func (e *perEncoder) flags(name string, p *uint16) {
+	if e.err == nil && !e.legacy {
+		e.w.WriteBits(uint64(*p), 16)
+	}
+}
+
+func (e *perEncoder) lang(name string, p *string) {
+	if e.err != nil {
+		return
+	}
+	s := *p
+	if err := checkLang(s); err != nil {
+		e.fail(name, err)
+		return
+	}
+	e.w.WriteBits(uint64(s[0]-'a')<<5|uint64(s[1]-'a'), 10)
+}
+
+func (e *perEncoder) seq(name string, w walker) {
+	if e.err != nil {
+		return
+	}
+	e.w.WriteBits(0, 1) // extension bit
+	w.walk(e)
+	if e.err != nil {
+		e.err = within(e.err, name)
+	}
+}
+
+func (e *perEncoder) list(name string, l list) {
+	if e.err != nil {
+		return
+	}
+	n := l.len()
+	if err := e.w.WriteLength(n); err != nil {
+		e.fail(name, err)
+		return
+	}
+	for i := 0; i < n && e.err == nil; i++ {
+		e.w.WriteBits(0, 1)
+		l.elem(i).walk(e)
+		if e.err != nil {
+			e.err = within(within(e.err, index(i)), name)
+		}
+	}
+}
+
+func (e *perEncoder) managedGroup(name string, p *ManagedGroup) {
+	if e.err != nil {
+		return
+	}
+	if *p == nil {
+		e.fail(name, errMissing)
+		return
+	}
+	e.choice(distAlts[(*p).distAlt()], *p)
+	if e.err != nil {
+		e.err = within(e.err, name)
+	}
+}
+
+// perDecoder reads UPER, mirroring perEncoder.
+type perDecoder struct {
+	r      per.Reader
+	legacy bool
+	err    error
+}
+
+func (d *perDecoder) fail(name string, err error) {
+	if d.err == nil {
+		d.err = &FieldError{name, err}
+	}
+}
+
+func (d *perDecoder) bits(name string, n int) uint64 {
+	v, err := d.r.ReadBits(n)
+	if err != nil {
+		d.fail(name, err)
+	}
+	return v
+}
+
+// top reads the top-level CHOICE; the whole input must be consumed.
+func (d *perDecoder) top(tab []alt, outerNames []string) walker {
+	pdu := "Sync"
+	if len(outerNames) > 0 && outerNames[0] == distOuterNames[0] {
+		pdu = "Distribution"
+	}
+	ext := d.bits(pdu, 1)
+	if d.err != nil {
+		return nil
+	}
+	var w walker
+	if ext == 0 {
+		w = d.choice(tab, 0)
+		if d.err != nil {
+			d.err = within(d.err, outerNames[0])
+			return nil
+		}
+	} else {
+		v := d.bits(pdu, 7)
+		if d.err != nil {
+			return nil
+		}
+		outer := int(v) + 1
+		if v >= 64 || outer >= len(outerNames) {
+			d.fail(pdu, errChoice)
+			return nil
+		}
+		name := outerNames[outer]
+		n, err := d.r.ReadLength()
+		if err != nil {
+			d.fail(name, err)
+			return nil
+		}
+		if n > d.r.Remaining()/8 {
+			d.fail(name, per.ErrShort)
+			return nil
+		}
+		// Decode the open type in place from a sub-reader.
+		sub, _ := d.r.ReadOctets(n)
+		inner := perDecoder{legacy: d.legacy}
+		inner.r.Reset(sub)
+		w = inner.choice(tab, outer)
+		if inner.err == nil {
+			if err := inner.r.Finish(); err != nil {
+				inner.fail("open type", err)
+			}
+		}
+		if inner.err != nil {
+			d.err = within(inner.err, name)
+			return nil
+		}
+	}
+	if err := d.r.Finish(); err != nil {
+		d.fail(pdu, err)
+		return nil
+	}
+	return w
+}
+
+// choice reads a family CHOICE of the top-level alternative outer.
+func (d *perDecoder) choice(tab []alt, outer int) walker {
+	bits := 0
+	for i := range tab {
+		if tab[i].outer == outer {
+			bits = tab[i].bits
+			break
+		}
+	}
+	v := d.bits("choice", 1+bits)
+	if d.err != nil {
+		return nil
+	}
+	if v>>uint(bits) != 0 {
+		d.fail("choice", errExtension)
+		return nil
+	}
+	i := findAlt(tab, outer, int(v))
+	if i < 0 {
+		d.fail("choice", errChoice)
+		return nil
+	}
+	w := tab[i].new()
+	d.seq(tab[i].name, w)
+	return w
+}
+
+func (d *perDecoder) tid(name string, p *TID) {
+	if d.err == nil {
+		if err := d.r.ReadInto(p[:]); err != nil {
+			d.fail(name, err)
+		}
+	}
+}
+
+func (d *perDecoder) version(name string, p *Version) {
+	if d.err != nil {
+		return
+	}
+	v := d.bits(name, 3)
+	if v&4 != 0 {
+		d.fail(name, errExtension)
+	}
+	*p = Version{1, 2}
+	if v&2 != 0 {
+		p.Major = uint8(d.bits(name, 8))
+	}
+	if v&1 != 0 {
+		p.Minor = uint8(d.bits(name, 8))
+	}
+}
+
+func (d *perDecoder) hash(name string, p *string) {
+	if d.err != nil {
+		return
+	}
+	n := int(d.bits(name, 7)) + minHash
+	if d.err != nil {
+		return
+	}
+	if n > maxHash {
+		d.fail(name, errHashLen)
+		return
+	}
+	if 4*n > d.r.Remaining() {
+		d.fail(name, per.ErrShort)
+		return
+	}
+	b := make([]byte, n)
+	for i := range b {
+		v, _ := d.r.ReadBits(4)
+		b[i] = hexDigits[v]
+	}
+	*p = unsafe.String(&b[0], n)
+}
+
+func (d *perDecoder) boolean(name string, p *bool) {
+	if d.err == nil {
+		*p = d.bits(name, 1) == 1
+	}
+}
+
+func (d *perDecoder) rating(name string, p *Rating) {
+	if d.err != nil {
+		return
+	}
+	v := d.bits(name, 4)
+	if d.err != nil {
+		return
+	}
+	if v >= uint64(len(ratings)) {
+		d.fail(name, errRating)
+		return
+	}
+	*p = ratings[v]
+}
+
+func (d *perDecoder) pstring(name string, p *string) {
+	if d.err != nil {
+		return
+	}
+	n, err := d.r.ReadLength()
+	if err != nil {
+		d.fail(name, err)
+		return
+	}
+	if n > maxPString {
+		d.fail(name, errPStringLen)
+		return
+	}
+	if n == 0 {
+		*p = ""
+		return
+	}
+	b, err := d.r.ReadOctets(n)
+	if err != nil {
+		d.fail(name, err)
+		return
+	}
+	s := unsafe.String(&b[0], n)
+	if err := checkPString(s); err != nil {
+		d.fail(name, err)
+		return
+	}
+	*p = s
+}
+
+func (d *perDecoder) uint8(name string, p *uint8) {
+	if d.err == nil {
+		*p = uint8(d.bits(name, 8))
+	}
+}
+
+func (d *perDecoder) flags(name string, p *uint16) {
+	if d.err == nil && !d.legacy {
+		*p = uint16(d.bits(name, 16))
+	}
+}
+
+func (d *perDecoder) lang(name string, p *string) {
+	if d.err != nil {
+		return
+	}
+	v := d.bits(name, 10)
+	if d.err != nil {
+		return
+	}
+	a, b := v>>5, v&31
+	if a >= 26 || b >= 26 {
+		d.fail(name, errLang)
+		return
+	}
+	*p = langs[a*26+b]
+}
+
+// langs holds every two-letter code, so decoding lang does not allocate.
+var langs = func() (t [26 * 26]string) {
+	for i := range t {
+		t[i] = string([]byte{'a' + byte(i/26), 'a' + byte(i%26)})
+	}
+	return
+}()
+
+func (d *perDecoder) seq(name string, w walker) {
+	if d.err != nil {
+		return
+	}
+	if d.bits(name, 1) != 0 {
+		d.fail(name, errExtension)
+		return
+	}
+	w.walk(d)
+	if d.err != nil {
+		d.err = within(d.err, name)
+	}
+}
+
+func (d *perDecoder) list(name string, l list) {
+	if d.err != nil {
+		return
+	}
+	n, err := d.r.ReadLength()
+	if err != nil {
+		d.fail(name, err)
+		return
+	}
+	// Refuse counts the remaining input cannot hold before allocating.
+	if n*l.minBits() > d.r.Remaining() {
+		d.fail(name, per.ErrShort)
+		return
+	}
+	l.grow(n)
+	for i := 0; i < n; i++ {
+		if d.bits(name, 1) != 0 {
+			d.fail(name+index(i), errExtension)
+		}
+		if d.err != nil {
+			return
+		}
+		l.elem(i).walk(d)
+		if d.err != nil {
+			d.err = within(within(d.err, index(i)), name)
+			return
+		}
+	}
+}
+
+func (d *perDecoder) managedGroup(name string, p *ManagedGroup) {
+	if d.err != nil {
+		return
+	}
+	w := d.choice(distAlts[:], 1)
+	if d.err != nil {
+		d.err = within(d.err, name)
+		return
+	}
+	*p = w.(ManagedGroup)
+}
