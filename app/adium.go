@@ -1,0 +1,115 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+
+	"github.com/keysync/keysync"
+	"howett.net/plist"
+)
+
+func init() {
+	register(&libotrApp{
+		name:    "adium",
+		keyFile: "otr.private_key", fpFile: "otr.fingerprints", tagFile: "otr.instag",
+		defaultDir: func() (string, error) {
+			if runtime.GOOS != "darwin" {
+				return "", fmt.Errorf("adium: Adium runs only on macOS; name the folder as adium:DIR")
+			}
+			return homeDir("Library", "Application Support", "Adium 2.0", "Users", "Default")
+		},
+		mapper: adiumMapper,
+	})
+}
+
+// adiumAccount is one entry of Accounts.plist's Accounts array.
+type adiumAccount struct {
+	ObjectID any    `plist:"ObjectID"` // a string in practice; integers accepted
+	Service  string `plist:"Service"`
+	Type     string `plist:"Type"`
+	UID      string `plist:"UID"`
+}
+
+func (a adiumAccount) id() string {
+	switch v := a.ObjectID.(type) {
+	case string:
+		return v
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return ""
+}
+
+// adiumAccounts maps Adium's ObjectIDs, which its OTR files use as account
+// names, to UIDs through Accounts.plist (XML or binary). The plist is only
+// read, never written: a key for an account Adium does not have cannot be
+// used until the user creates the account in Adium.
+type adiumAccounts struct {
+	list    []adiumAccount
+	missing string // why there is no list
+}
+
+func adiumMapper(dir string) (mapper, error) {
+	path := filepath.Join(dir, "Accounts.plist")
+	data, err := os.ReadFile(path)
+	if isNotExist(err) {
+		return adiumAccounts{missing: "no Accounts.plist in " + dir}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	list, err := parseAdiumAccounts(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return adiumAccounts{list: list}, nil
+}
+
+// parseAdiumAccounts reads the Accounts array of an Accounts.plist in XML
+// or binary form.
+func parseAdiumAccounts(data []byte) ([]adiumAccount, error) {
+	var doc struct {
+		Accounts []adiumAccount `plist:"Accounts"`
+	}
+	if _, err := plist.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	for i, a := range doc.Accounts {
+		if a.id() == "" || a.UID == "" || a.Type == "" {
+			return nil, fmt.Errorf("Accounts[%d]: missing ObjectID, UID or Type", i)
+		}
+	}
+	return doc.Accounts, nil
+}
+
+func (m adiumAccounts) canonical(name, protocol string) (keysync.Account, string) {
+	for _, a := range m.list {
+		if a.id() == name {
+			proto := canonicalProtocol(a.Type)
+			return keysync.Account{Protocol: proto, Address: canonicalAddress(proto, a.UID)}, ""
+		}
+	}
+	why := m.missing
+	if why == "" {
+		why = "ObjectID " + name + " is not in Accounts.plist"
+	}
+	return keysync.Account{Protocol: canonicalProtocol(protocol), Address: "adium:" + name}, why
+}
+
+func (m adiumAccounts) native(a keysync.Account) (name, protocol, why string) {
+	for _, x := range m.list {
+		xp := canonicalProtocol(x.Type)
+		if xp == a.Protocol && canonicalAddress(xp, x.UID) == a.Address {
+			return x.id(), x.Type, ""
+		}
+	}
+	if m.missing != "" {
+		return "", "", m.missing
+	}
+	return "", "", "Adium has no such account in Accounts.plist (create it in Adium first)"
+}

@@ -1,0 +1,28 @@
+package app
+
+import "github.com/keysync/keysync"
+
+func init() {
+	for _, a := range []struct{ name, dir string }{{"irssi", ".irssi"}, {"xchat", ".xchat2"}} {
+		dir := a.dir
+		register(&libotrApp{
+			name:    a.name,
+			keyFile: "otr.key", fpFile: "otr.fp", tagFile: "otr.instag",
+			only:       "irc",
+			defaultDir: func() (string, error) { return homeDir(dir, "otr") },
+			mapper:     func(string) (mapper, error) { return ircAccounts{}, nil },
+		})
+	}
+}
+
+// ircAccounts maps irssi-otr's and xchat-otr's accounts: "nick@server"
+// names under the constant protocol "IRC".
+type ircAccounts struct{}
+
+func (ircAccounts) canonical(name, protocol string) (keysync.Account, string) {
+	return keysync.Account{Protocol: canonicalProtocol(protocol), Address: name}, ""
+}
+
+func (ircAccounts) native(a keysync.Account) (name, protocol, why string) {
+	return a.Address, "IRC", ""
+}

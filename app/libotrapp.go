@@ -1,0 +1,334 @@
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/libotr"
+)
+
+// libotrApp is an app that keeps its trust store in libotr's files:
+// a private key file, a fingerprints file and, for libotr 4 apps, an
+// instance tags file. The apps differ in file names, in how they name
+// accounts and protocols (the mapper) and in which protocols they speak.
+type libotrApp struct {
+	name                     string
+	keyFile, fpFile, tagFile string // tagFile is "" when the app keeps none
+	only                     string // the one canonical protocol the app speaks, or ""
+	defaultDir               func() (string, error)
+	mapper                   func(dir string) (mapper, error)
+}
+
+// mapper translates between an app's account spellings and the model.
+type mapper interface {
+	// canonical maps a stored (name, protocol) to an account; unmapped
+	// explains a name that could not be resolved to an address.
+	canonical(name, protocol string) (a keysync.Account, unmapped string)
+	// native returns the app's (name, protocol) for a, or why it has none.
+	native(a keysync.Account) (name, protocol, why string)
+}
+
+func (p *libotrApp) Name() string                { return p.name }
+func (p *libotrApp) DefaultDir() (string, error) { return p.defaultDir() }
+
+// accountCache memoizes canonical lookups: fingerprint files repeat the
+// same few (account, protocol) pairs on every row.
+type accountCache struct {
+	m     mapper
+	store *keysync.Store
+	app   string
+	seen  map[[2]string]*keysync.LocalAccount
+}
+
+func (c *accountCache) get(name, protocol string) *keysync.LocalAccount {
+	k := [2]string{name, protocol}
+	if la, ok := c.seen[k]; ok {
+		return la
+	}
+	a, unmapped := c.m.canonical(name, protocol)
+	la := c.store.AddAccount(a)
+	if unmapped != "" {
+		la.Unmapped = unmapped
+	}
+	sp := keysync.Spelling{App: c.app, Name: name, Protocol: protocol}
+	if !containsSpelling(la.Spellings, sp) {
+		la.Spellings = append(la.Spellings, sp)
+	}
+	c.seen[k] = la
+	return la
+}
+
+func containsSpelling(list []keysync.Spelling, s keysync.Spelling) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
+	m, err := p.mapper(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &keysync.Store{}
+	c := &accountCache{m: m, store: s, app: p.name, seen: map[[2]string]*keysync.LocalAccount{}}
+	var notices []Notice
+	found := false
+
+	path := filepath.Join(dir, p.keyFile)
+	if data, err := os.ReadFile(path); err == nil {
+		found = true
+		keys, err := libotr.ReadPrivKeys(bytes.NewReader(data), path)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, k := range keys {
+			la := c.get(k.Name, k.Protocol)
+			la.Keys = append(la.Keys, keysync.Key{
+				PrivateKey: k.Key, Source: source,
+				Spelling: keysync.Spelling{App: p.name, Name: k.Name, Protocol: k.Protocol},
+			})
+			if err := k.Key.Validate(); err != nil {
+				notices = append(notices, Notice{File: path, Line: k.Line,
+					Msg: fmt.Sprintf("key of %q (%s), fingerprint %s: %v", k.Name, k.Protocol, k.Key.Fingerprint().Human(), err)})
+			}
+		}
+	} else if !isNotExist(err) {
+		return nil, nil, err
+	}
+
+	path = filepath.Join(dir, p.fpFile)
+	if data, err := os.ReadFile(path); err == nil {
+		found = true
+		rows, err := libotr.ReadFingerprints(bytes.NewReader(data), path)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.Fingerprints = make([]keysync.KnownFingerprint, 0, len(rows))
+		for _, r := range rows {
+			la := c.get(r.Account, r.Protocol)
+			s.Fingerprints = append(s.Fingerprints, keysync.KnownFingerprint{
+				Local:       la.Account,
+				Contact:     canonicalAddress(la.Protocol, r.Username),
+				Fingerprint: r.Fingerprint,
+				Trust:       r.Trust,
+				Source:      source,
+				Spelling:    keysync.Spelling{App: p.name, Name: r.Username, Protocol: r.Protocol},
+				LocalName:   r.Account,
+			})
+		}
+	} else if !isNotExist(err) {
+		return nil, nil, err
+	}
+
+	if p.tagFile != "" {
+		path = filepath.Join(dir, p.tagFile)
+		if data, err := os.ReadFile(path); err == nil {
+			found = true
+			tags, err := libotr.ReadInstanceTags(bytes.NewReader(data), path)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, t := range tags {
+				la := c.get(t.Account, t.Protocol)
+				la.InstanceTags = append(la.InstanceTags, keysync.InstanceTag{
+					Tag: t.Tag, Source: source,
+					Spelling: keysync.Spelling{App: p.name, Name: t.Account, Protocol: t.Protocol},
+				})
+			}
+		} else if !isNotExist(err) {
+			return nil, nil, err
+		}
+	}
+	if !found {
+		return nil, nil, fmt.Errorf("%s: %w in %s", p.name, ErrNoStore, dir)
+	}
+	for _, la := range s.Accounts {
+		if la.Unmapped != "" {
+			notices = append(notices, Notice{Msg: fmt.Sprintf("%s: account %s: %s", p.name, la.Address, la.Unmapped)})
+		}
+	}
+	return s, notices, nil
+}
+
+// namer resolves the app's spelling of each local account once.
+type namer struct {
+	p     *libotrApp
+	m     mapper
+	cache map[keysync.Account][3]string // name, protocol, why
+}
+
+func (n *namer) name(la *keysync.LocalAccount) (name, protocol, why string) {
+	if v, ok := n.cache[la.Account]; ok {
+		return v[0], v[1], v[2]
+	}
+	switch {
+	case la.Unmapped != "":
+		// Only the app that could not map it can hold it, under its own name.
+		why = la.Unmapped
+		for _, sp := range la.Spellings {
+			if sp.App == n.p.name {
+				name, protocol, why = sp.Name, sp.Protocol, ""
+				break
+			}
+		}
+	case n.p.only != "" && la.Protocol != n.p.only:
+		why = fmt.Sprintf("%s holds only %s accounts", n.p.name, strings.ToUpper(n.p.only))
+	default:
+		name, protocol, why = n.m.native(la.Account)
+	}
+	n.cache[la.Account] = [3]string{name, protocol, why}
+	return name, protocol, why
+}
+
+func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notice, error) {
+	m, err := p.mapper(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := &namer{p: p, m: m, cache: map[keysync.Account][3]string{}}
+	skipped := map[keysync.Account]*skip{}
+	var skipOrder []keysync.Account
+	noteSkip := func(a keysync.Account, why, what string) {
+		sk := skipped[a]
+		if sk == nil {
+			sk = &skip{why: why, counts: map[string]int{}}
+			skipped[a] = sk
+			skipOrder = append(skipOrder, a)
+		}
+		sk.counts[what]++
+	}
+	byAccount := make(map[keysync.Account]*keysync.LocalAccount, len(s.Accounts))
+	for _, la := range s.Accounts {
+		byAccount[la.Account] = la
+	}
+
+	var keys []libotr.PrivKey
+	var tags []libotr.InstanceTag
+	for _, la := range s.Accounts {
+		name, protocol, why := n.name(la)
+		for _, k := range la.Keys {
+			kn, kp := name, protocol
+			if k.Spelling.App == p.name {
+				kn, kp = k.Spelling.Name, k.Spelling.Protocol
+			} else if why != "" {
+				noteSkip(la.Account, why, "private key")
+				continue
+			}
+			keys = append(keys, libotr.PrivKey{Name: kn, Protocol: kp, Key: k.PrivateKey})
+		}
+		if p.tagFile == "" {
+			continue
+		}
+		if t, ok := pickTag(la.InstanceTags, p.name, source); ok {
+			tags = append(tags, libotr.InstanceTag{Account: t.Spelling.Name, Protocol: t.Spelling.Protocol, Tag: t.Tag})
+		}
+	}
+
+	rows := make([]libotr.FingerprintRow, 0, len(s.Fingerprints))
+	for i := range s.Fingerprints {
+		f := &s.Fingerprints[i]
+		if f.Spelling.App == p.name {
+			rows = append(rows, libotr.FingerprintRow{Username: f.Spelling.Name, Account: f.LocalName,
+				Protocol: f.Spelling.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
+			continue
+		}
+		la := byAccount[f.Local]
+		if la == nil {
+			la = &keysync.LocalAccount{Account: f.Local}
+		}
+		name, protocol, why := n.name(la)
+		if why != "" {
+			noteSkip(f.Local, why, "fingerprint")
+			continue
+		}
+		rows = append(rows, libotr.FingerprintRow{Username: f.Contact, Account: name,
+			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
+	}
+
+	var files []File
+	if len(keys) > 0 {
+		var b bytes.Buffer
+		if err := libotr.WritePrivKeys(&b, keys); err != nil {
+			return nil, nil, err
+		}
+		files = append(files, File{Path: filepath.Join(dir, p.keyFile), Data: b.Bytes(), Secret: true,
+			Summary: fmt.Sprintf("%d private keys", len(keys))})
+	}
+	if len(rows) > 0 {
+		var b bytes.Buffer
+		b.Grow(len(rows) * 96)
+		if err := libotr.WriteFingerprints(&b, rows); err != nil {
+			return nil, nil, err
+		}
+		files = append(files, File{Path: filepath.Join(dir, p.fpFile), Data: b.Bytes(),
+			Summary: fmt.Sprintf("%d fingerprints", len(rows))})
+	}
+	if len(tags) > 0 {
+		var b bytes.Buffer
+		if err := libotr.WriteInstanceTags(&b, tags); err != nil {
+			return nil, nil, err
+		}
+		files = append(files, File{Path: filepath.Join(dir, p.tagFile), Data: b.Bytes(),
+			Summary: fmt.Sprintf("%d instance tags", len(tags))})
+	}
+
+	var notices []Notice
+	for _, a := range skipOrder {
+		sk := skipped[a]
+		notices = append(notices, Notice{Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, a, sk.describe(), sk.why)})
+	}
+	return files, notices, nil
+}
+
+type skip struct {
+	why    string
+	counts map[string]int
+}
+
+func (s *skip) describe() string {
+	var parts []string
+	for what, n := range s.counts {
+		if n == 1 {
+			parts = append(parts, "1 "+what)
+		} else {
+			parts = append(parts, fmt.Sprintf("%d %ss", n, what))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+// pickTag chooses the instance tag to write for an account: the target
+// installation's own tag if it has one, else a tag of the same app (a
+// conversion within one app keeps it). Tags of other apps are never copied:
+// libotr makes a new one.
+func pickTag(tags []keysync.InstanceTag, appName, source string) (keysync.InstanceTag, bool) {
+	for _, t := range tags {
+		if t.Source == source && t.Spelling.App == appName {
+			return t, true
+		}
+	}
+	for _, t := range tags {
+		if t.Spelling.App == appName {
+			return t, true
+		}
+	}
+	return keysync.InstanceTag{}, false
+}
+
+// homeDir joins path elements to the user's home folder.
+func homeDir(elem ...string) (string, error) {
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(append([]string{h}, elem...)...), nil
+}

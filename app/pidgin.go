@@ -1,0 +1,120 @@
+package app
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/keysync/keysync"
+)
+
+func init() {
+	register(&libotrApp{
+		name:    "pidgin",
+		keyFile: "otr.private_key", fpFile: "otr.fingerprints", tagFile: "otr.instance_tags",
+		defaultDir: func() (string, error) {
+			if runtime.GOOS == "windows" {
+				if d := os.Getenv("APPDATA"); d != "" {
+					return filepath.Join(d, ".purple"), nil
+				}
+			}
+			return homeDir(".purple")
+		},
+		mapper: pidginMapper,
+	})
+}
+
+// purpleAccount is one <account> of libpurple's accounts.xml.
+type purpleAccount struct {
+	Protocol string `xml:"protocol"`
+	Name     string `xml:"name"`
+}
+
+// pidginAccounts maps accounts through accounts.xml. For XMPP, Pidgin's
+// account name carries the resource ("me@host/Home", or "me@host/" when it
+// is empty) and a key is only found under the exact name, so writing looks
+// the bare JID up in accounts.xml.
+type pidginAccounts struct{ list []purpleAccount }
+
+func pidginMapper(dir string) (mapper, error) {
+	path := filepath.Join(dir, "accounts.xml")
+	f, err := os.Open(path)
+	if isNotExist(err) {
+		return pidginAccounts{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	list, err := readPurpleAccounts(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pidginAccounts{list}, nil
+}
+
+// readPurpleAccounts reads the protocol and name of every account; it does
+// not keep anything else (accounts.xml also holds passwords).
+func readPurpleAccounts(r io.Reader) ([]purpleAccount, error) {
+	d := xml.NewDecoder(r)
+	var list []purpleAccount
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			if depth != 0 {
+				return nil, errors.New("unexpected end of file")
+			}
+			return list, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 1 && t.Name.Local != "account" {
+				line, _ := d.InputPos()
+				return nil, fmt.Errorf("line %d: root element is <%s>, want <account>", line, t.Name.Local)
+			}
+			if depth == 2 && t.Name.Local == "account" {
+				var a purpleAccount
+				if err := d.DecodeElement(&a, &t); err != nil {
+					return nil, err
+				}
+				depth--
+				if a.Protocol == "" || a.Name == "" {
+					line, _ := d.InputPos()
+					return nil, fmt.Errorf("line %d: account without protocol or name", line)
+				}
+				list = append(list, a)
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+}
+
+func (p pidginAccounts) canonical(name, protocol string) (keysync.Account, string) {
+	proto := canonicalProtocol(protocol)
+	return keysync.Account{Protocol: proto, Address: canonicalAddress(proto, name)}, ""
+}
+
+func (p pidginAccounts) native(a keysync.Account) (name, protocol, why string) {
+	protocol = nativeProtocol("pidgin", a.Protocol)
+	for _, x := range p.list {
+		xp := canonicalProtocol(x.Protocol)
+		if xp == a.Protocol && canonicalAddress(xp, x.Name) == a.Address {
+			return x.Name, x.Protocol, ""
+		}
+	}
+	if a.Protocol == "xmpp" && !strings.Contains(a.Address, "/") {
+		return a.Address + "/", protocol, "" // Pidgin's name for an empty resource
+	}
+	return a.Address, protocol, ""
+}
