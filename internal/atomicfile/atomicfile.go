@@ -1,0 +1,439 @@
+// Package atomicfile replaces files so that a reader sees either the old
+// content or the new one, never a mix, and keeps a backup of every file it
+// replaces.
+//
+// A new content is written to a temporary file in the target's folder,
+// synced and given its final mode, then renamed over the target; the
+// folder is synced after the rename. The previous content is first copied
+// to a backup next to the target, named "<name>.keysync-backup", or
+// "<name>.keysync-backup.1", ".2", … if that exists: an older backup is
+// never overwritten. A file whose content would not change is left alone
+// and gets no backup.
+//
+// Plan and Apply do this for a set of files: Plan reads the current state
+// of every target and says what would change; Apply prepares every
+// temporary file and backup before renaming any of them, so that a failure
+// in preparation leaves every target untouched.
+//
+// Errors name the file concerned and never include file contents.
+package atomicfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// BackupSuffix is appended to a file's name to name its backup.
+const BackupSuffix = ".keysync-backup"
+
+// SecretMode is the mode of files holding secrets, and of new files.
+const SecretMode os.FileMode = 0o600
+
+// File is the complete new content of one file.
+type File struct {
+	Path string
+	Data []byte
+	// Secret marks a file holding private keys: it is written with mode
+	// 0600 and its backup gets at most 0600.
+	Secret bool
+}
+
+// Op is what applying a File does to its target.
+type Op int
+
+// Operations.
+const (
+	Unchanged Op = iota // the target already holds the content
+	Create              // the target does not exist yet
+	Replace             // the target exists with other content
+)
+
+// String returns "unchanged", "create" or "replace".
+func (o Op) String() string {
+	switch o {
+	case Unchanged:
+		return "unchanged"
+	case Create:
+		return "create"
+	case Replace:
+		return "replace"
+	}
+	return "Op(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Change is the planned effect of writing one File.
+type Change struct {
+	File
+	Op   Op
+	Mode os.FileMode // the target's mode after the write
+
+	real    string      // Path with symbolic links resolved
+	old     []byte      // the target's current content (Replace only)
+	oldMode os.FileMode // the target's current mode (Replace only)
+}
+
+// Plan reads the current state of every file's target and returns what
+// writing it would do, in the order given. A secret file gets mode 0600;
+// any other file keeps its target's mode, or 0600 if it is new. A target
+// that is a symbolic link is followed: the file it points to is replaced.
+// Two files with the same target are an error.
+func Plan(files []File) ([]Change, error) {
+	changes := make([]Change, 0, len(files))
+	seen := map[string]string{}
+	for _, f := range files {
+		c, err := plan(f)
+		if err != nil {
+			return nil, err
+		}
+		key := filepath.Clean(c.real)
+		if p, dup := seen[key]; dup {
+			return nil, fmt.Errorf("%s: written twice (also as %s)", f.Path, p)
+		}
+		seen[key] = f.Path
+		changes = append(changes, c)
+	}
+	return changes, nil
+}
+
+func plan(f File) (Change, error) {
+	c := Change{File: f, real: f.Path, Mode: SecretMode}
+	fi, err := os.Lstat(f.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		c.Op = Create
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		real, err := filepath.EvalSymlinks(f.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return c, fmt.Errorf("%s: symbolic link to a missing file", f.Path)
+		}
+		if err != nil {
+			return c, err
+		}
+		c.real = real
+		if fi, err = os.Stat(real); err != nil {
+			return c, err
+		}
+	}
+	if !fi.Mode().IsRegular() {
+		return c, fmt.Errorf("%s: not a regular file", f.Path)
+	}
+	old, err := os.ReadFile(c.real)
+	if err != nil {
+		return c, err
+	}
+	c.oldMode = fi.Mode().Perm()
+	if !f.Secret {
+		c.Mode = c.oldMode
+	}
+	if bytes.Equal(old, f.Data) {
+		c.Op = Unchanged
+		c.Mode = c.oldMode
+		return c, nil
+	}
+	c.Op = Replace
+	c.old = old
+	return c, nil
+}
+
+// Lines compares the target's current content with the new one line by
+// line, ignoring order: added lists the new lines that the target lacks,
+// removed the target's lines that the new content lacks, each in file
+// order and counted with multiplicity. Callers must not print them for a
+// Secret file.
+func (c Change) Lines() (added, removed []string) {
+	oldLines, newLines := splitLines(c.old), splitLines(c.Data)
+	count := map[string]int{}
+	for _, l := range oldLines {
+		count[l]++
+	}
+	for _, l := range newLines {
+		if count[l] > 0 {
+			count[l]--
+			continue
+		}
+		added = append(added, l)
+	}
+	// What is left in count is what the new content lacks.
+	for _, l := range oldLines {
+		if count[l] > 0 {
+			count[l]--
+			removed = append(removed, l)
+		}
+	}
+	return added, removed
+}
+
+func splitLines(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	s := strings.TrimSuffix(string(b), "\n")
+	return strings.Split(s, "\n")
+}
+
+// Result is what Apply did to one file.
+type Result struct {
+	Path   string
+	Op     Op
+	Backup string // the backup of the previous content (Replace only)
+}
+
+// rename is os.Rename; tests replace it to make a rename fail.
+var rename = os.Rename
+
+// prepared is a Change ready to be renamed into place.
+type prepared struct {
+	c      Change
+	temp   string
+	backup string
+}
+
+// Apply writes the planned changes. It first checks that no target changed
+// since Plan read it, writes every temporary file and every backup, and
+// only then renames the temporary files over their targets. If preparing
+// fails, it removes what it made and leaves every target untouched. If a
+// rename fails, it puts back the targets it already replaced (from their
+// backups, which it keeps) and removes the ones it created. Missing
+// folders are created with mode 0700.
+func Apply(changes []Change) ([]Result, error) {
+	var ready []*prepared
+	cleanup := func() {
+		for _, p := range ready {
+			if p.temp != "" {
+				os.Remove(p.temp)
+			}
+			if p.backup != "" {
+				os.Remove(p.backup)
+			}
+		}
+	}
+	for _, c := range changes {
+		if c.Op == Unchanged {
+			continue
+		}
+		p := &prepared{c: c}
+		ready = append(ready, p)
+		if err := prepare(p); err != nil {
+			cleanup()
+			return nil, err
+		}
+	}
+	dirs := map[string]bool{}
+	for i, p := range ready {
+		if err := rename(p.temp, p.c.real); err != nil {
+			err = fmt.Errorf("%s: %w", p.c.Path, unwrapPath(err))
+			for _, q := range ready[i:] {
+				os.Remove(q.temp)
+				if q.backup != "" {
+					os.Remove(q.backup)
+				}
+			}
+			return nil, rollback(ready[:i], err)
+		}
+		p.temp = ""
+		dirs[filepath.Dir(p.c.real)] = true
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return nil, fmt.Errorf("%s: sync folder: %w", d, unwrapPath(err))
+		}
+	}
+	results := make([]Result, 0, len(changes))
+	i := 0
+	for _, c := range changes {
+		r := Result{Path: c.Path, Op: c.Op}
+		if c.Op != Unchanged {
+			r.Backup = ready[i].backup
+			i++
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// prepare checks p's target, writes its temporary file and its backup.
+func prepare(p *prepared) error {
+	c := p.c
+	dir := filepath.Dir(c.real)
+	cur, err := os.ReadFile(c.real)
+	switch {
+	case c.Op == Create && err == nil:
+		return fmt.Errorf("%s: created by someone else since it was read", c.Path)
+	case c.Op == Create && errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case !bytes.Equal(cur, c.old):
+		return fmt.Errorf("%s: changed by someone else since it was read", c.Path)
+	}
+	if p.temp, err = writeTemp(dir, filepath.Base(c.real), c.Data, c.Mode); err != nil {
+		return fmt.Errorf("%s: %w", c.Path, err)
+	}
+	if c.Op == Replace {
+		mode := c.oldMode
+		if c.Secret {
+			mode &= SecretMode
+		}
+		if p.backup, err = writeBackup(c.real, c.old, mode); err != nil {
+			return fmt.Errorf("%s: backup: %w", c.Path, err)
+		}
+	}
+	return nil
+}
+
+// rollback undoes the renames of done after err, and returns err with what
+// could not be undone.
+func rollback(done []*prepared, err error) error {
+	var failed []string
+	for _, p := range done {
+		var rerr error
+		if p.c.Op == Create {
+			rerr = os.Remove(p.c.real)
+		} else {
+			_, rerr = write(p.c.real, p.c.old, p.c.oldMode)
+		}
+		if rerr != nil {
+			failed = append(failed, p.c.Path)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%w; could not restore %s (see backups)", err, strings.Join(failed, ", "))
+	}
+	if len(done) > 0 {
+		return fmt.Errorf("%w; restored the files already written", err)
+	}
+	return err
+}
+
+// Write replaces path with data, atomically, and returns the backup it made
+// of the previous content, or "" if path did not exist or already held
+// data (it is then left alone). The new file gets mode perm; the backup
+// keeps the previous file's mode. On error path is untouched.
+func Write(path string, data []byte, perm os.FileMode) (backup string, err error) {
+	c, err := plan(File{Path: path, Data: data})
+	if err != nil {
+		return "", err
+	}
+	if c.Op == Unchanged {
+		return "", nil
+	}
+	c.Mode = perm.Perm()
+	res, err := Apply([]Change{c})
+	if err != nil {
+		return "", err
+	}
+	return res[0].Backup, nil
+}
+
+// write replaces path with data without a backup; it is the last resort of
+// rollback.
+func write(path string, data []byte, mode os.FileMode) (string, error) {
+	temp, err := writeTemp(filepath.Dir(path), filepath.Base(path), data, mode)
+	if err != nil {
+		return "", err
+	}
+	if err := os.Rename(temp, path); err != nil {
+		os.Remove(temp)
+		return "", err
+	}
+	return "", syncDir(filepath.Dir(path))
+}
+
+// writeTemp writes data to a new temporary file in dir, with mode, synced,
+// and returns its name.
+func writeTemp(dir, base string, data []byte, mode os.FileMode) (string, error) {
+	f, err := os.CreateTemp(dir, "."+base+".keysync-tmp-*")
+	if err != nil {
+		return "", unwrapPath(err)
+	}
+	name := f.Name()
+	err = fill(f, data, mode)
+	if err != nil {
+		os.Remove(name)
+		return "", err
+	}
+	return name, nil
+}
+
+// writeBackup copies data to the first free backup name of path and
+// returns that name.
+func writeBackup(path string, data []byte, mode os.FileMode) (string, error) {
+	for i := 0; i < 10000; i++ {
+		name := path + BackupSuffix
+		if i > 0 {
+			name += "." + strconv.Itoa(i)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", unwrapPath(err)
+		}
+		if err := fill(f, data, mode); err != nil {
+			os.Remove(name)
+			return "", err
+		}
+		return name, nil
+	}
+	return "", fmt.Errorf("too many backups of %s", path)
+}
+
+// fill writes data to f, sets its mode, syncs and closes it.
+func fill(f *os.File, data []byte, mode os.FileMode) error {
+	_, err := f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return unwrapPath(err)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // folders cannot be opened for syncing there
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// unwrapPath drops the operation and path of a *fs.PathError or
+// *os.LinkError, for messages that name the file themselves; temporary
+// names mean nothing to the user.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
