@@ -81,7 +81,7 @@ func parseAdiumAccounts(data []byte) ([]adiumAccount, error) {
 	}
 	for i, a := range doc.Accounts {
 		if a.id() == "" || a.UID == "" || a.Type == "" {
-			return nil, fmt.Errorf("Accounts[%d]: missing ObjectID, UID or Type", i)
+			return nil, fmt.Errorf("entry %d of the Accounts array: missing ObjectID, UID or Type", i)
 		}
 	}
 	return doc.Accounts, nil

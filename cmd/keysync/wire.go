@@ -1,8 +1,142 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
 
-// newWireCmd: placeholder until the wire codec lands (issue 3).
+	"github.com/keysync/keysync/wire"
+	"github.com/spf13/cobra"
+)
+
+// maxWireInput bounds what `keysync wire` reads from stdin.
+const maxWireInput = 1 << 20
+
+// newWireCmd returns `keysync wire`, which converts KeySync payloads between
+// UPER (the wire bytes) and XER (the text form asn1c prints).
 func newWireCmd() *cobra.Command {
-	return &cobra.Command{Use: "wire", Short: "Decode and encode KeySync wire messages", Hidden: true}
+	cmd := &cobra.Command{
+		Use:   "wire",
+		Short: "Decode and encode KeySync wire messages (UPER and XER)",
+		Long: "Convert the payload of application/pEp.sync (--pdu sync) or\n" +
+			"application/pEp.distribution (--pdu distribution) between its wire form,\n" +
+			"ASN.1 unaligned PER, and XER text as asn1c's converter prints it.\n" +
+			"Both Identity variants are understood: decode tries the current one (with\n" +
+			"flags), then the older one; encode writes the variant its input uses.",
+	}
+	var pdu string
+	var useHex bool
+	cmd.PersistentFlags().StringVar(&pdu, "pdu", "sync", "PDU type: sync or distribution")
+	cmd.PersistentFlags().BoolVar(&useHex, "hex", false, "UPER bytes as hex text instead of binary")
+	cmd.AddCommand(&cobra.Command{
+		Use:   "decode",
+		Short: "Read UPER bytes on stdin, print XER",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, err := readInput(cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			if useHex {
+				if in, err = hex.DecodeString(strings.Join(strings.Fields(string(in)), "")); err != nil {
+					return fmt.Errorf("decode: input is not hex: %w", err)
+				}
+			}
+			out, err := decodeWire(pdu, in)
+			if err != nil {
+				return fmt.Errorf("decode: %w", err)
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}, &cobra.Command{
+		Use:   "encode",
+		Short: "Read XER on stdin, write UPER bytes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, err := readInput(cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			out, err := encodeWire(pdu, in)
+			if err != nil {
+				return fmt.Errorf("encode: %w", err)
+			}
+			if useHex {
+				out = []byte(hex.EncodeToString(out) + "\n")
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	})
+	return cmd
+}
+
+func readInput(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxWireInput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxWireInput {
+		return nil, errors.New("input larger than 1 MiB")
+	}
+	return b, nil
+}
+
+var (
+	current = wire.Options{}
+	legacy  = wire.Options{LegacyIdentity: true}
+)
+
+// decodeWire decodes UPER in the variant that consumes the whole input and
+// prints it as XER in that variant.
+func decodeWire(pdu string, b []byte) ([]byte, error) {
+	switch pdu {
+	case "sync":
+		m, err := current.UnmarshalSync(b)
+		if err == nil {
+			return current.MarshalSyncXER(m)
+		}
+		if m, err2 := legacy.UnmarshalSync(b); err2 == nil {
+			return legacy.MarshalSyncXER(m)
+		}
+		return nil, err
+	case "distribution":
+		m, err := current.UnmarshalDistribution(b)
+		if err == nil {
+			return current.MarshalDistributionXER(m)
+		}
+		if m, err2 := legacy.UnmarshalDistribution(b); err2 == nil {
+			return legacy.MarshalDistributionXER(m)
+		}
+		return nil, err
+	}
+	return nil, fmt.Errorf("unknown --pdu %q (want sync or distribution)", pdu)
+}
+
+// encodeWire parses XER and encodes it in the variant the text uses.
+func encodeWire(pdu string, b []byte) ([]byte, error) {
+	switch pdu {
+	case "sync":
+		m, err := current.UnmarshalSyncXER(b)
+		if err == nil {
+			return current.MarshalSync(m)
+		}
+		if m, err2 := legacy.UnmarshalSyncXER(b); err2 == nil {
+			return legacy.MarshalSync(m)
+		}
+		return nil, err
+	case "distribution":
+		m, err := current.UnmarshalDistributionXER(b)
+		if err == nil {
+			return current.MarshalDistribution(m)
+		}
+		if m, err2 := legacy.UnmarshalDistributionXER(b); err2 == nil {
+			return legacy.MarshalDistribution(m)
+		}
+		return nil, err
+	}
+	return nil, fmt.Errorf("unknown --pdu %q (want sync or distribution)", pdu)
 }
