@@ -124,9 +124,21 @@ type KnownFingerprint struct {
 	Contact     string  // the contact's address, canonical (bare JID, nick)
 	Fingerprint Fingerprint
 	Trust       Trust
-	Source      string   // the source it was read from
-	Spelling    Spelling // the app's spelling: Name = contact column, Protocol = protocol column
-	LocalName   string   // the app's spelling of the local account column
+	// Origin says where the row was read and how its app spelled it; rows
+	// read together share one Origin.
+	Origin *Origin
+	// ContactName is the app's spelling of Contact when it differs from the
+	// canonical form (an XMPP resource or upper case), else "".
+	ContactName string
+}
+
+// Origin is the source of known fingerprints and the app's spelling of
+// their local account and protocol columns.
+type Origin struct {
+	Source    string // such as "pidgin:/home/u/.purple"
+	App       string // such as "pidgin"
+	LocalName string // the local account as the app names it
+	Protocol  string // the protocol as the app spells it
 }
 
 // Store is the merged trust store: local accounts and known fingerprints, in

@@ -172,7 +172,7 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 			}
 			ci, ok := conflictAt[i]
 			if !ok {
-				from := e.Source
+				from := e.Origin.Source
 				if s, ok := trustFrom[i]; ok {
 					from = s
 				}

@@ -18,7 +18,7 @@ func store(source string, keys map[Account]*PrivateKey, fps ...KnownFingerprint)
 		la.Keys = append(la.Keys, Key{PrivateKey: k, Source: source})
 	}
 	for i := range fps {
-		fps[i].Source = source
+		fps[i].Origin = &Origin{Source: source}
 	}
 	s.Fingerprints = fps
 	return s

@@ -112,17 +112,25 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			return nil, nil, err
 		}
 		s.Fingerprints = make([]keysync.KnownFingerprint, 0, len(rows))
+		origins := map[[2]string]*keysync.Origin{}
 		for _, r := range rows {
 			la := c.get(r.Account, r.Protocol)
-			s.Fingerprints = append(s.Fingerprints, keysync.KnownFingerprint{
+			o := origins[[2]string{r.Account, r.Protocol}]
+			if o == nil {
+				o = &keysync.Origin{Source: source, App: p.name, LocalName: r.Account, Protocol: r.Protocol}
+				origins[[2]string{r.Account, r.Protocol}] = o
+			}
+			f := keysync.KnownFingerprint{
 				Local:       la.Account,
 				Contact:     canonicalAddress(la.Protocol, r.Username),
 				Fingerprint: r.Fingerprint,
 				Trust:       r.Trust,
-				Source:      source,
-				Spelling:    keysync.Spelling{App: p.name, Name: r.Username, Protocol: r.Protocol},
-				LocalName:   r.Account,
-			})
+				Origin:      o,
+			}
+			if f.Contact != r.Username {
+				f.ContactName = r.Username
+			}
+			s.Fingerprints = append(s.Fingerprints, f)
 		}
 	} else if !isNotExist(err) {
 		return nil, nil, err
@@ -232,12 +240,31 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		}
 	}
 
-	rows := make([]libotr.FingerprintRow, 0, len(s.Fingerprints))
+	// Rows are encoded in chunks so that a million of them never exist as
+	// libotr rows all at once.
+	var fpData bytes.Buffer
+	nrows := 0
+	rows := make([]libotr.FingerprintRow, 0, 4096)
+	flush := func() error {
+		nrows += len(rows)
+		err := libotr.WriteFingerprints(&fpData, rows)
+		rows = rows[:0]
+		return err
+	}
 	for i := range s.Fingerprints {
 		f := &s.Fingerprints[i]
-		if f.Spelling.App == p.name {
-			rows = append(rows, libotr.FingerprintRow{Username: f.Spelling.Name, Account: f.LocalName,
-				Protocol: f.Spelling.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
+		if len(rows) == cap(rows) {
+			if err := flush(); err != nil {
+				return nil, nil, err
+			}
+		}
+		if f.Origin != nil && f.Origin.App == p.name {
+			user := f.Contact
+			if f.ContactName != "" {
+				user = f.ContactName
+			}
+			rows = append(rows, libotr.FingerprintRow{Username: user, Account: f.Origin.LocalName,
+				Protocol: f.Origin.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
 			continue
 		}
 		la := byAccount[f.Local]
@@ -252,6 +279,9 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		rows = append(rows, libotr.FingerprintRow{Username: f.Contact, Account: name,
 			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
 	}
+	if err := flush(); err != nil {
+		return nil, nil, err
+	}
 
 	var files []File
 	if len(keys) > 0 {
@@ -262,14 +292,9 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		files = append(files, File{Path: filepath.Join(dir, p.keyFile), Data: b.Bytes(), Secret: true,
 			Summary: fmt.Sprintf("%d private keys", len(keys))})
 	}
-	if len(rows) > 0 {
-		var b bytes.Buffer
-		b.Grow(len(rows) * 96)
-		if err := libotr.WriteFingerprints(&b, rows); err != nil {
-			return nil, nil, err
-		}
-		files = append(files, File{Path: filepath.Join(dir, p.fpFile), Data: b.Bytes(),
-			Summary: fmt.Sprintf("%d fingerprints", len(rows))})
+	if nrows > 0 {
+		files = append(files, File{Path: filepath.Join(dir, p.fpFile), Data: fpData.Bytes(),
+			Summary: fmt.Sprintf("%d fingerprints", nrows)})
 	}
 	if len(tags) > 0 {
 		var b bytes.Buffer
