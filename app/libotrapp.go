@@ -113,12 +113,17 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 		}
 		s.Fingerprints = make([]keysync.KnownFingerprint, 0, len(rows))
 		origins := map[[2]string]*keysync.Origin{}
-		for _, r := range rows {
-			la := c.get(r.Account, r.Protocol)
-			o := origins[[2]string{r.Account, r.Protocol}]
-			if o == nil {
-				o = &keysync.Origin{Source: source, App: p.name, LocalName: r.Account, Protocol: r.Protocol}
-				origins[[2]string{r.Account, r.Protocol}] = o
+		var la *keysync.LocalAccount
+		var o *keysync.Origin
+		for i, r := range rows {
+			// Rows come grouped by account: look up only when it changes.
+			if i == 0 || r.Account != o.LocalName || r.Protocol != o.Protocol {
+				la = c.get(r.Account, r.Protocol)
+				k := [2]string{r.Account, r.Protocol}
+				if o = origins[k]; o == nil {
+					o = &keysync.Origin{Source: source, App: p.name, LocalName: r.Account, Protocol: r.Protocol}
+					origins[k] = o
+				}
 			}
 			f := keysync.KnownFingerprint{
 				Local:       la.Account,
@@ -251,6 +256,8 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		rows = rows[:0]
 		return err
 	}
+	var last keysync.Account
+	var name, protocol, why string
 	for i := range s.Fingerprints {
 		f := &s.Fingerprints[i]
 		if len(rows) == cap(rows) {
@@ -267,11 +274,14 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 				Protocol: f.Origin.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
 			continue
 		}
-		la := byAccount[f.Local]
-		if la == nil {
-			la = &keysync.LocalAccount{Account: f.Local}
+		if i == 0 || f.Local != last { // rows come grouped by account
+			last = f.Local
+			la := byAccount[f.Local]
+			if la == nil {
+				la = &keysync.LocalAccount{Account: f.Local}
+			}
+			name, protocol, why = n.name(la)
 		}
-		name, protocol, why := n.name(la)
 		if why != "" {
 			noteSkip(f.Local, why, "fingerprint")
 			continue
