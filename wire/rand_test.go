@@ -156,3 +156,5 @@ func (c *flagClearer) uint8(string, *uint8)     {}
 func (c *flagClearer) lang(string, *string)     {}
 
 func clearFlags(w walker) { w.walk(&flagClearer{}) }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }
