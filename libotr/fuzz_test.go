@@ -1,0 +1,124 @@
+package libotr
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"testing/iotest"
+)
+
+func addFixtures(f *testing.F, files []string) {
+	for _, name := range files {
+		b, err := os.ReadFile(filepath.Join(fixtures, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
+
+// FuzzReadPrivKeys checks that reading never panics and that what was read
+// is written and read back to the same keys, byte-stable.
+func FuzzReadPrivKeys(f *testing.F) {
+	addFixtures(f, keyFiles)
+	f.Add([]byte("(privkeys (account (protocol 1:p) (name \"\\x01\") (private-key (dsa (x 2:ab) (y #00#) (g |AQ==|) (q [h]\"\") (p 5#0102#)))))"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		keys, err := ReadPrivKeys(bytes.NewReader(data), "f")
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := WritePrivKeys(&out, keys); err != nil {
+			return // a NUL in a name: libotr cannot write it either
+		}
+		again, err := ReadPrivKeys(bytes.NewReader(out.Bytes()), "f")
+		if err != nil {
+			t.Fatalf("reading written file: %v\n%s", err, out.Bytes())
+		}
+		if len(again) != len(keys) {
+			t.Fatalf("%d keys, then %d", len(keys), len(again))
+		}
+		for i := range keys {
+			a, b := keys[i], again[i]
+			if a.Name != b.Name || a.Protocol != b.Protocol || !a.Key.Equal(b.Key) || !reflect.DeepEqual(a.Key.Raw, b.Key.Raw) {
+				t.Fatalf("key %d changed: %+v -> %+v", i, a, b)
+			}
+		}
+		var out2 bytes.Buffer
+		if err := WritePrivKeys(&out2, again); err != nil || !bytes.Equal(out.Bytes(), out2.Bytes()) {
+			t.Fatalf("second write differs (%v)", err)
+		}
+	})
+}
+
+// FuzzReadFingerprints checks that reading never panics, that the result
+// does not depend on how the input is chunked, and that write-then-read
+// gives the same rows.
+func FuzzReadFingerprints(f *testing.F) {
+	addFixtures(f, fpFiles)
+	f.Add([]byte("u\ta\tp\taaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\tv\r\n\nu\ta\tp\tAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, err := ReadFingerprints(bytes.NewReader(data), "f")
+		rows2, err2 := ReadFingerprints(iotest.OneByteReader(bytes.NewReader(data)), "f")
+		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+			t.Fatalf("chunking changes the error: %v vs %v", err, err2)
+		}
+		if err != nil {
+			return
+		}
+		if !reflect.DeepEqual(rows, rows2) {
+			t.Fatalf("chunking changes the rows")
+		}
+		var out bytes.Buffer
+		if err := WriteFingerprints(&out, rows); err != nil {
+			t.Fatalf("writing rows that were read: %v", err)
+		}
+		again, err := ReadFingerprints(bytes.NewReader(out.Bytes()), "f")
+		if err != nil {
+			t.Fatalf("reading written file: %v", err)
+		}
+		if len(again) != len(rows) {
+			t.Fatalf("%d rows, then %d", len(rows), len(again))
+		}
+		for i := range rows {
+			a, b := rows[i], again[i]
+			a.Line, b.Line = 0, 0
+			if a != b {
+				t.Fatalf("row %d changed: %+v -> %+v", i, a, b)
+			}
+		}
+	})
+}
+
+// FuzzReadInstanceTags checks that reading never panics and that
+// write-then-read gives the same tags.
+func FuzzReadInstanceTags(f *testing.F) {
+	f.Add([]byte(InstagHeader + "\notrtest1\tprpl-aim\t27e32500\nb\tc\t00000100\r\n\n"))
+	f.Add([]byte("#x\na\tb\t0000000f\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tags, err := ReadInstanceTags(bytes.NewReader(data), "f")
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := WriteInstanceTags(&out, tags); err != nil {
+			t.Fatalf("writing tags that were read: %v", err)
+		}
+		again, err := ReadInstanceTags(bytes.NewReader(out.Bytes()), "f")
+		if err != nil {
+			t.Fatalf("reading written file: %v", err)
+		}
+		if len(again) != len(tags) {
+			t.Fatalf("%d tags, then %d", len(tags), len(again))
+		}
+		for i := range tags {
+			a, b := tags[i], again[i]
+			a.Line, b.Line = 0, 0
+			if a != b {
+				t.Fatalf("tag %d changed: %+v -> %+v", i, a, b)
+			}
+		}
+	})
+}
