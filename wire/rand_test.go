@@ -15,6 +15,8 @@ type randFiller struct {
 	nonNegativeRatings bool
 	// maxList bounds list sizes.
 	maxList int
+	// shortStrings keeps strings at 0..40 octets, as in real messages.
+	shortStrings bool
 }
 
 func (f *randFiller) tid(_ string, p *TID) {
@@ -80,6 +82,9 @@ func (f *randFiller) pstring(_ string, p *string) {
 		n = f.r.IntN(maxPString + 1)
 	case 5:
 		n = maxPString - f.r.IntN(4)
+	}
+	if f.shortStrings {
+		n = f.r.IntN(41)
 	}
 	b := make([]byte, 0, n)
 	for len(b) < n {
