@@ -197,6 +197,21 @@ type prepared struct {
 	c      Change
 	temp   string
 	backup string
+	dirs   []string // folders created for the file, deepest first
+}
+
+// undo removes what prepare made: the temporary file, the backup and the
+// folders it created (if they are empty).
+func (p *prepared) undo() {
+	if p.temp != "" {
+		os.Remove(p.temp)
+	}
+	if p.backup != "" {
+		os.Remove(p.backup)
+	}
+	for _, d := range p.dirs {
+		os.Remove(d)
+	}
 }
 
 // Apply writes the planned changes. It first checks that no target changed
@@ -209,13 +224,8 @@ type prepared struct {
 func Apply(changes []Change) ([]Result, error) {
 	var ready []*prepared
 	cleanup := func() {
-		for _, p := range ready {
-			if p.temp != "" {
-				os.Remove(p.temp)
-			}
-			if p.backup != "" {
-				os.Remove(p.backup)
-			}
+		for i := len(ready) - 1; i >= 0; i-- {
+			ready[i].undo()
 		}
 	}
 	for _, c := range changes {
@@ -233,11 +243,8 @@ func Apply(changes []Change) ([]Result, error) {
 	for i, p := range ready {
 		if err := rename(p.temp, p.c.real); err != nil {
 			err = fmt.Errorf("%s: %w", p.c.Path, unwrapPath(err))
-			for _, q := range ready[i:] {
-				os.Remove(q.temp)
-				if q.backup != "" {
-					os.Remove(q.backup)
-				}
+			for j := len(ready) - 1; j >= i; j-- {
+				ready[j].undo()
 			}
 			return nil, rollback(ready[:i], err)
 		}
@@ -271,7 +278,7 @@ func prepare(p *prepared) error {
 	case c.Op == Create && err == nil:
 		return fmt.Errorf("%s: created by someone else since it was read", c.Path)
 	case c.Op == Create && errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		if p.dirs, err = mkdirs(dir); err != nil {
 			return err
 		}
 	case err != nil:
@@ -294,6 +301,30 @@ func prepare(p *prepared) error {
 	return nil
 }
 
+// mkdirs creates dir and its missing parents with mode 0700 and returns
+// the folders it created, deepest first.
+func mkdirs(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		for _, d := range missing {
+			os.Remove(d)
+		}
+		return nil, err
+	}
+	return missing, nil
+}
+
 // rollback undoes the renames of done after err, and returns err with what
 // could not be undone.
 func rollback(done []*prepared, err error) error {
@@ -302,6 +333,9 @@ func rollback(done []*prepared, err error) error {
 		var rerr error
 		if p.c.Op == Create {
 			rerr = os.Remove(p.c.real)
+			for _, d := range p.dirs {
+				os.Remove(d)
+			}
 		} else {
 			_, rerr = write(p.c.real, p.c.old, p.c.oldMode)
 		}

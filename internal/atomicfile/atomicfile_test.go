@@ -202,6 +202,26 @@ func TestFailedPreparationTouchesNothing(t *testing.T) {
 	}
 }
 
+// Folders made for a set that then fails are removed again.
+func TestFailedPreparationRemovesNewFolders(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "blocker")
+	cs, err := Plan([]File{
+		{Path: filepath.Join(dir, "new", "sub", "a"), Data: []byte("a")},
+		{Path: filepath.Join(blocker, "b"), Data: []byte("b")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, blocker, "a file, not a folder", 0o644)
+	if _, err := Apply(cs); err == nil {
+		t.Fatal("Apply succeeded with a file as folder")
+	}
+	if got, want := entries(t, dir), []string{"blocker"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("folder holds %v, want %v", got, want)
+	}
+}
+
 func TestChangedSincePlan(t *testing.T) {
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a")
@@ -238,11 +258,12 @@ func TestCreatedSincePlan(t *testing.T) {
 	checkFile(t, a, "theirs", 0o600)
 }
 
-// A failed rename puts back the files already renamed.
+// A failed rename puts back the files already renamed and removes the
+// files and folders it created.
 func TestRenameFailureRollsBack(t *testing.T) {
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a")
-	b := filepath.Join(dir, "b")
+	b := filepath.Join(dir, "new", "b")
 	c := filepath.Join(dir, "c")
 	mustWrite(t, a, "old a", 0o644)
 	mustWrite(t, c, "old c", 0o644)
