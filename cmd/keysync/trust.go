@@ -240,6 +240,9 @@ func runConvert(stdout, stderr io.Writer, o convertOptions) error {
 		for _, n := range ns {
 			notices = append(notices, notice{t.name, n})
 		}
+		if len(fs) == 0 {
+			notices = append(notices, notice{t.name, app.Notice{Msg: t.name + ": nothing to write"}})
+		}
 		for _, f := range fs {
 			files = append(files, atomicfile.File{Path: f.Path, Data: f.Data, Secret: f.Secret})
 			summaries = append(summaries, f.Summary)
@@ -264,10 +267,9 @@ func runConvert(stdout, stderr io.Writer, o convertOptions) error {
 		return err
 	}
 	for i, r := range results {
-		line := r.Op.String() + "d " + r.Path
-		if r.Op == atomicfile.Unchanged {
-			line = "unchanged " + r.Path
-		}
+		line := map[atomicfile.Op]string{
+			atomicfile.Unchanged: "unchanged ", atomicfile.Create: "created ", atomicfile.Replace: "replaced ",
+		}[r.Op] + r.Path
 		if summaries[i] != "" {
 			line += " (" + summaries[i] + ")"
 		}

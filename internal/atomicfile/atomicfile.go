@@ -94,6 +94,9 @@ func Plan(files []File) ([]Change, error) {
 		}
 		key := filepath.Clean(c.real)
 		if p, dup := seen[key]; dup {
+			if p == f.Path {
+				return nil, fmt.Errorf("%s: written twice", f.Path)
+			}
 			return nil, fmt.Errorf("%s: written twice (also as %s)", f.Path, p)
 		}
 		seen[key] = f.Path
