@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/keysync/keysync/internal/per"
@@ -53,13 +54,10 @@ func (o Options) MarshalSync(m SyncMessage) ([]byte, error) {
 	if m == nil {
 		return nil, &FieldError{"Sync", errMissing}
 	}
-	e := &perEncoder{legacy: o.LegacyIdentity}
-	e.w.Grow(64)
+	e := getEncoder(o)
+	defer putEncoder(e)
 	e.top(syncAlts[m.syncAlt()], syncOuterNames, m)
-	if e.err != nil {
-		return nil, e.err
-	}
-	return e.w.Bytes(), nil
+	return e.result()
 }
 
 // MarshalDistribution returns the UPER encoding of m as a Distribution PDU
@@ -68,19 +66,16 @@ func (o Options) MarshalDistribution(m DistributionMessage) ([]byte, error) {
 	if m == nil {
 		return nil, &FieldError{"Distribution", errMissing}
 	}
-	e := &perEncoder{legacy: o.LegacyIdentity}
-	e.w.Grow(64)
+	e := getEncoder(o)
+	defer putEncoder(e)
 	e.top(distAlts[m.distAlt()], distOuterNames, m)
-	if e.err != nil {
-		return nil, e.err
-	}
-	return e.w.Bytes(), nil
+	return e.result()
 }
 
 // UnmarshalSync decodes a Sync PDU in o's variant only.
 func (o Options) UnmarshalSync(b []byte) (SyncMessage, error) {
-	d := perDecoder{legacy: o.LegacyIdentity}
-	d.r.Reset(b)
+	d := getDecoder(o, b)
+	defer putDecoder(d)
 	w := d.top(syncAlts[:], syncOuterNames)
 	if d.err != nil {
 		return nil, d.err
@@ -90,13 +85,52 @@ func (o Options) UnmarshalSync(b []byte) (SyncMessage, error) {
 
 // UnmarshalDistribution decodes a Distribution PDU in o's variant only.
 func (o Options) UnmarshalDistribution(b []byte) (DistributionMessage, error) {
-	d := perDecoder{legacy: o.LegacyIdentity}
-	d.r.Reset(b)
+	d := getDecoder(o, b)
+	defer putDecoder(d)
 	w := d.top(distAlts[:], distOuterNames)
 	if d.err != nil {
 		return nil, d.err
 	}
 	return w.(DistributionMessage), nil
+}
+
+var (
+	encoders = sync.Pool{New: func() any { return new(perEncoder) }}
+	decoders = sync.Pool{New: func() any { return new(perDecoder) }}
+)
+
+func getEncoder(o Options) *perEncoder {
+	e := encoders.Get().(*perEncoder)
+	e.w.Reset()
+	e.legacy, e.err = o.LegacyIdentity, nil
+	return e
+}
+
+func putEncoder(e *perEncoder) {
+	if cap(e.w.Bytes()) <= 1<<16 {
+		encoders.Put(e)
+	}
+}
+
+// result returns a copy of the encoding, or the error.
+func (e *perEncoder) result() ([]byte, error) {
+	if e.err != nil {
+		return nil, e.err
+	}
+	b := e.w.Bytes()
+	return append(make([]byte, 0, len(b)), b...), nil
+}
+
+func getDecoder(o Options, b []byte) *perDecoder {
+	d := decoders.Get().(*perDecoder)
+	*d = perDecoder{legacy: o.LegacyIdentity}
+	d.r.Reset(b)
+	return d
+}
+
+func putDecoder(d *perDecoder) {
+	*d = perDecoder{}
+	decoders.Put(d)
 }
 
 // perEncoder writes UPER. After the first error every method is a no-op;
@@ -122,18 +156,19 @@ func (e *perEncoder) top(a alt, outerNames []string, m walker) {
 		// Extension addition: bit 1, normally small number, open type.
 		e.w.WriteBits(1, 1)
 		e.w.WriteBits(uint64(a.outer-1), 7)
-		inner := perEncoder{legacy: e.legacy}
-		inner.w.Grow(64)
+		inner := getEncoder(Options{LegacyIdentity: e.legacy})
+		defer putEncoder(inner)
 		inner.choice(a, m)
 		if inner.err != nil {
 			e.err = within(inner.err, outerNames[a.outer])
 			return
 		}
-		if err := e.w.WriteLength(len(inner.w.Bytes())); err != nil {
+		ot := inner.w.Bytes()
+		if err := e.w.WriteLength(len(ot)); err != nil {
 			e.fail(outerNames[a.outer], err)
 			return
 		}
-		e.w.WriteOctets(inner.w.Bytes())
+		e.w.WriteOctets(ot)
 		return
 	}
 	if e.err != nil {
@@ -185,12 +220,12 @@ func (e *perEncoder) hash(name string, p *string) {
 	}
 	e.w.WriteBits(uint64(len(s)-minHash), 7)
 	i := 0
-	for ; i+16 <= len(s); i += 16 {
+	for ; i+12 <= len(s); i += 12 {
 		var v uint64
-		for _, c := range []byte(s[i : i+16]) {
+		for _, c := range []byte(s[i : i+12]) {
 			v = v<<4 | uint64(hexIndex[c])
 		}
-		e.w.WriteBits(v, 64)
+		e.w.WriteBits(v, 48)
 	}
 	for ; i < len(s); i++ {
 		e.w.WriteBits(uint64(hexIndex[s[i]]), 4)
@@ -299,6 +334,24 @@ type perDecoder struct {
 	r      per.Reader
 	legacy bool
 	err    error
+	// arena holds the octets of every decoded string: one allocation of
+	// at most twice the input (a hash character takes 4 bits).
+	arena []byte
+}
+
+// str returns a string of n octets filled by fill, carved from the arena.
+func (d *perDecoder) str(n int, fill func([]byte)) string {
+	if n == 0 {
+		return ""
+	}
+	if cap(d.arena)-len(d.arena) < n {
+		d.arena = make([]byte, 0, max(n, 2*d.r.Remaining()/8+n))
+	}
+	i := len(d.arena)
+	d.arena = d.arena[:i+n]
+	b := d.arena[i : i+n : i+n]
+	fill(b)
+	return unsafe.String(&b[0], n)
 }
 
 func (d *perDecoder) fail(name string, err error) {
@@ -352,18 +405,19 @@ func (d *perDecoder) top(tab []alt, outerNames []string) walker {
 			d.fail(name, per.ErrShort)
 			return nil
 		}
-		// Decode the open type in place from a sub-reader.
-		sub, _ := d.r.ReadOctets(n)
-		inner := perDecoder{legacy: d.legacy}
-		inner.r.Reset(sub)
-		w = inner.choice(tab, outer)
-		if inner.err == nil {
-			if err := inner.r.Finish(); err != nil {
-				inner.fail("open type", err)
+		// Decode the open type from a reader over its octets (the
+		// open type starts on an octet boundary: 1 + 7 + 8k bits).
+		outerR := d.r
+		d.r.Reset(outerR.Octets(n))
+		w = d.choice(tab, outer)
+		if d.err == nil {
+			if err := d.r.Finish(); err != nil {
+				d.fail("open type", err)
 			}
 		}
-		if inner.err != nil {
-			d.err = within(inner.err, name)
+		d.r = outerR
+		if d.err != nil {
+			d.err = within(d.err, name)
 			return nil
 		}
 	}
@@ -442,13 +496,25 @@ func (d *perDecoder) hash(name string, p *string) {
 		d.fail(name, per.ErrShort)
 		return
 	}
-	b := make([]byte, n)
-	for i := range b {
+	*p = d.str(n, d.readHash)
+}
+
+func (d *perDecoder) readHash(b []byte) {
+	i := 0
+	for ; i+12 <= len(b); i += 12 {
+		v, _ := d.r.ReadBits(48)
+		for k := 11; k >= 0; k-- {
+			b[i+k] = hexDigits[v&15]
+			v >>= 4
+		}
+	}
+	for ; i < len(b); i++ {
 		v, _ := d.r.ReadBits(4)
 		b[i] = hexDigits[v]
 	}
-	*p = unsafe.String(&b[0], n)
 }
+
+func (d *perDecoder) readOctets(b []byte) { _ = d.r.ReadInto(b) }
 
 func (d *perDecoder) boolean(name string, p *bool) {
 	if d.err == nil {
@@ -488,12 +554,11 @@ func (d *perDecoder) pstring(name string, p *string) {
 		*p = ""
 		return
 	}
-	b, err := d.r.ReadOctets(n)
-	if err != nil {
-		d.fail(name, err)
+	if n > d.r.Remaining()/8 {
+		d.fail(name, per.ErrShort)
 		return
 	}
-	s := unsafe.String(&b[0], n)
+	s := d.str(n, d.readOctets)
 	if err := checkPString(s); err != nil {
 		d.fail(name, err)
 		return

@@ -4,8 +4,10 @@
 package per
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // MaxLength is the largest length determinant without fragmentation
@@ -18,28 +20,27 @@ var ErrShort = errors.New("input too short")
 // Writer appends bits to a byte slice, most significant bit first.
 // The zero value is ready to use.
 type Writer struct {
-	buf  []byte
-	nbit int // bits written
+	buf []byte
+	acc uint64 // pending bits, right-aligned
+	n   uint   // number of pending bits, below 8 between calls
 }
 
 // Reset empties w, keeping its buffer.
-func (w *Writer) Reset() { w.buf, w.nbit = w.buf[:0], 0 }
-
-// Grow makes room for n more octets.
-func (w *Writer) Grow(n int) {
-	if cap(w.buf)-len(w.buf) < n {
-		b := make([]byte, len(w.buf), len(w.buf)+n)
-		copy(b, w.buf)
-		w.buf = b
-	}
-}
+func (w *Writer) Reset() { w.buf, w.acc, w.n = w.buf[:0], 0, 0 }
 
 // Bits returns the number of bits written.
-func (w *Writer) Bits() int { return w.nbit }
+func (w *Writer) Bits() int { return 8*len(w.buf) + int(w.n) }
 
-// Bytes returns the bits written, padded with zero bits to whole octets.
-// The result aliases w's buffer.
-func (w *Writer) Bytes() []byte { return w.buf }
+// Bytes pads the bits written with zero bits to whole octets and returns
+// them. The result aliases w's buffer; further writes start on the next
+// octet.
+func (w *Writer) Bytes() []byte {
+	if w.n > 0 {
+		w.buf = append(w.buf, byte(w.acc<<(8-w.n)))
+		w.acc, w.n = 0, 0
+	}
+	return w.buf
+}
 
 // WriteBool writes one bit.
 func (w *Writer) WriteBool(b bool) {
@@ -52,35 +53,29 @@ func (w *Writer) WriteBool(b bool) {
 
 // WriteBits writes the n (0..64) low bits of v.
 func (w *Writer) WriteBits(v uint64, n int) {
-	for n > 0 {
-		free := 8 - w.nbit&7
-		if free == 8 {
-			w.buf = append(w.buf, 0)
-		}
-		take := min(free, n)
-		n -= take
-		chunk := byte(v>>uint(n)) & byte(1<<uint(take)-1)
-		w.buf[len(w.buf)-1] |= chunk << uint(free-take)
-		w.nbit += take
+	if n > 56 {
+		w.WriteBits(v>>32, n-32)
+		v, n = v&0xFFFFFFFF, 32
+	}
+	w.acc = w.acc<<uint(n) | v&(1<<uint(n)-1)
+	w.n += uint(n)
+	for w.n >= 8 {
+		w.n -= 8
+		w.buf = append(w.buf, byte(w.acc>>w.n))
 	}
 }
 
 // WriteOctets writes p, unaligned.
 func (w *Writer) WriteOctets(p []byte) {
-	sh := uint(w.nbit & 7)
-	if sh == 0 {
+	if w.n == 0 {
 		w.buf = append(w.buf, p...)
-		w.nbit += 8 * len(p)
 		return
 	}
-	w.Grow(len(p))
-	last := len(w.buf) - 1
+	w.buf = slices.Grow(w.buf, len(p))
 	for _, c := range p {
-		w.buf[last] |= c >> sh
-		w.buf = append(w.buf, c<<(8-sh))
-		last++
+		w.acc = w.acc<<8 | uint64(c)
+		w.buf = append(w.buf, byte(w.acc>>w.n))
 	}
-	w.nbit += 8 * len(p)
 }
 
 // WriteLength writes an unconstrained length determinant (X.691 11.9.4.2)
@@ -116,6 +111,11 @@ func (r *Reader) Remaining() int { return 8*len(r.buf) - r.pos }
 func (r *Reader) ReadBits(n int) (uint64, error) {
 	if n > r.Remaining() {
 		return 0, ErrShort
+	}
+	if i := r.pos >> 3; n <= 56 && i+8 <= len(r.buf) {
+		v := binary.BigEndian.Uint64(r.buf[i:]) << uint(r.pos&7) >> uint(64-n)
+		r.pos += n
+		return v, nil
 	}
 	var v uint64
 	for n > 0 {
@@ -203,4 +203,12 @@ func (r *Reader) Finish() error {
 		return errors.New("non-zero padding bits")
 	}
 	return nil
+}
+
+// Octets returns the next n octets without copying, for an octet-aligned
+// reader; the caller has checked that n octets remain.
+func (r *Reader) Octets(n int) []byte {
+	i := r.pos >> 3
+	r.pos += 8 * n
+	return r.buf[i : i+n : i+n]
 }
