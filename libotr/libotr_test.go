@@ -114,7 +114,7 @@ func TestPrivKeysFlexibleSyntax(t *testing.T) {
 	y := k.Y.Bytes()
 	text := "\r\n(privkeys\t(account\f(private-key\v(dsa (x #" + h(k.X.Bytes()) + "#)" +
 		"(y " + itoa(len(y)) + ":" + string(y) + ")" +
-		"(q [hint]#" + h(k.Q.Bytes()) + "#)" +
+		"(q #" + h(k.Q.Bytes()) + "# [hint])" +
 		"(p 129#00" + pSpaced + "#)" +
 		"(g |" + b64(k.G.Bytes()) + "|)))" +
 		"(protocol \"I\\x52\\103\")\n(name 16:test@example.org)))\n"

@@ -2,12 +2,15 @@
 //
 // Parse accepts the full syntax of libgcrypt's gcry_sexp_new: tokens,
 // "quoted" strings with escapes, #hex# with embedded whitespace, |base64|,
-// len:raw, optional length prefixes and [display hints]. AppendAdvanced
+// len:raw, optional length prefixes and [display hints]. As in libgcrypt
+// 1.10, the atoms of a display hint are kept as ordinary list elements.
+// AppendAdvanced
 // prints an expression byte for byte like gcry_sexp_sprint with
 // GCRYSEXP_FMT_ADVANCED.
 package sexp
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 )
@@ -21,7 +24,6 @@ type Node struct {
 	IsList bool
 	Atom   []byte  // the atom's bytes after decoding; nil for a list
 	List   []*Node // the list's elements; nil for an atom
-	Hint   []byte  // display hint of an atom, if any (libgcrypt ignores it)
 	Line   int     // 1-based line where the element starts
 }
 
@@ -125,9 +127,7 @@ func (p *parser) parseList() (*Node, error) {
 	root := &Node{IsList: true, Line: p.line}
 	p.pos++
 	stack := []*Node{root}
-	var hint []byte
-	var hintLine int
-	haveHint := false
+	inHint := false
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.data) {
@@ -136,9 +136,17 @@ func (p *parser) parseList() (*Node, error) {
 		c := p.data[p.pos]
 		top := stack[len(stack)-1]
 		switch c {
-		case '(':
-			if haveHint {
-				return nil, p.errf(p.line, "display hint not followed by an atom")
+		case '(', ')':
+			if inHint {
+				return nil, p.errf(p.line, "display hint without closing ']'")
+			}
+			if c == ')' {
+				p.pos++
+				stack = stack[:len(stack)-1]
+				if len(stack) == 0 {
+					return root, nil
+				}
+				continue
 			}
 			if len(stack) >= MaxDepth {
 				return nil, p.errf(p.line, "lists nested deeper than %d", MaxDepth)
@@ -148,52 +156,27 @@ func (p *parser) parseList() (*Node, error) {
 			stack = append(stack, n)
 			p.pos++
 			continue
-		case ')':
-			if haveHint {
-				return nil, p.errf(p.line, "display hint not followed by an atom")
-			}
-			p.pos++
-			stack = stack[:len(stack)-1]
-			if len(stack) == 0 {
-				return root, nil
-			}
-			continue
 		case '[':
-			if haveHint {
+			if inHint {
 				return nil, p.errf(p.line, "nested display hint")
 			}
-			hintLine = p.line
+			inHint = true
 			p.pos++
-			p.skipSpace()
-			if p.pos < len(p.data) && p.data[p.pos] == '[' {
-				return nil, p.errf(p.line, "nested display hint")
-			}
-			a, err := p.parseAtom()
-			if err != nil {
-				return nil, err
-			}
-			p.skipSpace()
-			if p.pos >= len(p.data) || p.data[p.pos] != ']' {
-				return nil, p.errf(hintLine, "display hint without closing ']'")
-			}
-			p.pos++
-			hint = a
-			haveHint = true
 			continue
 		case ']':
-			return nil, p.errf(p.line, "']' without '['")
+			if !inHint {
+				return nil, p.errf(p.line, "']' without '['")
+			}
+			inHint = false
+			p.pos++
+			continue
 		}
 		line := p.line
 		a, err := p.parseAtom()
 		if err != nil {
 			return nil, err
 		}
-		n := &Node{Atom: a, Line: line}
-		if haveHint {
-			n.Hint, n.Line = hint, hintLine
-			hint, haveHint = nil, false
-		}
-		top.List = append(top.List, n)
+		top.List = append(top.List, &Node{Atom: a, Line: line})
 	}
 }
 
@@ -303,29 +286,20 @@ func (p *parser) parseBase64() ([]byte, error) {
 	line := p.line
 	d := p.data
 	p.pos++ // '|'
-	var enc []byte
-	for {
-		if p.pos >= len(d) {
-			return nil, p.errf(line, "base64 atom without closing '|'")
-		}
-		c := d[p.pos]
-		p.pos++
-		if c == '|' {
-			break
-		}
-		if isSpace(c) {
-			if c == '\n' {
-				p.line++
-			}
-			continue
-		}
-		enc = append(enc, c)
+	end := bytes.IndexByte(d[p.pos:], '|')
+	if end < 0 {
+		return nil, p.errf(line, "base64 atom without closing '|'")
 	}
-	out, err := base64.StdEncoding.DecodeString(string(enc))
-	if err != nil {
+	enc := d[p.pos : p.pos+end]
+	p.pos += end + 1
+	// libgcrypt takes padding as optional and no whitespace inside.
+	enc = bytes.TrimRight(enc, "=")
+	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(enc)))
+	n, err := base64.RawStdEncoding.Decode(out, enc)
+	if err != nil || len(enc) == 0 {
 		return nil, p.errf(line, "invalid base64 atom")
 	}
-	return out, nil
+	return out[:n], nil
 }
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
@@ -525,8 +499,7 @@ func AppendAtom(dst, a []byte) []byte {
 }
 
 // AppendAdvanced appends n printed like gcry_sexp_sprint with
-// GCRYSEXP_FMT_ADVANCED, including the final line feed. Display hints are
-// not printed (libgcrypt does not keep them).
+// GCRYSEXP_FMT_ADVANCED, including the final line feed.
 func AppendAdvanced(dst []byte, n *Node) []byte {
 	// Flatten into libgcrypt's tag stream, then print it.
 	var items []item

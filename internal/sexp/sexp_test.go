@@ -16,12 +16,12 @@ func TestParseForms(t *testing.T) {
 	for _, e := range n.List {
 		got = append(got, string(e.Atom))
 	}
-	want := []string{"a", "q\tAA", "AB", "ABC", "a b", "xy", "AB", "tok", ""}
+	want := []string{"a", "q\tAA", "AB", "ABC", "a b", "xy", "AB", "h", "tok", ""}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("atoms %q, want %q", got, want)
 	}
-	if n.List[2].Line != 2 || n.List[3].Line != 3 || string(n.List[7].Hint) != "h" {
-		t.Errorf("lines %d %d, hint %q", n.List[2].Line, n.List[3].Line, n.List[7].Hint)
+	if n.List[2].Line != 2 || n.List[3].Line != 3 {
+		t.Errorf("lines %d %d", n.List[2].Line, n.List[3].Line)
 	}
 }
 
@@ -88,9 +88,11 @@ func TestParseErrors(t *testing.T) {
 		{"(a))", "unexpected data after"},
 		{"(a\n(b", "line 2: unclosed"},
 		{"(a ]", "']' without '['"},
-		{"(a [b] (c))", "display hint not followed by an atom"},
-		{"(a [b])", "display hint not followed by an atom"},
+		{"(a [b (c)])", "display hint without closing ']'"},
+		{"(a [b)", "display hint without closing ']'"},
 		{"(a |QU=JD|)", "invalid base64"},
+		{"(a |QU JD|)", "invalid base64"},
+		{"(a ||)", "invalid base64"},
 		{"(a |QUJD", "without closing '|'"},
 		{"(a #41", "without closing '#'"},
 		{"(a 12)", "invalid length prefix"},
