@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func asn1cDriver(t testing.TB, legacy bool) string {
 	for n := range files {
 		names = append(names, n)
 	}
-	slices_sort(names)
+	slices.Sort(names)
 	for _, n := range names {
 		fmt.Fprintf(h, "%s %d\n", n, len(files[n]))
 		h.Write(files[n])
@@ -109,14 +110,6 @@ func asn1cDriver(t testing.TB, legacy bool) string {
 		}
 	}
 	return bin
-}
-
-func slices_sort(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // records frames byte strings as the driver reads them.

@@ -133,9 +133,9 @@ func (f *randFiller) randDistribution(i int) DistributionMessage {
 	return w.(DistributionMessage)
 }
 
-// legacyValue clears the flags of every identity in w, giving the value a
+// flagClearer clears the flags of every identity, giving the value a
 // legacy-variant decoder returns.
-type flagClearer struct{ randFiller }
+type flagClearer struct{}
 
 func (c *flagClearer) flags(_ string, p *uint16) { *p = 0 }
 func (c *flagClearer) seq(_ string, w walker)    { w.walk(c) }

@@ -457,7 +457,7 @@ func (r *xerReader) emptyContent(name string) string {
 		return ""
 	}
 	v := r.peek()
-	if v == "" || r.open(v) == false {
+	if v == "" || !r.open(v) {
 		r.fail(name, errSyntax)
 		return ""
 	}
