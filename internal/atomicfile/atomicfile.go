@@ -253,10 +253,13 @@ func Apply(changes []Change) ([]Result, error) {
 		}
 		p.temp = ""
 		dirs[filepath.Dir(p.c.real)] = true
+		for _, d := range p.dirs {
+			dirs[filepath.Dir(d)] = true // the new folder's entry
+		}
 	}
 	for d := range dirs {
 		if err := syncDir(d); err != nil {
-			return nil, fmt.Errorf("%s: sync folder: %w", d, unwrapPath(err))
+			return nil, fmt.Errorf("%s: files written, but syncing the folder failed: %w", d, unwrapPath(err))
 		}
 	}
 	results := make([]Result, 0, len(changes))
@@ -332,7 +335,8 @@ func mkdirs(dir string) ([]string, error) {
 // could not be undone.
 func rollback(done []*prepared, err error) error {
 	var failed []string
-	for _, p := range done {
+	for i := len(done) - 1; i >= 0; i-- {
+		p := done[i]
 		var rerr error
 		if p.c.Op == Create {
 			rerr = os.Remove(p.c.real)

@@ -270,6 +270,7 @@ func TestRenameFailureRollsBack(t *testing.T) {
 	cs, err := Plan([]File{
 		{Path: a, Data: []byte("new a")},
 		{Path: b, Data: []byte("new b")},
+		{Path: b + "2", Data: []byte("new b2")},
 		{Path: c, Data: []byte("new c")},
 	})
 	if err != nil {
@@ -277,7 +278,7 @@ func TestRenameFailureRollsBack(t *testing.T) {
 	}
 	n := 0
 	rename = func(from, to string) error {
-		if n++; n == 3 {
+		if n++; n == 4 {
 			return &os.LinkError{Op: "rename", Old: from, New: to, Err: errors.New("injected")}
 		}
 		return os.Rename(from, to)
