@@ -468,15 +468,18 @@ func (d *perDecoder) version(name string, p *Version) {
 		return
 	}
 	v := d.bits(name, 3)
-	if v&4 != 0 {
-		d.fail(name, errExtension)
-	}
 	*p = Version{1, 2}
 	if v&2 != 0 {
 		p.Major = uint8(d.bits(name, 8))
 	}
 	if v&1 != 0 {
 		p.Minor = uint8(d.bits(name, 8))
+	}
+	if v&4 != 0 && d.err == nil {
+		d.skipExtensions()
+		if d.err != nil {
+			d.err = within(d.err, name)
+		}
 	}
 }
 
@@ -606,13 +609,43 @@ func (d *perDecoder) seq(name string, w walker) {
 	if d.err != nil {
 		return
 	}
-	if d.bits(name, 1) != 0 {
+	ext := d.bits(name, 1) != 0
+	w.walk(d)
+	if ext && d.err == nil {
+		d.skipExtensions()
+	}
+	if d.err != nil {
+		d.err = within(d.err, name)
+	}
+}
+
+// skipExtensions skips the extension additions of a SEQUENCE sent by a
+// newer peer (X.691 19.7–19.9): a normally small length, a presence bitmap
+// and one open type per present addition, as asn1c does.
+func (d *perDecoder) skipExtensions() {
+	const name = "extension"
+	v := d.bits(name, 7)
+	if d.err != nil {
+		return
+	}
+	if v >= 64 {
 		d.fail(name, errExtension)
 		return
 	}
-	w.walk(d)
-	if d.err != nil {
-		d.err = within(d.err, name)
+	present := d.bits(name, int(v)+1)
+	for i := int(v); i >= 0 && d.err == nil; i-- {
+		if present>>uint(i)&1 == 0 {
+			continue
+		}
+		n, err := d.r.ReadLength()
+		if err == nil && n > d.r.Remaining()/8 {
+			err = per.ErrShort
+		}
+		if err != nil {
+			d.fail(name, err)
+			return
+		}
+		d.r.Skip(8 * n)
 	}
 }
 
@@ -632,13 +665,14 @@ func (d *perDecoder) list(name string, l list) {
 	}
 	l.grow(n)
 	for i := 0; i < n; i++ {
-		if d.bits(name, 1) != 0 {
-			d.fail(name+index(i), errExtension)
-		}
+		ext := d.bits(name, 1) != 0
 		if d.err != nil {
 			return
 		}
 		l.elem(i).walk(d)
+		if ext && d.err == nil {
+			d.skipExtensions()
+		}
 		if d.err != nil {
 			d.err = within(within(d.err, index(i)), name)
 			return

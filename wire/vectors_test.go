@@ -234,3 +234,24 @@ func TestFieldErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipExtensions: a SEQUENCE with extension additions from a newer
+// peer decodes with the additions ignored (X.691 19.7–19.9). asn1c 0.9.28
+// decodes these bytes to the same Rollback.
+func TestSkipExtensions(t *testing.T) {
+	// 0 0 00011 1: Sync, KeySync, index 3 (Rollback), Rollback extension bit.
+	b := append([]byte{0x07}, vN[:]...)
+	// 0 000000 (one addition) 1 (present) | length 3 | 3 octets.
+	b = append(b, 0x01, 0x03, 0xAA, 0x55, 0x66)
+	m, err := UnmarshalSync(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m, &Rollback{vN}) {
+		t.Fatalf("got %#v", m)
+	}
+	// The addition's open type must be complete.
+	if _, err := UnmarshalSync(b[:len(b)-1]); err == nil {
+		t.Error("truncated extension addition decoded")
+	}
+}

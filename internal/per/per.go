@@ -212,3 +212,6 @@ func (r *Reader) Octets(n int) []byte {
 	r.pos += 8 * n
 	return r.buf[i : i+n : i+n]
 }
+
+// Skip advances over n bits; the caller has checked that they remain.
+func (r *Reader) Skip(n int) { r.pos += n }
