@@ -3,6 +3,7 @@ package fsm
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keysync/keysync/wire"
@@ -340,4 +341,17 @@ func (m *Machine) exec(body []Stmt) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// Summary describes the machine canonically — state, entry time, timer and
+// queued events — for state hashing in a model checker. Entry counts are
+// left out.
+func (m *Machine) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s@%d,%t,%t[", m.State(), m.entered.UnixNano(), m.timerQueued, m.stopped)
+	for _, ev := range m.queue {
+		fmt.Fprintf(&b, "%s:%+v:%s:%s;", ev.Name, ev.Msg, ev.From, ev.SenderFpr)
+	}
+	b.WriteString("]")
+	return b.String()
 }

@@ -1,0 +1,226 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/keysync/keysync/fsm"
+)
+
+// Bounds limit a model check.
+type Bounds struct {
+	Devices int   // number of devices
+	Grouped []int // devices that start as one device group
+	Drops   int   // messages lost in total
+	Dups    int   // messages duplicated (delivered twice) in total
+	// UserAnswers is the number of answers (Accept, Reject, Cancel) each
+	// user may give; an answer is offered only in states that handle it.
+	UserAnswers int
+	Answers     []string // the answers to try; nil means Accept, Reject, Cancel
+	Advances    int      // clock advances to the next timer or rate-limit release
+	// Eager makes a logged message reach every device in the same step,
+	// instead of interleaving each device's receipt separately.
+	Eager bool
+	// MaxStates stops the search when exceeded (0: no limit); Stats.Complete
+	// reports whether the whole bounded space was explored.
+	MaxStates int
+	// StopAtFirst ends the search at the first violation.
+	StopAtFirst bool
+	Seed        uint64
+}
+
+// Stats describe a model check run.
+type Stats struct {
+	States      int // distinct world states explored
+	Transitions int // steps applied
+	Terminal    int // states with no step left, each drained with timers
+	MaxDepth    int
+	Complete    bool // the bounded space was exhausted
+	Duration    time.Duration
+}
+
+func (s Stats) String() string {
+	return fmt.Sprintf("%d states, %d transitions, %d terminal, depth %d, complete %t, %v",
+		s.States, s.Transitions, s.Terminal, s.MaxDepth, s.Complete, s.Duration.Round(time.Millisecond))
+}
+
+// Failure is a violation with the schedule that led to it.
+type Failure struct {
+	Violation Violation
+	Trace     []string
+}
+
+func (f Failure) String() string {
+	return f.Violation.String() + "\n  after: " + strings.Join(f.Trace, "\n         ")
+}
+
+// step is one choice of the schedule.
+type step struct {
+	desc  string
+	apply func(*World)
+}
+
+type node struct {
+	w      *World
+	parent int
+	desc   string
+	depth  int
+}
+
+// Check explores every schedule of model within b, breadth first, with
+// duplicate world states merged, and checks the World's invariants after
+// every step. At every state where the schedule has no choice left, it
+// drains the world (settle the channel, fire timers) and checks that no
+// device stays in a transitional state. It returns the statistics and the
+// violations found, at most one per kind.
+func Check(model *fsm.FSM, b Bounds) (Stats, []Failure) {
+	start := time.Now()
+	if b.Answers == nil {
+		b.Answers = []string{"Accept", "Reject", "Cancel"}
+	}
+	w := New(model, b.Devices, b.Seed)
+	w.Group(b.Grouped...)
+	w.Start()
+	var st Stats
+	var fails []Failure
+	seenKind := map[string]bool{}
+	nodes := []node{{w: w, parent: -1}}
+	trace := func(i int, last string) []string {
+		var t []string
+		if last != "" {
+			t = append(t, last)
+		}
+		for ; i > 0; i = nodes[i].parent {
+			t = append(t, nodes[i].desc)
+		}
+		for l, r := 0, len(t)-1; l < r; l, r = l+1, r-1 {
+			t[l], t[r] = t[r], t[l]
+		}
+		return t
+	}
+	report := func(i int, last string, vs []Violation) bool {
+		for _, v := range vs {
+			if !seenKind[v.Kind] {
+				seenKind[v.Kind] = true
+				fails = append(fails, Failure{v, trace(i, last)})
+			}
+		}
+		return b.StopAtFirst && len(fails) > 0
+	}
+	if report(0, "start", w.Violations) {
+		st.Duration = time.Since(start)
+		return st, fails
+	}
+	seen := map[[32]byte]bool{sha256.Sum256([]byte(w.Fingerprint())): true}
+	st.States = 1
+	for head := 0; head < len(nodes); head++ {
+		n := nodes[head]
+		nodes[head].w = nil // free the world once expanded
+		steps := enabled(n.w, b)
+		if len(steps) == 0 {
+			st.Terminal++
+			d := n.w.Clone()
+			before := len(d.Violations)
+			d.Drain(2 * b.Devices * 4)
+			if report(head, "drain", d.Violations[before:]) {
+				break
+			}
+			continue
+		}
+		stop := false
+		for _, s := range steps {
+			c := n.w.Clone()
+			before := len(c.Violations)
+			s.apply(c)
+			st.Transitions++
+			if len(c.Violations) > before {
+				if report(head, s.desc, c.Violations[before:]) {
+					stop = true
+					break
+				}
+			}
+			c.Violations = c.Violations[:before]
+			h := sha256.Sum256([]byte(c.Fingerprint()))
+			if seen[h] {
+				continue
+			}
+			seen[h] = true
+			st.States++
+			nodes = append(nodes, node{w: c, parent: head, desc: s.desc, depth: n.depth + 1})
+			st.MaxDepth = max(st.MaxDepth, n.depth+1)
+		}
+		if stop || (b.MaxStates > 0 && st.States > b.MaxStates) {
+			st.Duration = time.Since(start)
+			return st, fails
+		}
+	}
+	st.Complete = !(b.StopAtFirst && len(fails) > 0)
+	st.Duration = time.Since(start)
+	return st, fails
+}
+
+// enabled lists the schedule's choices in w.
+func enabled(w *World, b Bounds) []step {
+	var steps []step
+	for i, e := range w.Pending {
+		if !w.Orderable(i) {
+			continue
+		}
+		name := e.String()
+		steps = append(steps, step{fmt.Sprintf("order %s", name), func(w *World) {
+			w.Order(i, false)
+			if b.Eager {
+				w.deliverAll()
+			}
+		}})
+		if w.Dups < b.Dups && !e.Stale {
+			steps = append(steps, step{fmt.Sprintf("duplicate %s", name), func(w *World) {
+				w.Order(i, true)
+				if b.Eager {
+					w.deliverAll()
+				}
+			}})
+		}
+		if w.Drops < b.Drops {
+			steps = append(steps, step{fmt.Sprintf("drop %s", name), func(w *World) { w.Drop(i) }})
+		}
+	}
+	if !b.Eager {
+		for i := range w.Devices {
+			if w.CanDeliver(i) {
+				steps = append(steps, step{fmt.Sprintf("device %d receives %s", i, w.Log[w.Devices[i].cursor]), func(w *World) { w.Deliver(i) }})
+			}
+		}
+	}
+	for i, d := range w.Devices {
+		if d.users >= b.UserAnswers || !d.Machine.Running() {
+			continue
+		}
+		for _, a := range b.Answers {
+			if fsmHandles(w.Model, d.State(), a) {
+				steps = append(steps, step{fmt.Sprintf("user %d: %s in %s", i, a, d.State()), func(w *World) { w.User(i, a) }})
+			}
+		}
+	}
+	if w.Advances < b.Advances {
+		if t, ok := w.NextTimer(); ok {
+			steps = append(steps, step{fmt.Sprintf("advance clock to +%v", t.Sub(Epoch)), func(w *World) { w.AdvanceToNext() }})
+		}
+	}
+	return steps
+}
+
+// deliverAll gives every device everything on the channel.
+func (w *World) deliverAll() {
+	for progress := true; progress; {
+		progress = false
+		for i := range w.Devices {
+			if w.CanDeliver(i) {
+				w.Deliver(i)
+				progress = true
+			}
+		}
+	}
+}
