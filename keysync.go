@@ -96,6 +96,7 @@ type Key struct {
 	PrivateKey *PrivateKey
 	Source     string   // the source it was read from, such as "pidgin:/home/u/.purple"
 	Spelling   Spelling // how the source named the account
+	Line       int      // where the source file has it; orders keys on writing back
 }
 
 // InstanceTag is a libotr 4 instance tag. It names one client installation,
@@ -104,6 +105,7 @@ type InstanceTag struct {
 	Tag      uint32
 	Source   string
 	Spelling Spelling
+	Line     int // where the source file has it; orders tags on writing back
 }
 
 // LocalAccount is one of the user's own accounts.

@@ -301,3 +301,23 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// Two keys for one account in one file are both kept, and written back in
+// the file's order even when another account stands between them.
+func TestTwoKeysForOneAccountKeepFileOrder(t *testing.T) {
+	dir := t.TempDir()
+	data := strings.Replace(string(mustRead(t, fixtures+"/pidgin/otr.private_key")),
+		"(name \"gptest@mycomputer\")\n(protocol prpl-bonjour)", "(name \"gptest@limun.org/\")\n(protocol prpl-jabber)", 1)
+	if strings.Count(data, "(name \"gptest@limun.org/\")") != 2 {
+		t.Fatal("sample changed: test edit did not apply")
+	}
+	writeFile(t, dir+"/otr.private_key", data)
+	s, _ := read(t, "pidgin", dir)
+	if la := s.Account(keysync.Account{Protocol: "xmpp", Address: "gptest@limun.org"}); la == nil || len(la.Keys) != 2 {
+		t.Fatalf("want both keys of gptest@limun.org, got %v", keyFingerprints(s))
+	}
+	files, _ := write(t, "pidgin", dir, s)
+	if string(files[0].Data) != data {
+		t.Errorf("written:\n%s\nwant\n%s", files[0].Data, data)
+	}
+}

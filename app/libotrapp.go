@@ -92,7 +92,7 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 		for _, k := range keys {
 			la := c.get(k.Name, k.Protocol)
 			la.Keys = append(la.Keys, keysync.Key{
-				PrivateKey: k.Key, Source: source,
+				PrivateKey: k.Key, Source: source, Line: k.Line,
 				Spelling: keysync.Spelling{App: p.name, Name: k.Name, Protocol: k.Protocol},
 			})
 			if err := k.Key.Validate(); err != nil {
@@ -152,7 +152,7 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			for _, t := range tags {
 				la := c.get(t.Account, t.Protocol)
 				la.InstanceTags = append(la.InstanceTags, keysync.InstanceTag{
-					Tag: t.Tag, Source: source,
+					Tag: t.Tag, Source: source, Line: t.Line,
 					Spelling: keysync.Spelling{App: p.name, Name: t.Account, Protocol: t.Protocol},
 				})
 			}
@@ -223,8 +223,8 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		byAccount[la.Account] = la
 	}
 
-	var keys []libotr.PrivKey
-	var tags []libotr.InstanceTag
+	var keys fileOrder[libotr.PrivKey]
+	var tagRows fileOrder[libotr.InstanceTag]
 	for _, la := range s.Accounts {
 		name, protocol, why := n.name(la)
 		for _, k := range la.Keys {
@@ -235,13 +235,13 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 				noteSkip(la.Account, why, "private key")
 				continue
 			}
-			keys = append(keys, libotr.PrivKey{Name: kn, Protocol: kp, Key: k.PrivateKey})
+			keys.add(k.Source, k.Line, libotr.PrivKey{Name: kn, Protocol: kp, Key: k.PrivateKey})
 		}
 		if p.tagFile == "" {
 			continue
 		}
 		if t, ok := pickTag(la.InstanceTags, p.name, source); ok {
-			tags = append(tags, libotr.InstanceTag{Account: t.Spelling.Name, Protocol: t.Spelling.Protocol, Tag: t.Tag})
+			tagRows.add(t.Source, t.Line, libotr.InstanceTag{Account: t.Spelling.Name, Protocol: t.Spelling.Protocol, Tag: t.Tag})
 		}
 	}
 
@@ -294,7 +294,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 	}
 
 	var files []File
-	if len(keys) > 0 {
+	if keys := keys.sorted(); len(keys) > 0 {
 		var b bytes.Buffer
 		if err := libotr.WritePrivKeys(&b, keys); err != nil {
 			return nil, nil, err
@@ -306,7 +306,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		files = append(files, File{Path: filepath.Join(dir, p.fpFile), Data: fpData.Bytes(),
 			Summary: fmt.Sprintf("%d fingerprints", nrows)})
 	}
-	if len(tags) > 0 {
+	if tags := tagRows.sorted(); len(tags) > 0 {
 		var b bytes.Buffer
 		if err := libotr.WriteInstanceTags(&b, tags); err != nil {
 			return nil, nil, err
@@ -321,6 +321,41 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		notices = append(notices, Notice{Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, a, sk.describe(), sk.why)})
 	}
 	return files, notices, nil
+}
+
+// fileOrder collects entries of one file and restores the order their
+// sources had them in: entries of each source sorted by line, sources in
+// the order they first appear.
+type fileOrder[T any] struct {
+	sources []string
+	entries map[string][]lined[T]
+}
+
+type lined[T any] struct {
+	line int
+	v    T
+}
+
+func (o *fileOrder[T]) add(source string, line int, v T) {
+	if o.entries == nil {
+		o.entries = map[string][]lined[T]{}
+	}
+	if _, ok := o.entries[source]; !ok {
+		o.sources = append(o.sources, source)
+	}
+	o.entries[source] = append(o.entries[source], lined[T]{line, v})
+}
+
+func (o *fileOrder[T]) sorted() []T {
+	var out []T
+	for _, s := range o.sources {
+		e := o.entries[s]
+		sort.SliceStable(e, func(i, j int) bool { return e[i].line < e[j].line })
+		for _, x := range e {
+			out = append(out, x.v)
+		}
+	}
+	return out
 }
 
 type skip struct {
