@@ -468,6 +468,11 @@ func newReport(stores []store, s *keysync.Store, conflicts []keysync.Conflict, n
 			add(la)
 		}
 	}
+	type contactKey struct {
+		local   keysync.Account
+		contact string
+	}
+	contacts := map[contactKey]int{} // index in its account's Contacts
 	for _, f := range s.Fingerprints {
 		i, ok := index[f.Local]
 		if !ok {
@@ -475,15 +480,11 @@ func newReport(stores []store, s *keysync.Store, conflicts []keysync.Conflict, n
 			i = index[f.Local]
 		}
 		a := &r.Accounts[i]
-		ci := -1
-		for j := range a.Contacts {
-			if a.Contacts[j].Contact == f.Contact {
-				ci = j
-				break
-			}
-		}
-		if ci < 0 {
+		ck := contactKey{f.Local, f.Contact}
+		ci, ok := contacts[ck]
+		if !ok {
 			ci = len(a.Contacts)
+			contacts[ck] = ci
 			a.Contacts = append(a.Contacts, contactView{Contact: f.Contact, Fingerprints: []fingerprintView{}})
 		}
 		c := &a.Contacts[ci]
