@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -86,12 +87,18 @@ func TestAsn1cBench(t *testing.T) {
 	for _, c := range codecs {
 		for i := 0; i < c.alts; i++ {
 			_, pers := benchMessages(c, i)
-			cns, err := strconv.ParseFloat(strings.TrimSpace(string(runDriver(t, bin, c.pdu, "bench", records(pers)))), 64)
-			if err != nil {
-				t.Fatal(err)
+			// The best of three alternating rounds, against noise from
+			// other work on the machine.
+			gns, cns := math.Inf(1), math.Inf(1)
+			for range 3 {
+				v, err := strconv.ParseFloat(strings.TrimSpace(string(runDriver(t, bin, c.pdu, "bench", records(pers)))), 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cns = min(cns, v)
+				r := testing.Benchmark(func(b *testing.B) { roundTrip(b, c, pers) })
+				gns = min(gns, float64(r.T.Nanoseconds())/float64(r.N))
 			}
-			r := testing.Benchmark(func(b *testing.B) { roundTrip(b, c, pers) })
-			gns := float64(r.T.Nanoseconds()) / float64(r.N)
 			sumGo += gns
 			sumC += cns
 			fmt.Fprintf(&out, "| %s | %s | %.0f | %.0f | %.1f× |\n", c.pdu, c.name(i), gns, cns, cns/gns)

@@ -107,7 +107,7 @@ int main(int argc, char **argv) {
 			}
 			iters++;
 			el = now() - start;
-		} while (el < 3e8);
+		} while (el < 2e8);
 		printf("%.0f\n", el / ((double)iters * count));
 		return 0;
 	}
