@@ -43,7 +43,8 @@ const (
 	RatingFullyAnonymous       Rating = 9
 )
 
-// Message is one alternative of the KeySync CHOICE.
+// Message is one alternative of the KeySync CHOICE. Every Message is also
+// a SyncMessage, ready for MarshalSync.
 type Message interface {
 	Kind() Kind
 }

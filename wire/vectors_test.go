@@ -255,3 +255,11 @@ func TestSkipExtensions(t *testing.T) {
 		t.Error("truncated extension addition decoded")
 	}
 }
+
+// Every KeySync Message type is a SyncMessage.
+var _ = func() bool {
+	for _, a := range syncAlts[:21] {
+		_ = a.new().(Message).(SyncMessage)
+	}
+	return true
+}()
