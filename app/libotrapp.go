@@ -300,11 +300,11 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 			return nil, nil, err
 		}
 		files = append(files, File{Path: filepath.Join(dir, p.keyFile), Data: b.Bytes(), Secret: true,
-			Summary: fmt.Sprintf("%d private keys", len(keys))})
+			Summary: count(len(keys), "private key")})
 	}
 	if nrows > 0 {
 		files = append(files, File{Path: filepath.Join(dir, p.fpFile), Data: fpData.Bytes(),
-			Summary: fmt.Sprintf("%d fingerprints", nrows)})
+			Summary: count(nrows, "fingerprint")})
 	}
 	if tags := tagRows.sorted(); len(tags) > 0 {
 		var b bytes.Buffer
@@ -312,7 +312,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 			return nil, nil, err
 		}
 		files = append(files, File{Path: filepath.Join(dir, p.tagFile), Data: b.Bytes(),
-			Summary: fmt.Sprintf("%d instance tags", len(tags))})
+			Summary: count(len(tags), "instance tag")})
 	}
 
 	var notices []Notice
@@ -366,14 +366,18 @@ type skip struct {
 func (s *skip) describe() string {
 	var parts []string
 	for what, n := range s.counts {
-		if n == 1 {
-			parts = append(parts, "1 "+what)
-		} else {
-			parts = append(parts, fmt.Sprintf("%d %ss", n, what))
-		}
+		parts = append(parts, count(n, what))
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
+}
+
+// count says "1 thing" or "n things".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // pickTag chooses the instance tag to write for an account: the target
