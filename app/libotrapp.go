@@ -105,9 +105,10 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 	}
 
 	path = filepath.Join(dir, p.fpFile)
-	if data, err := os.ReadFile(path); err == nil {
+	if f, err := os.Open(path); err == nil {
 		found = true
-		rows, err := libotr.ReadFingerprints(bytes.NewReader(data), path)
+		rows, err := libotr.ReadFingerprints(f, path) // streamed: the file can be large
+		f.Close()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -248,6 +249,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 	// Rows are encoded in chunks so that a million of them never exist as
 	// libotr rows all at once.
 	var fpData bytes.Buffer
+	fpData.Grow(fingerprintsSize(s.Fingerprints))
 	nrows := 0
 	rows := make([]libotr.FingerprintRow, 0, 4096)
 	flush := func() error {
@@ -370,6 +372,20 @@ func (s *skip) describe() string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
+}
+
+// fingerprintsSize estimates the size of a fingerprints file holding fps,
+// so that its buffer is allocated once.
+func fingerprintsSize(fps []keysync.KnownFingerprint) int {
+	n := 0
+	for i := range fps {
+		f := &fps[i]
+		n += len(f.Contact) + len(f.ContactName) + len(f.Trust) + 40 + 5
+		if f.Origin != nil {
+			n += len(f.Origin.LocalName) + len(f.Origin.Protocol)
+		}
+	}
+	return n
 }
 
 // count says "1 thing" or "n things".
