@@ -2,12 +2,14 @@ package libotr
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -36,8 +38,7 @@ type FingerprintRow struct {
 // not 40 hex digits, a line over MaxLineLen bytes) is an error
 // "FILE:LINE: message".
 func ReadFingerprints(r io.Reader, file string) ([]FingerprintRow, error) {
-	p := fpParser{file: file, seed: maphash.MakeSeed(), ids: map[string]uint32{}, vals: []string{""}}
-	p.ids[""] = 0
+	p := fpParser{file: file, seed: maphash.MakeSeed(), ids: map[string]string{}}
 	hint := sizeHint(r)
 	if hint >= 0 {
 		p.names.next = int(min(hint/4+64, 1<<20))
@@ -100,6 +101,7 @@ func ReadFingerprints(r io.Reader, file string) ([]FingerprintRow, error) {
 	if len(p.rows) == 0 {
 		return nil, nil
 	}
+	p.dedup()
 	return p.rows, nil
 }
 
@@ -128,30 +130,31 @@ type fpParser struct {
 	file  string
 	rows  []FingerprintRow
 	names arena
-	// Interned account, protocol and trust strings, with small ids.
-	ids  map[string]uint32
-	vals []string
-	// Duplicate detection: open addressing over row indexes + 1.
-	seed  maphash.Seed
-	table []int32
-	used  int
-	keys  []uint64 // per row: hash of its key
+	// Interned account, protocol and trust strings.
+	ids  map[string]string
+	seed maphash.Seed // for duplicate detection
+	sink int32        // keeps dedup's prefetch loads
+	// Last interned value per column, to skip the map.
+	last [3]string
 }
 
 func (p *fpParser) errf(line int, format string, args ...any) error {
 	return fmt.Errorf("%s:%d: %s", p.file, line, fmt.Sprintf(format, args...))
 }
 
-// intern returns the shared copy of b and its id.
-func (p *fpParser) intern(b []byte) (string, uint32) {
-	if id, ok := p.ids[string(b)]; ok {
-		return p.vals[id], id
+// intern returns the shared copy of b; col selects the cache of the last
+// value seen in that column.
+func (p *fpParser) intern(b []byte, col int) string {
+	if c := p.last[col]; c == string(b) {
+		return c
 	}
-	s := string(b)
-	id := uint32(len(p.vals))
-	p.vals = append(p.vals, s)
-	p.ids[s] = id
-	return s, id
+	s, ok := p.ids[string(b)]
+	if !ok {
+		s = string(b)
+		p.ids[s] = s
+	}
+	p.last[col] = s
+	return s
 }
 
 var hexTable = func() (t [256]byte) {
@@ -229,65 +232,77 @@ func (p *fpParser) parseLine(b []byte, hasLF bool, line int) error {
 		}
 		row.Fingerprint[i] = h<<4 | l
 	}
-	var aid, pid uint32
-	row.Account, aid = p.intern(acct)
-	row.Protocol, pid = p.intern(proto)
+	row.Account = p.intern(acct, 0)
+	row.Protocol = p.intern(proto, 1)
 	if len(trust) > 0 {
-		var t string
-		t, _ = p.intern(trust)
-		row.Trust = keysync.Trust(t)
+		row.Trust = keysync.Trust(p.intern(trust, 2))
 	}
 	row.Line = line
 
-	// Duplicate detection.
-	h := binary.LittleEndian.Uint64(row.Fingerprint[:8]) ^ maphash.Bytes(p.seed, user) ^
-		uint64(aid)*0x9e3779b97f4a7c15 ^ uint64(pid)*0xc2b2ae3d27d4eb4f
+	row.Username = p.names.str(user)
+	p.rows = append(p.rows, row)
+	return nil
+}
+
+// rowHash hashes the key of r. Account and protocol are interned, so
+// their data pointers stand for their contents.
+func rowHash(seed maphash.Seed, r *FingerprintRow) uint64 {
+	h := binary.LittleEndian.Uint64(r.Fingerprint[:8]) ^ maphash.String(seed, r.Username) ^
+		uint64(uintptr(unsafe.Pointer(unsafe.StringData(r.Account))))*0x9e3779b97f4a7c15 ^
+		uint64(uintptr(unsafe.Pointer(unsafe.StringData(r.Protocol))))*0xc2b2ae3d27d4eb4f
 	h ^= h >> 29
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 32
-	if 2*(p.used+1) > len(p.table) {
-		p.grow()
-	}
-	mask := uint64(len(p.table) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		e := p.table[i]
-		if e == 0 {
-			row.Username = p.names.str(user)
-			p.table[i] = int32(len(p.rows) + 1)
-			p.used++
-			p.rows = append(p.rows, row)
-			p.keys = append(p.keys, h)
-			return nil
-		}
-		o := &p.rows[e-1]
-		if p.keys[e-1] == h && o.Fingerprint == row.Fingerprint && o.Account == row.Account &&
-			o.Protocol == row.Protocol && o.Username == string(user) {
-			o.Trust = row.Trust
-			return nil
-		}
-	}
+	return h
 }
 
-// grow doubles the duplicate table and reinserts every row.
-func (p *fpParser) grow() {
-	n := max(1024, 2*len(p.table))
-	for n < 4*cap(p.rows) && n < 1<<31 {
-		n *= 2
+// dedup collapses rows with the same (username, account, protocol,
+// fingerprint) into the first one, giving it the last one's trust. It
+// probes an open-addressing table of row indexes in batches: the first
+// loop of a batch only loads the table slots, so that their cache misses
+// overlap.
+func (p *fpParser) dedup() {
+	rows := p.rows
+	size := 1024
+	for size < 2*len(rows) {
+		size *= 2
 	}
-	p.table = make([]int32, n)
-	if cap(p.keys) < cap(p.rows) {
-		k := make([]uint64, len(p.keys), cap(p.rows))
-		copy(k, p.keys)
-		p.keys = k
-	}
-	mask := uint64(n - 1)
-	for idx, h := range p.keys {
-		i := h & mask
-		for p.table[i] != 0 {
-			i = (i + 1) & mask
+	table := make([]int32, size)
+	mask := uint64(size - 1)
+	w := 0
+	const batch = 32
+	var sink int32
+	var hs [batch]uint64
+	for b := 0; b < len(rows); b += batch {
+		end := min(b+batch, len(rows))
+		for i := b; i < end; i++ {
+			h := rowHash(p.seed, &rows[i])
+			hs[i-b] = h
+			sink += table[h&mask]
 		}
-		p.table[i] = int32(idx + 1)
+		for i := b; i < end; i++ {
+			h := hs[i-b]
+			for j := h & mask; ; j = (j + 1) & mask {
+				e := table[j]
+				if e == 0 {
+					table[j] = int32(w + 1)
+					rows[w] = rows[i]
+					w++
+					break
+				}
+				o := &rows[e-1]
+				r := &rows[i]
+				if o.Fingerprint == r.Fingerprint && o.Account == r.Account &&
+					o.Protocol == r.Protocol && o.Username == r.Username {
+					o.Trust = r.Trust
+					break
+				}
+			}
+		}
 	}
+	p.sink = sink
+	clear(rows[w:])
+	p.rows = rows[:w]
 }
 
 // arena hands out strings carved from large blocks, so that many short
@@ -353,14 +368,109 @@ func WriteFingerprints(w io.Writer, rows []FingerprintRow) error {
 
 const lowerHex = "0123456789abcdef"
 
-func checkFields(r *FingerprintRow) error {
-	for _, f := range [3]struct{ name, v string }{{"username", r.Username}, {"account", r.Account}, {"protocol", r.Protocol}} {
-		if strings.ContainsAny(f.v, "\t\n\x00") {
-			return fmt.Errorf("%s contains a tab, line feed or NUL", f.name)
+// badIn reports whether s holds a byte whose bit is set in mask (bytes
+// below 0x20 only).
+func badIn(s string, mask uint32) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && mask&(1<<c) != 0 {
+			return true
 		}
 	}
-	if strings.ContainsAny(string(r.Trust), "\r\n\x00") {
+	return false
+}
+
+const (
+	badColumn = 1<<'\t' | 1<<'\n' | 1<<0
+	badTrust  = 1<<'\r' | 1<<'\n' | 1<<0
+)
+
+func checkFields(r *FingerprintRow) error {
+	switch {
+	case badIn(r.Username, badColumn):
+		return errors.New("username contains a tab, line feed or NUL")
+	case badIn(r.Account, badColumn):
+		return errors.New("account contains a tab, line feed or NUL")
+	case badIn(r.Protocol, badColumn):
+		return errors.New("protocol contains a tab, line feed or NUL")
+	case badIn(string(r.Trust), badTrust):
 		return errors.New("trust contains a carriage return, line feed or NUL")
 	}
 	return nil
+}
+
+type sortKey struct {
+	p0, p1 uint64 // username bytes 0-7 and 8-15, big-endian, zero-padded
+	idx    int32
+}
+
+// prefix returns bytes off…off+7 of s as a big-endian number, zero-padded.
+func prefix(s string, off int) uint64 {
+	var b [8]byte
+	if off < len(s) {
+		copy(b[:], s[off:])
+	}
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// SortFingerprints sorts rows into libotr's context order: ascending by
+// username, then account, then protocol, comparing bytes like strcmp. Rows
+// of one context keep their relative order.
+func SortFingerprints(rows []FingerprintRow) {
+	less := func(a, b *FingerprintRow) int {
+		if c := strings.Compare(a.Username, b.Username); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Account, b.Account); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Protocol, b.Protocol)
+	}
+	sorted := true
+	for i := 1; i < len(rows); i++ {
+		if less(&rows[i-1], &rows[i]) > 0 {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return
+	}
+	// Sort keys holding the first 16 bytes of the username, so that most
+	// comparisons touch no row; ties fall back to the rows and then to the
+	// index, which makes the sort stable. Then permute the rows in place
+	// along the permutation's cycles.
+	keys := make([]sortKey, len(rows))
+	for i := range rows {
+		keys[i] = sortKey{prefix(rows[i].Username, 0), prefix(rows[i].Username, 8), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if a.p0 != b.p0 {
+			return cmp.Compare(a.p0, b.p0)
+		}
+		if a.p1 != b.p1 {
+			return cmp.Compare(a.p1, b.p1)
+		}
+		if c := less(&rows[a.idx], &rows[b.idx]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
+	for i := range keys {
+		if keys[i].idx < 0 {
+			continue
+		}
+		// Position i takes row keys[i].idx, whose position takes the next, …
+		tmp := rows[i]
+		j := i
+		for {
+			k := int(keys[j].idx)
+			keys[j].idx = -1
+			if k == i {
+				rows[j] = tmp
+				break
+			}
+			rows[j] = rows[k]
+			j = k
+		}
+	}
 }

@@ -2,10 +2,12 @@ package libotr
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -472,5 +474,33 @@ func TestInstanceTags(t *testing.T) {
 		if err := WriteInstanceTags(&out, []InstanceTag{bad}); err == nil {
 			t.Errorf("WriteInstanceTags(%+v): no error", bad)
 		}
+	}
+}
+
+func TestSortFingerprints(t *testing.T) {
+	rows := genRows(5000)
+	// Scramble deterministically; give some contexts several rows in a
+	// known order.
+	for i := range rows {
+		j := (i * 7919) % len(rows)
+		rows[i], rows[j] = rows[j], rows[i]
+	}
+	for i := range rows {
+		rows[i].Line = i
+		if i%3 == 0 {
+			rows[i].Username = "same"
+		}
+	}
+	want := slices.Clone(rows)
+	slices.SortStableFunc(want, func(a, b FingerprintRow) int {
+		return cmp.Or(strings.Compare(a.Username, b.Username), strings.Compare(a.Account, b.Account), strings.Compare(a.Protocol, b.Protocol))
+	})
+	SortFingerprints(rows)
+	if !slices.Equal(rows, want) {
+		t.Error("SortFingerprints differs from a stable sort")
+	}
+	SortFingerprints(rows) // already sorted: unchanged
+	if !slices.Equal(rows, want) {
+		t.Error("SortFingerprints changed sorted rows")
 	}
 }
