@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -262,6 +263,36 @@ func TestMessagesAreSyncMessages(t *testing.T) {
 		m, ok := a.new().(Message)
 		if _, ok2 := m.(SyncMessage); !ok || !ok2 || int(m.Kind())-2 != a.index {
 			t.Errorf("%s: Message %v, SyncMessage %v", a.name, ok, ok2)
+		}
+	}
+}
+
+// TestHugeCounts: counts and lengths that the input cannot hold fail before
+// anything is allocated for them.
+func TestHugeCounts(t *testing.T) {
+	for name, b := range map[string][]byte{
+		"16383 identities":       {0x20, 0xBF, 0xFF, 0x00},
+		"1024-octet address":     {0x20, 0x01, 0x04, 0x00, 0x61},
+		"128-character fpr":      {0x20, 0x01, 0x00, 0x7F},
+		"16383-octet open type":  {0x80, 0xBF, 0xFF, 0x00},
+		"16383 commands":         {0x00, 0x00, 0xBF, 0xFF},
+		"fragmented list":        {0x20, 0xC4, 0x00},
+		"unknown Sync extension": {0x82, 0x01, 0x00},
+		"KeySync extension":      {0x40},
+		"KeySync index 31":       {0x3E},
+		"ManagedGroup index 3":   {0x81, 0x01, 0x70},
+		"empty input":            {},
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err1 := UnmarshalSync(b)
+		_, err2 := UnmarshalDistribution(b)
+		runtime.ReadMemStats(&after)
+		if err1 == nil && err2 == nil {
+			t.Errorf("%s: decoded", name)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 4096 {
+			t.Errorf("%s: allocated %d bytes", name, n)
 		}
 	}
 }
