@@ -82,24 +82,30 @@ func build() {
 		buildErr, buildFail = err.Error(), true
 		return
 	}
-	src := filepath.Join(dir, "otrtool.c")
-	if err := os.WriteFile(src, source, 0o644); err != nil {
-		buildErr, buildFail = err.Error(), true
-		return
-	}
-	tmp, err := os.CreateTemp(dir, "otrtool-*")
+	// Unique names: several test processes may build at the same time.
+	srcf, err := os.CreateTemp(dir, "otrtool-*.c")
 	if err != nil {
 		buildErr, buildFail = err.Error(), true
 		return
 	}
-	tmp.Close()
-	cmd := exec.Command("gcc", append([]string{"-O2", "-Wall", "-o", tmp.Name(), src}, args...)...)
+	src := srcf.Name()
+	defer os.Remove(src)
+	_, err = srcf.Write(source)
+	if cerr := srcf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		buildErr, buildFail = err.Error(), true
+		return
+	}
+	tmp := strings.TrimSuffix(src, ".c") + ".bin"
+	cmd := exec.Command("gcc", append([]string{"-O2", "-Wall", "-o", tmp, src}, args...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		os.Remove(tmp.Name())
+		os.Remove(tmp)
 		buildErr, buildFail = fmt.Sprintf("building otrtool: %v\n%s", err, out), true
 		return
 	}
-	if err := os.Rename(tmp.Name(), bin); err != nil {
+	if err := os.Rename(tmp, bin); err != nil {
 		buildErr, buildFail = err.Error(), true
 		return
 	}
