@@ -161,6 +161,16 @@ func (m *Machine) Start() error {
 	return m.enter(m.fsm.States[0].Name, Init, false)
 }
 
+// Stop stops the machine at once, dropping queued events (SHUTDOWN, as
+// injected by disable). State then reports End.
+func (m *Machine) Stop() {
+	if m.stopped {
+		return
+	}
+	m.state, m.stopped, m.queue = nil, true, nil
+	m.epoch++
+}
+
 // Post appends ev to the queue. Events posted to a stopped machine are
 // dropped.
 func (m *Machine) Post(ev Event) {

@@ -20,6 +20,11 @@ type Bounds struct {
 	UserAnswers int
 	Answers     []string // the answers to try; nil means Accept, Reject, Cancel
 	Advances    int      // clock advances to the next timer or rate-limit release
+	// Signals are signalled events (KeyGen, CannotDecrypt,
+	// LeaveDeviceGroup) offered on every device whose state handles them,
+	// at most SignalCount in total.
+	Signals     []string
+	SignalCount int
 	// Eager makes a logged message reach every device in the same step,
 	// instead of interleaving each device's receipt separately.
 	Eager bool
@@ -28,6 +33,10 @@ type Bounds struct {
 	MaxStates int
 	// StopAtFirst ends the search at the first violation.
 	StopAtFirst bool
+	// SettleFirst delivers the start-up traffic (Beacons, the grouped
+	// devices' SynchronizeGroupKeys and their answers, the negotiations
+	// they open) in FIFO order before the search begins.
+	SettleFirst bool
 	Seed        uint64
 }
 
@@ -58,14 +67,14 @@ func (f Failure) String() string {
 
 // step is one choice of the schedule.
 type step struct {
-	desc  string
+	desc  func() string
 	apply func(*World)
 }
 
 type node struct {
 	w      *World
 	parent int
-	desc   string
+	step   int // index of the step in the parent's enabled list
 	depth  int
 }
 
@@ -83,22 +92,28 @@ func Check(model *fsm.FSM, b Bounds) (Stats, []Failure) {
 	w := New(model, b.Devices, b.Seed)
 	w.Group(b.Grouped...)
 	w.Start()
+	if b.SettleFirst {
+		w.Settle()
+	}
+	root := w.Clone()
 	var st Stats
 	var fails []Failure
 	seenKind := map[string]bool{}
 	nodes := []node{{w: w, parent: -1}}
+	// trace replays the schedule from the start to describe it.
 	trace := func(i int, last string) []string {
-		var t []string
-		if last != "" {
-			t = append(t, last)
-		}
+		var idx []int
 		for ; i > 0; i = nodes[i].parent {
-			t = append(t, nodes[i].desc)
+			idx = append(idx, nodes[i].step)
 		}
-		for l, r := 0, len(t)-1; l < r; l, r = l+1, r-1 {
-			t[l], t[r] = t[r], t[l]
+		r := root.Clone()
+		var t []string
+		for j := len(idx) - 1; j >= 0; j-- {
+			s := enabled(r, b)[idx[j]]
+			t = append(t, s.desc())
+			s.apply(r)
 		}
-		return t
+		return append(t, last)
 	}
 	report := func(i int, last string, vs []Violation) bool {
 		for _, v := range vs {
@@ -130,13 +145,13 @@ func Check(model *fsm.FSM, b Bounds) (Stats, []Failure) {
 			continue
 		}
 		stop := false
-		for _, s := range steps {
+		for si, s := range steps {
 			c := n.w.Clone()
 			before := len(c.Violations)
 			s.apply(c)
 			st.Transitions++
 			if len(c.Violations) > before {
-				if report(head, s.desc, c.Violations[before:]) {
+				if report(head, s.desc(), c.Violations[before:]) {
 					stop = true
 					break
 				}
@@ -148,7 +163,7 @@ func Check(model *fsm.FSM, b Bounds) (Stats, []Failure) {
 			}
 			seen[h] = true
 			st.States++
-			nodes = append(nodes, node{w: c, parent: head, desc: s.desc, depth: n.depth + 1})
+			nodes = append(nodes, node{w: c, parent: head, step: si, depth: n.depth + 1})
 			st.MaxDepth = max(st.MaxDepth, n.depth+1)
 		}
 		if stop || (b.MaxStates > 0 && st.States > b.MaxStates) {
@@ -168,15 +183,15 @@ func enabled(w *World, b Bounds) []step {
 		if !w.Orderable(i) {
 			continue
 		}
-		name := e.String()
-		steps = append(steps, step{fmt.Sprintf("order %s", name), func(w *World) {
+		name := e.String
+		steps = append(steps, step{func() string { return "order " + name() }, func(w *World) {
 			w.Order(i, false)
 			if b.Eager {
 				w.deliverAll()
 			}
 		}})
 		if w.Dups < b.Dups && !e.Stale {
-			steps = append(steps, step{fmt.Sprintf("duplicate %s", name), func(w *World) {
+			steps = append(steps, step{func() string { return "duplicate " + name() }, func(w *World) {
 				w.Order(i, true)
 				if b.Eager {
 					w.deliverAll()
@@ -184,13 +199,14 @@ func enabled(w *World, b Bounds) []step {
 			}})
 		}
 		if w.Drops < b.Drops {
-			steps = append(steps, step{fmt.Sprintf("drop %s", name), func(w *World) { w.Drop(i) }})
+			steps = append(steps, step{func() string { return "drop " + name() }, func(w *World) { w.Drop(i) }})
 		}
 	}
 	if !b.Eager {
 		for i := range w.Devices {
 			if w.CanDeliver(i) {
-				steps = append(steps, step{fmt.Sprintf("device %d receives %s", i, w.Log[w.Devices[i].cursor]), func(w *World) { w.Deliver(i) }})
+				e := w.Log[w.Devices[i].cursor]
+				steps = append(steps, step{func() string { return fmt.Sprintf("device %d receives %s", i, e) }, func(w *World) { w.Deliver(i) }})
 			}
 		}
 	}
@@ -200,13 +216,24 @@ func enabled(w *World, b Bounds) []step {
 		}
 		for _, a := range b.Answers {
 			if fsmHandles(w.Model, d.State(), a) {
-				steps = append(steps, step{fmt.Sprintf("user %d: %s in %s", i, a, d.State()), func(w *World) { w.User(i, a) }})
+				st := d.State()
+				steps = append(steps, step{func() string { return fmt.Sprintf("user %d: %s in %s", i, a, st) }, func(w *World) { w.User(i, a) }})
+			}
+		}
+	}
+	if w.Signals < b.SignalCount {
+		for i, d := range w.Devices {
+			for _, sig := range b.Signals {
+				if d.Machine.Running() && fsmHandles(w.Model, d.State(), sig) {
+					st := d.State()
+					steps = append(steps, step{func() string { return fmt.Sprintf("device %d: %s in %s", i, sig, st) }, func(w *World) { w.Signal(i, sig) }})
+				}
 			}
 		}
 	}
 	if w.Advances < b.Advances {
 		if t, ok := w.NextTimer(); ok {
-			steps = append(steps, step{fmt.Sprintf("advance clock to +%v", t.Sub(Epoch)), func(w *World) { w.AdvanceToNext() }})
+			steps = append(steps, step{func() string { return fmt.Sprintf("advance clock to +%v", t.Sub(Epoch)) }, func(w *World) { w.AdvanceToNext() }})
 		}
 	}
 	return steps

@@ -27,6 +27,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,7 @@ type Envelope struct {
 	Attached    []string // secret keys attached
 	Reset       *KeyReset
 	Stale       bool // a duplicate kept for re-delivery
+	fp          string
 }
 
 // KeyReset is a Distribution key reset of the group key (protocol.md §13.1),
@@ -85,7 +87,8 @@ const (
 	// is not linked to by mutual user acceptance (transitively).
 	UnauthorizedImport = "unauthorized-import"
 	// GroupKeysDiffer: two devices that completed a negotiation with each
-	// other are both Grouped but hold different group keys.
+	// other (or started as one group) are both Grouped but hold different
+	// group keys once no message is in flight.
 	GroupKeysDiffer = "group-keys-differ"
 	// KeysAfterReject: a key passed between a sole device whose user
 	// rejected and that negotiation's partner.
@@ -141,6 +144,7 @@ type World struct {
 	Drops      int
 	Dups       int
 	Advances   int
+	Signals    int // signalled events injected
 }
 
 // Now implements fsm.Clock.
@@ -239,12 +243,16 @@ func (w *World) Start() {
 }
 
 // run runs f and then the machine's queue, recording aborted handlers.
+// A device whose sync was disabled stops its machine (SHUTDOWN).
 func (d *Device) run(f func() error) {
 	if err := f(); err != nil {
 		d.Errors = append(d.Errors, err)
 	}
 	if err := d.Machine.Run(); err != nil {
 		d.Errors = append(d.Errors, err)
+	}
+	if d.Keys.Disabled && d.Machine.Running() {
+		d.Machine.Stop()
 	}
 }
 
@@ -287,27 +295,27 @@ func (d *Device) onTransition(from, event, to string) {
 		}
 	}
 	switch to {
-	case "Grouped", "HandshakingGrouped", "HandshakingGroupedPhase1", "GroupKeyResetElection":
+	case "InitState", "Grouped", "HandshakingGrouped", "HandshakingGroupedPhase1", "GroupKeyResetElection":
 	default:
 		clear(d.completed)
 	}
 }
 
-// checkCommit checks that the users of both sides accepted each other:
-// d's user accepted the partner key, and the user of a device holding that
-// key accepted a key d holds. Acceptances are matched by key, not by
-// negotiation TID: the reference's I/O buffer lets the two sides end up
-// with different TIDs for one handshake (a NegotiationRequest received
-// after storeNegotiation overwrites keysync.negotiation), which is harmless
-// as long as both users accepted the other device.
+// checkCommit checks that the users of both sides accepted this
+// negotiation: d's user accepted the partner key and the negotiation d is
+// committing to, and the user of a device holding the partner key accepted
+// that negotiation and a key d holds. A user's acceptance covers the
+// negotiation TID as stored and as held in the I/O buffer at the time:
+// a message received after storeNegotiation may overwrite the buffer's
+// TID (protocol.md §5), and the commit sent carries that one.
 func (w *World) checkCommit(d *Device, what string) {
-	p := d.Core.Partner.SenderFpr
-	if !d.acceptKey[p] {
-		w.violate(KeysBeforeAccept, "device %d: %s without its user accepting partner key %.8s", d.ID, what, p)
+	p, n := d.Core.Partner.SenderFpr, d.Core.Partner.Negotiation
+	if !d.acceptKey[p] || !d.accepted[n] {
+		w.violate(KeysBeforeAccept, "device %d: %s in negotiation %x without its user accepting it", d.ID, what, n[:4])
 		return
 	}
 	for _, o := range w.Devices {
-		if o == d || !o.Keys.Secret[p] {
+		if o == d || !o.Keys.Secret[p] || !o.accepted[n] {
 			continue
 		}
 		for f := range o.acceptKey {
@@ -316,7 +324,7 @@ func (w *World) checkCommit(d *Device, what string) {
 			}
 		}
 	}
-	w.violate(KeysBeforeAccept, "device %d: %s, but no user of a device holding partner key %.8s accepted device %d", d.ID, what, p, d.ID)
+	w.violate(KeysBeforeAccept, "device %d: %s in negotiation %x, but no user of a device holding partner key %.8s accepted it", d.ID, what, n[:4], p)
 }
 
 func (w *World) violate(kind, format string, a ...any) {
@@ -332,7 +340,7 @@ func (w *World) Order(i int, keep bool) {
 	if keep {
 		w.Dups++
 		c := *e
-		c.Stale = true
+		c.Stale, c.fp = true, ""
 		w.Pending = append(w.Pending, &c)
 	}
 	w.Log = append(w.Log, e)
@@ -405,7 +413,10 @@ func (w *World) User(i int, answer string) {
 	}
 	state := d.State()
 	if answer == "Accept" && d.Machine.Running() && fsmHandles(w.Model, state, answer) {
+		// The negotiation as stored, and as the buffer holds it: the
+		// commit the device sends carries the latter (protocol.md §5).
 		d.accepted[d.Core.Partner.Negotiation] = true
+		d.accepted[d.Core.KeySync.Negotiation] = true
 		d.acceptKey[d.Core.Partner.SenderFpr] = true
 	}
 	if answer == "Reject" && fsmHandles(w.Model, state, answer) && state != "HandshakingGrouped" {
@@ -422,6 +433,7 @@ func (w *World) User(i int, answer string) {
 // LeaveDeviceGroup) on device i.
 func (w *World) Signal(i int, event string) {
 	d := w.Devices[i]
+	w.Signals++
 	d.Machine.Post(fsm.Event{Name: event})
 	d.run(func() error { return nil })
 	w.check()
@@ -638,6 +650,11 @@ func (w *World) check() {
 				w.violate(TimerMissing, "device %d in %s without a timer", d.ID, s.Name)
 			}
 		}
+	}
+	if !w.Quiet() {
+		return
+	}
+	for _, d := range w.Devices {
 		for j := range d.completed {
 			o := w.Devices[j]
 			if j > d.ID && o.completed[d.ID] && d.State() == "Grouped" && o.State() == "Grouped" && d.Keys.Default != o.Keys.Default {
@@ -721,24 +738,125 @@ func (w *World) Clone() *World {
 // the world's future, for state deduplication. Signals, errors and
 // violations are left out.
 func (w *World) Fingerprint() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "t=%d d=%d u=%d a=%d\n", w.Now.Sub(Epoch), w.Drops, w.Dups, w.Advances)
+	var b fp
+	b.int(int64(w.Now.Sub(Epoch)))
+	b.int(int64(w.Drops))
+	b.int(int64(w.Dups))
+	b.int(int64(w.Advances))
+	b.int(int64(w.Signals))
 	for _, d := range w.Devices {
-		fmt.Fprintf(&b, "dev%d %s cur=%d users=%d\n", d.ID, d.Machine.Summary(), d.cursor, d.users)
-		fmt.Fprintf(&b, " vars=%+v\n core=%d\n keys=%s\n", d.Core.Vars, d.Core.Deferred(), d.Keys.summary())
-		fmt.Fprintf(&b, " acc=%v %v done=%v held=%v\n", sortedTIDs(d.accepted), sortedKeys(d.acceptKey), sortedInts(d.completed), sortedKeys(d.held))
+		b.str(d.Machine.Summary())
+		b.int(int64(d.cursor))
+		b.int(int64(d.users))
+		v := &d.Core.Vars
+		b.strs(v.Own.Keys)
+		b.strs(v.Own.Backup)
+		b.ids(v.Own.BackupIdentities)
+		b.ids(v.Own.Identities)
+		b.tids(v.Own.Challenge, v.Own.Response, v.Own.Negotiation)
+		b.str(v.Partner.SenderFpr)
+		b.str(v.Partner.Identity)
+		b.tids(v.Partner.Challenge, v.Partner.Response, v.Partner.Negotiation)
+		b.str(v.Transport.From)
+		b.str(v.Transport.SenderFpr)
+		k := &v.KeySync
+		b.tids(k.Challenge, k.Response, k.Negotiation)
+		b.bool(k.IsGroup)
+		b.str(k.Key)
+		b.ids(k.OwnIdentities)
+		b.int(int64(k.Rating))
+		b.bool(v.Stored)
+		b.str(v.Trusted)
+		b.int(int64(d.Core.Deferred()))
 		if t, ok := d.Core.NextRelease(); ok {
-			fmt.Fprintf(&b, " release=%d\n", t.Sub(Epoch))
+			b.int(int64(t.Sub(Epoch)))
 		}
+		b.str(d.Keys.Default)
+		b.set(d.Keys.Secret)
+		b.set(d.Keys.Trust)
+		b.set(d.Keys.Revoked)
+		b.bool(d.Keys.Grouped)
+		b.bool(d.Keys.Disabled)
+		b.int(int64(d.Keys.gen))
+		b.set(d.acceptKey)
+		b.set(d.held)
+		for _, j := range sortedInts(d.completed) {
+			b.int(int64(j))
+		}
+		b.sep()
 	}
 	for _, e := range w.Pending {
-		fmt.Fprintf(&b, "P %s\n", e)
+		b.str("P")
+		b.str(e.key())
 	}
 	for _, e := range w.Log {
-		fmt.Fprintf(&b, "L %s\n", e)
+		b.str("L")
+		b.str(e.key())
 	}
-	fmt.Fprintf(&b, "rej=%v\n", w.rejects)
-	return b.String()
+	for _, r := range sortedPairs(w.rejects) {
+		b.int(int64(r[0]))
+		b.int(int64(r[1]))
+	}
+	return string(b)
+}
+
+// fp builds a fingerprint.
+type fp []byte
+
+func (b *fp) sep() { *b = append(*b, 0) }
+func (b *fp) int(n int64) {
+	*b = strconv.AppendInt(*b, n, 36)
+	b.sep()
+}
+func (b *fp) bool(v bool) {
+	if v {
+		*b = append(*b, 1)
+	}
+	b.sep()
+}
+func (b *fp) str(s string) {
+	*b = append(*b, s...)
+	b.sep()
+}
+func (b *fp) strs(ss []string) {
+	for _, s := range ss {
+		b.str(s)
+	}
+	b.sep()
+}
+func (b *fp) tids(ts ...wire.TID) {
+	for _, t := range ts {
+		*b = append(*b, t[:]...)
+	}
+}
+func (b *fp) ids(ids []wire.Identity) {
+	for _, id := range ids {
+		b.str(id.Address)
+		b.str(id.Fpr)
+	}
+	b.sep()
+}
+func (b *fp) set(m map[string]bool) {
+	b.strs(sortedKeys(m))
+}
+
+func sortedPairs(m map[[2]int]bool) [][2]int {
+	var out [][2]int
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i][0] < out[j][0] || out[i][0] == out[j][0] && out[i][1] < out[j][1]
+	})
+	return out
+}
+
+// key returns a canonical description of e, computed once.
+func (e *Envelope) key() string {
+	if e.fp == "" {
+		e.fp = e.String()
+	}
+	return e.fp
 }
 
 func sortedKeys(m map[string]bool) []string {
