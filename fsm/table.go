@@ -112,7 +112,7 @@ func (f *FSM) WriteDot(w io.Writer) error {
 		if s.Timeout > 0 {
 			label += fmt.Sprintf("\\n(timeout %d s)", s.Timeout)
 		}
-		fmt.Fprintf(&b, "\t%q [label=%q];\n", s.Name, label)
+		fmt.Fprintf(&b, "\t%s [label=%s];\n", dotQuote(s.Name), dotQuote(label))
 	}
 	type edge struct{ from, to string }
 	var order []edge
@@ -131,17 +131,23 @@ func (f *FSM) WriteDot(w io.Writer) error {
 		}
 	}
 	if usesEnd {
-		fmt.Fprintf(&b, "\t%q [shape=doublecircle, style=solid];\n", End)
+		fmt.Fprintf(&b, "\t%s [shape=doublecircle, style=solid];\n", dotQuote(End))
 	}
 	for _, e := range order {
-		fmt.Fprintf(&b, "\t%q -> %q [label=%q];\n", e.from, e.to, strings.Join(labels[e], "\\n"))
+		fmt.Fprintf(&b, "\t%s -> %s [label=%s];\n", dotQuote(e.from), dotQuote(e.to), dotQuote(strings.Join(labels[e], "\\n")))
 	}
 	for _, s := range f.States {
 		if s.Timeout > 0 {
-			fmt.Fprintf(&b, "\t%q -> %q [label=\"timeout\", style=dashed];\n", s.Name, "InitState")
+			fmt.Fprintf(&b, "\t%s -> %s [label=\"timeout\", style=dashed];\n", dotQuote(s.Name), dotQuote(f.States[0].Name))
 		}
 	}
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// dotQuote quotes s as a DOT string; a backslash stays an escape, so "\\n"
+// in s is a line break in the label.
+func dotQuote(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
 }
