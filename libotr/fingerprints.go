@@ -27,12 +27,13 @@ type FingerprintRow struct {
 	Protocol    string // column 3
 	Fingerprint keysync.Fingerprint
 	Trust       keysync.Trust // "" when absent or empty
-	Line        int
+	Line        int           // line in the file, for messages
 }
 
 // ReadFingerprints parses an otr.fingerprints file. It keeps file order;
 // rows with the same (username, account, protocol, fingerprint) collapse
-// into the position of the first, and the last trust wins, as in libotr.
+// into the position (and Line) of the first, and the last trust wins, as in
+// libotr.
 // LF and CRLF line ends are accepted. Blank lines are skipped; any other
 // line libotr would skip (too few tabs, no line end, a fingerprint that is
 // not 40 hex digits, a line over MaxLineLen bytes) is an error

@@ -19,7 +19,7 @@ const MinInstanceTag = 0x100
 type InstanceTag struct {
 	Account, Protocol string
 	Tag               uint32
-	Line              int
+	Line              int // line in the file, for messages
 }
 
 // ReadInstanceTags parses a libotr instance tags file: lines
