@@ -76,7 +76,7 @@ func (o Options) MarshalDistribution(m DistributionMessage) ([]byte, error) {
 func (o Options) UnmarshalSync(b []byte) (SyncMessage, error) {
 	d := getDecoder(o, b)
 	defer putDecoder(d)
-	w := d.top(syncAlts[:], syncOuterNames)
+	w := d.top("Sync", syncAlts[:], syncOuterNames)
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -87,7 +87,7 @@ func (o Options) UnmarshalSync(b []byte) (SyncMessage, error) {
 func (o Options) UnmarshalDistribution(b []byte) (DistributionMessage, error) {
 	d := getDecoder(o, b)
 	defer putDecoder(d)
-	w := d.top(distAlts[:], distOuterNames)
+	w := d.top("Distribution", distAlts[:], distOuterNames)
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -369,11 +369,7 @@ func (d *perDecoder) bits(name string, n int) uint64 {
 }
 
 // top reads the top-level CHOICE; the whole input must be consumed.
-func (d *perDecoder) top(tab []alt, outerNames []string) walker {
-	pdu := "Sync"
-	if len(outerNames) > 0 && outerNames[0] == distOuterNames[0] {
-		pdu = "Distribution"
-	}
+func (d *perDecoder) top(pdu string, tab []alt, outerNames []string) walker {
 	ext := d.bits(pdu, 1)
 	if d.err != nil {
 		return nil
@@ -410,14 +406,13 @@ func (d *perDecoder) top(tab []alt, outerNames []string) walker {
 		outerR := d.r
 		d.r.Reset(outerR.Octets(n))
 		w = d.choice(tab, outer)
-		if d.err == nil {
-			if err := d.r.Finish(); err != nil {
-				d.fail("open type", err)
-			}
+		if d.err != nil {
+			d.err = within(d.err, name)
+		} else if err := d.r.Finish(); err != nil {
+			d.fail(name, err)
 		}
 		d.r = outerR
 		if d.err != nil {
-			d.err = within(d.err, name)
 			return nil
 		}
 	}
