@@ -330,3 +330,23 @@ func TestFlexibleSyntaxAgreesWithLibotr(t *testing.T) {
 		t.Errorf("unexpected key: %s", got)
 	}
 }
+
+// TestInstagRulesAgreeWithLibotr feeds a hand-made instance tags file
+// (comment, blank line, CRLF, upper-case hex, a last line ended by CR) to
+// both readers.
+func TestInstagRulesAgreeWithLibotr(t *testing.T) {
+	o := otrtest.Tool(t)
+	in := "# a comment\n\nme@x/\tprpl-jabber\t0000ABCD\r\n" + libotr.InstagHeader + "\n" +
+		"#not a comment\tIRC\tfedcba98\n" + "nick\tIRC\t00000100\r"
+	name := filepath.Join(t.TempDir(), "tags")
+	if err := os.WriteFile(name, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, want := view(t, "", "", name), o.Dump(t, "", "", name)
+	if got != want {
+		t.Errorf("keysync reads\n%s\nlibotr reads\n%s", got, want)
+	}
+	if n := strings.Count(got, "\n"); n != 3 {
+		t.Errorf("%d tags, want 3:\n%s", n, got)
+	}
+}
