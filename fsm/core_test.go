@@ -1,0 +1,257 @@
+package fsm
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/keysync/keysync/wire"
+)
+
+type stubKeys struct {
+	own     map[string]bool // trusted own keys with secret
+	listed  map[string]bool
+	trusted []string
+	revoked []string
+}
+
+func (k *stubKeys) DeviceGrouped() (bool, error)          { return false, nil }
+func (k *stubKeys) IsOwnKey(f string) (bool, error)       { return k.own[f], nil }
+func (k *stubKeys) OwnKeyIsListed(f string) (bool, error) { return k.listed[f], nil }
+func (k *stubKeys) TrustOwnKey(_, f string) error {
+	k.trusted = append(k.trusted, f)
+	k.listed[f] = true
+	return nil
+}
+func (k *stubKeys) UntrustKey(f string) error {
+	k.revoked = append(k.revoked, f)
+	delete(k.listed, f)
+	return nil
+}
+func (k *stubKeys) OwnKeys() ([]string, []wire.Identity, error) {
+	return []string{"AAAA"}, []wire.Identity{{Address: "me@x", Fpr: "AAAA"}}, nil
+}
+func (k *stubKeys) SaveGroupKeys([]wire.Identity) error              { return nil }
+func (k *stubKeys) OwnKeysAreDefaultKeys() error                     { return nil }
+func (k *stubKeys) ReceivedKeysAreDefaultKeys([]wire.Identity) error { return nil }
+func (k *stubKeys) Disable() error                                   { return nil }
+func (k *stubKeys) ResetOwnGroupedKeys() error                       { return nil }
+func (k *stubKeys) ResetOwnKeysUngrouped() error                     { return nil }
+
+type sink struct{ sent []Outgoing }
+
+func (s *sink) Transmit(o Outgoing) error { s.sent = append(s.sent, o); return nil }
+
+func newTestCore() (*Core, *stubKeys, *sink, *fakeClock) {
+	k := &stubKeys{own: map[string]bool{"AAAA": true}, listed: map[string]bool{"AAAA": true}}
+	s := &sink{}
+	c := &fakeClock{t: time.Unix(5000, 0)}
+	n := byte(0)
+	core := &Core{FSM: Model.KeySync(), Keys: k, Out: s, Clock: c, NewTID: func() (wire.TID, error) {
+		n++
+		return wire.TID{n, n, n}, nil
+	}}
+	return core, k, s, c
+}
+
+func tid(b ...byte) wire.TID { var t wire.TID; copy(t[:], b); return t }
+
+func TestOpenNegotiationXORsBaseWithPartnerChallenge(t *testing.T) {
+	c, _, _, _ := newTestCore()
+	c.Own.Negotiation = tid(0xf0, 0x0f, 0xff)
+	c.Partner.SenderFpr = "OLD"
+	c.Load(MessageEvent(&wire.Beacon{Challenge: tid(0x0f, 0x0f, 0x01), Version: wire.KeySyncVersion}, "me@x", "BBBB"), nil)
+	if err := c.Action("openNegotiation"); err != nil {
+		t.Fatal(err)
+	}
+	want := tid(0xff, 0x00, 0xfe)
+	if c.KeySync.Negotiation != want || c.Partner.Negotiation != want || c.Partner.SenderFpr != "" {
+		t.Fatalf("negotiation %x partner %x fpr %q", c.KeySync.Negotiation[:3], c.Partner.Negotiation[:3], c.Partner.SenderFpr)
+	}
+}
+
+func TestWeAreOffererComparesBytesUnsigned(t *testing.T) {
+	c, _, _, _ := newTestCore()
+	c.Own.Challenge = tid(0x7f, 0xff)
+	for _, tc := range []struct {
+		partner wire.TID
+		want    bool
+	}{{tid(0x80), true}, {tid(0x7f, 0xfe), false}, {tid(0x7f, 0xff), false}, {tid(0x7f, 0xff, 1), true}} {
+		c.KeySync.Challenge = tc.partner
+		got, err := c.Condition("weAreOfferer")
+		if err != nil || got != tc.want {
+			t.Errorf("partner %x: weAreOfferer = %t, want %t", tc.partner[:3], got, tc.want)
+		}
+	}
+}
+
+func TestBufferLoadOverwritesOnlyCarriedFields(t *testing.T) {
+	var b Buffer
+	b.Load(&wire.NegotiationRequest{Challenge: tid(1), Response: tid(2), Negotiation: tid(3), IsGroup: true})
+	b.Load(&wire.OwnKeysRequester{OwnIdentities: []wire.Identity{{Address: "a", Fpr: "F"}}})
+	if b.Negotiation != tid(3) || b.Challenge != tid(1) || len(b.OwnIdentities) != 1 {
+		t.Fatalf("buffer %+v", b)
+	}
+	b.Load(&wire.NegotiationOpen{Response: tid(9), Negotiation: tid(8)})
+	if b.Challenge != tid(1) || b.Response != tid(9) || b.Negotiation != tid(8) || !b.IsGroup {
+		t.Fatalf("buffer %+v", b)
+	}
+	m, err := b.Build(wire.KindNegotiationRequestGrouped, wire.KeySyncVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &wire.NegotiationRequestGrouped{Challenge: tid(1), Response: tid(9), Version: wire.KeySyncVersion, Negotiation: tid(8), IsGroup: true}
+	if *m.(*wire.NegotiationRequestGrouped) != *want {
+		t.Fatalf("built %+v, want %+v", m, want)
+	}
+	if _, err := b.Build(wire.Kind(99), wire.KeySyncVersion); err == nil {
+		t.Error("Build of an unknown kind succeeded")
+	}
+}
+
+func TestSameNegotiationAndPartner(t *testing.T) {
+	c, _, _, _ := newTestCore()
+	c.Partner = Partner{SenderFpr: "BBBB", Negotiation: tid(5)}
+	for _, tc := range []struct {
+		signer string
+		neg    wire.TID
+		want   bool
+	}{{"BBBB", tid(5), true}, {"CCCC", tid(5), false}, {"BBBB", tid(6), false}} {
+		c.Transport.SenderFpr = tc.signer
+		c.KeySync.Negotiation = tc.neg
+		got, _ := c.Condition("sameNegotiationAndPartner")
+		if got != tc.want {
+			t.Errorf("%s %x: got %t", tc.signer, tc.neg[:1], got)
+		}
+	}
+	if _, err := c.Condition("noSuchCondition"); err == nil {
+		t.Error("unknown condition accepted")
+	}
+	if err := c.Action("noSuchAction"); err == nil {
+		t.Error("unknown action accepted")
+	}
+}
+
+func TestVersionCheckD8(t *testing.T) {
+	c, _, _, _ := newTestCore()
+	if c.Load(MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 2, Minor: 0}}, "me@x", "BBBB"), nil) {
+		t.Error("Beacon 2.0 accepted")
+	}
+	if c.KeySync.Challenge == tid(1) {
+		t.Error("rejected Beacon filled the buffer")
+	}
+	if !c.Load(MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 1, Minor: 7}}, "me@x", "BBBB"), nil) {
+		t.Error("Beacon 1.7 rejected")
+	}
+}
+
+func TestPartnerKeyFilterD6(t *testing.T) {
+	c, _, _, _ := newTestCore()
+	hs := Model.KeySync().State("HandshakingOfferer")
+	c.Stored = true
+	c.Partner = Partner{SenderFpr: "BBBB", Negotiation: tid(5)}
+	rollback := &wire.Rollback{Negotiation: tid(5)}
+	if c.Load(MessageEvent(rollback, "me@x", "CCCC"), hs.Handler("Rollback")) {
+		t.Error("Rollback of the negotiation from a third key accepted")
+	}
+	if !c.Load(MessageEvent(rollback, "me@x", "bbbb"), hs.Handler("Rollback")) {
+		t.Error("Rollback from the partner (lower case) dropped")
+	}
+	if !c.Load(MessageEvent(rollback, "me@x", "AAAA"), hs.Handler("Rollback")) {
+		t.Error("Rollback signed by an own listed key dropped")
+	}
+	// Another negotiation's Rollback from a third key, with a handler that
+	// tests sameNegotiation, is dropped as well.
+	if c.Load(MessageEvent(&wire.Rollback{Negotiation: tid(7)}, "me@x", "CCCC"), hs.Handler("Rollback")) {
+		t.Error("third-party Rollback reached a sameNegotiation handler")
+	}
+	// A Beacon (unencrypted) is not filtered.
+	if !c.Load(MessageEvent(&wire.Beacon{Version: wire.KeySyncVersion}, "me@x", "CCCC"), nil) {
+		t.Error("Beacon dropped")
+	}
+}
+
+func TestRateLimitDefersD9(t *testing.T) {
+	c, _, s, clk := newTestCore()
+	beacon := Model.KeySync().Message("Beacon")
+	c.KeySync.Challenge = tid(1)
+	for i := 0; i < 3; i++ { // first goes out, two identical ones are deferred once
+		if err := c.Send(beacon); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.KeySync.Challenge = tid(2)
+	c.Send(beacon)
+	if len(s.sent) != 1 || c.Deferred() != 2 {
+		t.Fatalf("sent %d deferred %d, want 1 and 2", len(s.sent), c.Deferred())
+	}
+	at, ok := c.NextRelease()
+	if !ok || !at.Equal(clk.t.Add(20*time.Second)) {
+		t.Fatalf("release %v %t", at, ok)
+	}
+	clk.t = clk.t.Add(19 * time.Second)
+	c.Flush()
+	if len(s.sent) != 1 {
+		t.Fatal("released early")
+	}
+	clk.t = clk.t.Add(time.Second)
+	c.Flush()
+	if len(s.sent) != 2 || c.Deferred() != 1 || s.sent[1].Msg.(*wire.Beacon).Challenge != tid(1) {
+		t.Fatalf("after 20 s: sent %d deferred %d", len(s.sent), c.Deferred())
+	}
+	clk.t = clk.t.Add(20 * time.Second)
+	c.Flush()
+	if len(s.sent) != 3 || s.sent[2].Msg.(*wire.Beacon).Challenge != tid(2) {
+		t.Fatalf("after 40 s: sent %d", len(s.sent))
+	}
+}
+
+func TestSendSecurityContexts(t *testing.T) {
+	c, _, s, _ := newTestCore()
+	if err := c.Send(Model.KeySync().Message("Rollback")); !errors.Is(err, ErrCannotSend) {
+		t.Errorf("untrusted without partner key: %v", err)
+	}
+	c.Partner.SenderFpr = "BBBB"
+	if err := c.Send(Model.KeySync().Message("OwnKeysRequester")); !errors.Is(err, ErrCannotSend) {
+		t.Errorf("keys to an untrusted partner: %v", err)
+	}
+	c.Action("trustThisKey")
+	c.Action("prepareOwnKeys")
+	if err := c.Send(Model.KeySync().Message("OwnKeysRequester")); err != nil {
+		t.Fatal(err)
+	}
+	o := s.sent[len(s.sent)-1]
+	if o.Partner != "BBBB" || len(o.Attached) != 1 || o.Attached[0] != "AAAA" {
+		t.Errorf("outgoing %+v", o)
+	}
+	if err := c.Send(Model.KeySync().Message("ReceiverRating")); err == nil {
+		t.Error("ReceiverRating sent")
+	}
+}
+
+func TestAbandonRevokesTrustOfCurrentNegotiationD5(t *testing.T) {
+	c, k, _, _ := newTestCore()
+	c.Transport = Transport{From: "me@x", SenderFpr: "BBBB"}
+	c.Action("storeNegotiation")
+	c.Action("trustThisKey")
+	c.Transport.SenderFpr = "CCCC"
+	c.Partner.SenderFpr = "CCCC" // storeThisKey-like change afterwards
+	if err := c.Abandon(); err != nil {
+		t.Fatal(err)
+	}
+	if len(k.revoked) != 1 || k.revoked[0] != "BBBB" {
+		t.Fatalf("revoked %v, want the key trusted then", k.revoked)
+	}
+	c.Abandon()
+	if len(k.revoked) != 1 {
+		t.Fatal("revoked twice")
+	}
+	// After a completed negotiation (Grouped Init), nothing is revoked.
+	c.Action("storeNegotiation")
+	c.Action("trustThisKey")
+	c.Action("newChallengeAndNegotiationBase")
+	c.Abandon()
+	if len(k.revoked) != 1 {
+		t.Fatalf("revoked %v after completion", k.revoked)
+	}
+}
