@@ -135,6 +135,10 @@ var distAlts = [...]alt{
 // findAlt returns the position in tab of alternative index of the family
 // CHOICE at top-level position outer, or −1.
 func findAlt(tab []alt, outer, index int) int {
+	// Root alternatives come first, in index order.
+	if outer == 0 && index < len(tab) && tab[index].outer == 0 && tab[index].index == index {
+		return index
+	}
 	for i := range tab {
 		if tab[i].outer == outer && tab[i].index == index {
 			return i

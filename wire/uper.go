@@ -56,7 +56,7 @@ func (o Options) MarshalSync(m SyncMessage) ([]byte, error) {
 	}
 	e := getEncoder(o)
 	defer putEncoder(e)
-	e.top(syncAlts[m.syncAlt()], syncOuterNames, m)
+	e.top(&syncAlts[m.syncAlt()], syncOuterNames, m)
 	return e.result()
 }
 
@@ -68,7 +68,7 @@ func (o Options) MarshalDistribution(m DistributionMessage) ([]byte, error) {
 	}
 	e := getEncoder(o)
 	defer putEncoder(e)
-	e.top(distAlts[m.distAlt()], distOuterNames, m)
+	e.top(&distAlts[m.distAlt()], distOuterNames, m)
 	return e.result()
 }
 
@@ -148,7 +148,7 @@ func (e *perEncoder) fail(name string, err error) {
 }
 
 // top writes the top-level CHOICE and the family CHOICE around m.
-func (e *perEncoder) top(a alt, outerNames []string, m walker) {
+func (e *perEncoder) top(a *alt, outerNames []string, m walker) {
 	if a.outer == 0 {
 		e.w.WriteBits(0, 1) // extension bit; the root has one alternative
 		e.choice(a, m)
@@ -177,7 +177,7 @@ func (e *perEncoder) top(a alt, outerNames []string, m walker) {
 }
 
 // choice writes an extensible family CHOICE holding m.
-func (e *perEncoder) choice(a alt, m walker) {
+func (e *perEncoder) choice(a *alt, m walker) {
 	e.w.WriteBits(uint64(a.index), 1+a.bits) // extension bit 0, index
 	e.seq(a.name, m)
 }
@@ -323,7 +323,7 @@ func (e *perEncoder) managedGroup(name string, p *ManagedGroup) {
 		e.fail(name, errMissing)
 		return
 	}
-	e.choice(distAlts[(*p).distAlt()], *p)
+	e.choice(&distAlts[(*p).distAlt()], *p)
 	if e.err != nil {
 		e.err = within(e.err, name)
 	}
@@ -425,11 +425,13 @@ func (d *perDecoder) top(pdu string, tab []alt, outerNames []string) walker {
 
 // choice reads a family CHOICE of the top-level alternative outer.
 func (d *perDecoder) choice(tab []alt, outer int) walker {
-	bits := 0
-	for i := range tab {
-		if tab[i].outer == outer {
-			bits = tab[i].bits
-			break
+	bits := tab[0].bits // the root alternative is first
+	if outer > 0 {
+		for i := range tab {
+			if tab[i].outer == outer {
+				bits = tab[i].bits
+				break
+			}
 		}
 	}
 	v := d.bits("choice", 1+bits)
