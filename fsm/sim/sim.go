@@ -282,7 +282,7 @@ func (c *channel) Transmit(o fsm.Outgoing) error {
 // onTransition records completions and checks the commit invariant.
 func (d *Device) onTransition(from, event, to string) {
 	w := d.w
-	if s := w.Model.State(to); s == nil || !s.Transitional() {
+	if !transitional(to) {
 		d.leftTransitional = true
 	}
 	if to == "FormingGroupOfferer" {
@@ -641,13 +641,24 @@ func (d *Device) receiveReset(e *Envelope) error {
 	return nil
 }
 
+// transitional reports whether a state is one a device must not stay in:
+// every state but InitState, Sole, Grouped and End (protocol.md §4). It
+// is fixed here rather than read from the model's timeouts, so that a model
+// that loses a timeout fails the check.
+func transitional(state string) bool {
+	switch state {
+	case "InitState", "Sole", "Grouped", fsm.End, "":
+		return false
+	}
+	return true
+}
+
 // check runs the invariants that hold after every step.
 func (w *World) check() {
 	for _, d := range w.Devices {
-		s := w.Model.State(d.State())
-		if s != nil && s.Transitional() && d.Machine.Running() {
+		if transitional(d.State()) && d.Machine.Running() {
 			if _, ok := d.Machine.Deadline(); !ok && d.Machine.Queued() == 0 {
-				w.violate(TimerMissing, "device %d in %s without a timer", d.ID, s.Name)
+				w.violate(TimerMissing, "device %d in %s without a timer", d.ID, d.State())
 			}
 		}
 	}
@@ -672,8 +683,7 @@ func (w *World) check() {
 // afterwards: devices rediscover each other after a timeout.)
 func (w *World) Drain(maxRounds int) {
 	for _, d := range w.Devices {
-		s := w.Model.State(d.State())
-		d.leftTransitional = s == nil || !s.Transitional()
+		d.leftTransitional = !transitional(d.State())
 	}
 	for r := 0; r < maxRounds && w.stuck() != nil; r++ {
 		w.Settle()
@@ -692,7 +702,7 @@ func (w *World) Drain(maxRounds int) {
 func (w *World) stuck() []*Device {
 	var out []*Device
 	for _, d := range w.Devices {
-		if s := w.Model.State(d.State()); s != nil && s.Transitional() && d.Machine.Running() && !d.leftTransitional {
+		if transitional(d.State()) && d.Machine.Running() && !d.leftTransitional {
 			out = append(out, d)
 		}
 	}
