@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -80,14 +81,11 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 	s := &keysync.Store{}
 	c := &accountCache{m: m, store: s, app: p.name, seen: map[[2]string]*keysync.LocalAccount{}}
 	var notices []Notice
-	found := false
 
-	path := filepath.Join(dir, p.keyFile)
-	if data, err := os.ReadFile(path); err == nil {
-		found = true
-		keys, err := libotr.ReadPrivKeys(bytes.NewReader(data), path)
+	readKeys := func(r io.Reader, path string) error {
+		keys, err := libotr.ReadPrivKeys(r, path)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		for _, k := range keys {
 			la := c.get(k.Name, k.Protocol)
@@ -100,17 +98,12 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 					Msg: fmt.Sprintf("key of %q (%s), fingerprint %s: %v", k.Name, k.Protocol, k.Key.Fingerprint().Human(), err)})
 			}
 		}
-	} else if !isNotExist(err) {
-		return nil, nil, err
+		return nil
 	}
-
-	path = filepath.Join(dir, p.fpFile)
-	if f, err := os.Open(path); err == nil {
-		found = true
-		rows, err := libotr.ReadFingerprints(f, path) // streamed: the file can be large
-		f.Close()
+	readFingerprints := func(r io.Reader, path string) error {
+		rows, err := libotr.ReadFingerprints(r, path)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		s.Fingerprints = make([]keysync.KnownFingerprint, 0, len(rows))
 		origins := map[[2]string]*keysync.Origin{}
@@ -138,26 +131,43 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			}
 			s.Fingerprints = append(s.Fingerprints, f)
 		}
-	} else if !isNotExist(err) {
-		return nil, nil, err
+		return nil
+	}
+	readTags := func(r io.Reader, path string) error {
+		tags, err := libotr.ReadInstanceTags(r, path)
+		if err != nil {
+			return err
+		}
+		for _, t := range tags {
+			la := c.get(t.Account, t.Protocol)
+			la.InstanceTags = append(la.InstanceTags, keysync.InstanceTag{
+				Tag: t.Tag, Source: source, Line: t.Line,
+				Spelling: keysync.Spelling{App: p.name, Name: t.Account, Protocol: t.Protocol},
+			})
+		}
+		return nil
 	}
 
-	if p.tagFile != "" {
-		path = filepath.Join(dir, p.tagFile)
-		if data, err := os.ReadFile(path); err == nil {
-			found = true
-			tags, err := libotr.ReadInstanceTags(bytes.NewReader(data), path)
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, t := range tags {
-				la := c.get(t.Account, t.Protocol)
-				la.InstanceTags = append(la.InstanceTags, keysync.InstanceTag{
-					Tag: t.Tag, Source: source, Line: t.Line,
-					Spelling: keysync.Spelling{App: p.name, Name: t.Account, Protocol: t.Protocol},
-				})
-			}
-		} else if !isNotExist(err) {
+	found := false
+	for _, f := range []struct {
+		name string
+		read func(io.Reader, string) error
+	}{{p.keyFile, readKeys}, {p.fpFile, readFingerprints}, {p.tagFile, readTags}} {
+		if f.name == "" {
+			continue
+		}
+		path := filepath.Join(dir, f.name)
+		fh, err := os.Open(path) // streamed: a fingerprints file can be large
+		if isNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		found = true
+		err = f.read(fh, path)
+		fh.Close()
+		if err != nil {
 			return nil, nil, err
 		}
 	}
