@@ -6,7 +6,10 @@
 #   keysync: bench/fpbench run = libotr.ReadFingerprints, SortFingerprints
 #            (libotr's context order), WriteFingerprints;
 #   libotr:  internal/otrtest/c/otrtool benchfp = otrl_privkey_read_fingerprints
-#            + otrl_privkey_write_fingerprints.
+#            + otrl_privkey_write_fingerprints;
+#   convert: the whole command `keysync convert --from pidgin:IN --to kopete:OUT`
+#            (read into the model, merge, map to Kopete, write atomically),
+#            timed by /usr/bin/time when it exists.
 # Wall time is for the whole process; max RSS comes from getrusage in each
 # program. libotr is skipped at a size where its quadratic growth projects
 # more than LIBOTR_LIMIT seconds (default 120). Both outputs are checked to
@@ -20,6 +23,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/keysync-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 go build -o "$work/fpbench" ./bench/fpbench
+go build -o "$work/keysync" ./cmd/keysync
 # shellcheck disable=SC2046
 gcc -O2 -o "$work/otrtool" internal/otrtest/c/otrtool.c $(pkg-config --cflags --libs libotr) -lgcrypt
 
@@ -27,8 +31,8 @@ now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
 [ $# -gt 0 ] || set -- 10000 100000 1000000
-echo "| rows | file MB | keysync s (read/sort/write) | keysync max RSS MiB | RSS/file | libotr s (read/write) | libotr max RSS MiB | libotr/keysync |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| rows | file MB | keysync s (read/sort/write) | keysync max RSS MiB | RSS/file | libotr s (read/write) | libotr max RSS MiB | libotr/keysync | keysync convert s, max RSS MiB |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 prev_n="" prev_t=""
 for n in "$@"; do
 	"$work/fpbench" gen "$n" "$work/in"
@@ -43,6 +47,18 @@ for n in "$@"; do
 	krss=$(calc %.0f "$4 / 1024")
 	kratio=$(calc %.2f "$4 * 1024 / $bytes")
 	kparts="$1/$2/$3"
+
+	conv="-"
+	if [ -x /usr/bin/time ]; then
+		rm -rf "$work/pidgin" "$work/kopete"
+		mkdir "$work/pidgin"
+		cp "$work/in" "$work/pidgin/otr.fingerprints"
+		/usr/bin/time -f "%e %M" -o "$work/time" "$work/keysync" convert \
+			--from "pidgin:$work/pidgin" --to "kopete:$work/kopete" >/dev/null
+		read -r csec ckb <"$work/time"
+		conv="$csec, $(calc %.0f "$ckb / 1024")"
+		rm -rf "$work/pidgin" "$work/kopete"
+	fi
 
 	proj=""
 	if [ -n "$prev_t" ]; then
@@ -66,5 +82,5 @@ for n in "$@"; do
 		cmp -s "$work/a" "$work/b" || { echo "outputs differ at $n rows" >&2; exit 1; }
 		rm -f "$work/a" "$work/b"
 	fi
-	echo "| $n | $mb | $kt ($kparts) | $krss | $kratio | $lt | $lrss | $ratio |"
+	echo "| $n | $mb | $kt ($kparts) | $krss | $kratio | $lt | $lrss | $ratio | $conv |"
 done
