@@ -3,6 +3,7 @@ package sim
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,12 +20,14 @@ type Bounds struct {
 	// user may give; an answer is offered only in states that handle it.
 	UserAnswers int
 	Answers     []string // the answers to try; nil means Accept, Reject, Cancel
+	Users       []int    // the devices whose users answer; nil means all
 	Advances    int      // clock advances to the next timer or rate-limit release
 	// Signals are signalled events (KeyGen, CannotDecrypt,
 	// LeaveDeviceGroup) offered on every device whose state handles them,
 	// at most SignalCount in total.
 	Signals     []string
 	SignalCount int
+	SignalOn    []int // the devices signals are offered on; nil means all
 	// Eager makes a logged message reach every device in the same step,
 	// instead of interleaving each device's receipt separately.
 	Eager bool
@@ -211,7 +214,7 @@ func enabled(w *World, b Bounds) []step {
 		}
 	}
 	for i, d := range w.Devices {
-		if d.users >= b.UserAnswers || !d.Machine.Running() {
+		if d.users >= b.UserAnswers || !d.Machine.Running() || (b.Users != nil && !slices.Contains(b.Users, i)) {
 			continue
 		}
 		for _, a := range b.Answers {
@@ -223,6 +226,9 @@ func enabled(w *World, b Bounds) []step {
 	}
 	if w.Signals < b.SignalCount {
 		for i, d := range w.Devices {
+			if b.SignalOn != nil && !slices.Contains(b.SignalOn, i) {
+				continue
+			}
 			for _, sig := range b.Signals {
 				if d.Machine.Running() && fsmHandles(w.Model, d.State(), sig) {
 					st := d.State()

@@ -66,13 +66,44 @@ func mutate(t *testing.T, state, event, guard string) *fsm.FSM {
 	return m
 }
 
+// TestModelCheckCatchesRemovedSameNegotiation removes sameNegotiation from
+// HandshakingToJoinPhase1's CommitAcceptForGroup handler. A joiner that
+// accepted a new negotiation then commits on a group member's late
+// CommitAcceptForGroup of an abandoned one (here after a timeout), although
+// no member accepted the current one: the model check must report it.
+func TestModelCheckCatchesRemovedSameNegotiation(t *testing.T) {
+	m := mutate(t, "HandshakingToJoinPhase1", "CommitAcceptForGroup", "sameNegotiation")
+	b := checkBounds(t, "group of 2 + joiner, Accept only, 1 advance")
+	b.StopAtFirst = true
+	st, fails := Check(m, b)
+	t.Logf("mutated model: %v", st)
+	if len(fails) == 0 {
+		t.Fatal("the model check accepts the model without the sameNegotiation guard")
+	}
+	if fails[0].Violation.Kind != KeysBeforeAccept {
+		t.Fatalf("violation %v, want %s", fails[0], KeysBeforeAccept)
+	}
+	t.Logf("found: %v", fails[0])
+}
+
+func checkBounds(t *testing.T, name string) Bounds {
+	t.Helper()
+	for _, c := range checks {
+		if c.name == name {
+			return c.b
+		}
+	}
+	t.Fatalf("no check %q", name)
+	return Bounds{}
+}
+
 // TestModelCheckCatchesRemovedGuard removes sameResponse from
 // GroupKeyResetElection's ElectGroupKeyResetLeader handler: every remaining
 // device then leads the reset, and the model check must find devices of one
 // group holding different keys.
 func TestModelCheckCatchesRemovedGuard(t *testing.T) {
 	m := mutate(t, "GroupKeyResetElection", "ElectGroupKeyResetLeader", "sameResponse")
-	b := checks[len(checks)-1].b
+	b := checkBounds(t, "group of 3, one leaves, 1 advance")
 	b.StopAtFirst = true
 	st, fails := Check(m, b)
 	t.Logf("mutated model: %v", st)

@@ -79,9 +79,9 @@ func short(fprs []string) []string {
 
 // Violation kinds the World checks.
 const (
-	// KeysBeforeAccept: a device committed to ship its keys (entered
-	// FormingGroupOfferer) or sent keys to a new member without both users
-	// having accepted the current negotiation.
+	// KeysBeforeAccept: a device committed to exchange keys (entered
+	// FormingGroupOfferer or JoiningGroup) or sent keys to a new member
+	// without both users having accepted the current negotiation.
 	KeysBeforeAccept = "keys-before-accept"
 	// UnauthorizedImport: a device imported a secret key from a device it
 	// is not linked to by mutual user acceptance (transitively).
@@ -285,8 +285,9 @@ func (d *Device) onTransition(from, event, to string) {
 	if !transitional(to) {
 		d.leftTransitional = true
 	}
-	if to == "FormingGroupOfferer" {
-		w.checkCommit(d, "enter FormingGroupOfferer")
+	switch to {
+	case "FormingGroupOfferer", "JoiningGroup":
+		w.checkCommit(d, "enter "+to)
 	}
 	if to == "Grouped" && w.current != nil && w.current.Sender != d.ID {
 		switch from {
@@ -891,17 +892,6 @@ func sortedInts(m map[int]bool) []int {
 	return out
 }
 
-func sortedTIDs(m map[wire.TID]bool) []string {
-	var out []string
-	for k, v := range m {
-		if v {
-			out = append(out, hex.EncodeToString(k[:4]))
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Keys is the fake key store of a device: one own identity at Address,
 // a keyring of secret keys, a trust table of own keys and flags.
 type Keys struct {
@@ -933,10 +923,6 @@ func (k *Keys) clone(d *Device) *Keys {
 	c.Secret, c.Trust, c.Revoked = maps.Clone(k.Secret), maps.Clone(k.Trust), maps.Clone(k.Revoked)
 	c.d = d
 	return &c
-}
-
-func (k *Keys) summary() string {
-	return fmt.Sprintf("%.8s s=%v t=%v r=%v g=%t x=%t n=%d", k.Default, sortedKeys(k.Secret), sortedKeys(k.Trust), sortedKeys(k.Revoked), k.Grouped, k.Disabled, k.gen)
 }
 
 // DeviceGrouped implements fsm.KeyStore.
