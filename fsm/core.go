@@ -620,5 +620,12 @@ func (c *Core) Flush() error {
 	return errors.Join(errs...)
 }
 
+// LastSent returns when a message of kind k was last sent, for the rate
+// limits of D9.
+func (c *Core) LastSent(k wire.Kind) (time.Time, bool) {
+	t, ok := c.lastSent[k]
+	return t, ok
+}
+
 // Deferred returns the number of messages held back by rate limits.
 func (c *Core) Deferred() int { return len(c.deferred) }

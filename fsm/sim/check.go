@@ -81,7 +81,7 @@ type node struct {
 	depth  int
 }
 
-// Check explores every schedule of model within b, breadth first, with
+// Check explores every schedule of model within b, depth first, with
 // duplicate world states merged, and checks the World's invariants after
 // every step. At every state where the schedule has no choice left, it
 // drains the world (settle the channel, fire timers) and checks that no
@@ -133,7 +133,12 @@ func Check(model *fsm.FSM, b Bounds) (Stats, []Failure) {
 	}
 	seen := map[[32]byte]bool{sha256.Sum256([]byte(w.Fingerprint())): true}
 	st.States = 1
-	for head := 0; head < len(nodes); head++ {
+	// Depth first: the worlds kept are those on the path and their
+	// unexpanded siblings, not a whole breadth-first frontier.
+	stack := []int{0}
+	for len(stack) > 0 {
+		head := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
 		n := nodes[head]
 		nodes[head].w = nil // free the world once expanded
 		steps := enabled(n.w, b)
@@ -167,6 +172,7 @@ func Check(model *fsm.FSM, b Bounds) (Stats, []Failure) {
 			seen[h] = true
 			st.States++
 			nodes = append(nodes, node{w: c, parent: head, step: si, depth: n.depth + 1})
+			stack = append(stack, len(nodes)-1)
 			st.MaxDepth = max(st.MaxDepth, n.depth+1)
 		}
 		if stop || (b.MaxStates > 0 && st.States > b.MaxStates) {

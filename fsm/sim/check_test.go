@@ -19,10 +19,14 @@ var checks = []struct {
 	{"2 sole, all answers, 1 loss, 1 advance", Bounds{Devices: 2, UserAnswers: 1, Advances: 1, Drops: 1, Eager: true}, true},
 	{"2 sole, all answers, 1 duplicate, 1 advance", Bounds{Devices: 2, UserAnswers: 1, Advances: 1, Dups: 1, Eager: true}, false},
 	{"2 sole, all answers, per-device receipt, 1 advance", Bounds{Devices: 2, UserAnswers: 1, Advances: 1}, false},
+	{"2 sole, all answers, 1 loss, 1 duplicate, 2 advances", Bounds{Devices: 2, UserAnswers: 1, Advances: 2, Drops: 1, Dups: 1, Eager: true}, false},
 	{"3 sole, Accept only", Bounds{Devices: 3, UserAnswers: 1, Answers: []string{"Accept"}, Eager: true}, true},
+	{"3 sole, Accept only, 1 advance", Bounds{Devices: 3, UserAnswers: 1, Answers: []string{"Accept"}, Advances: 1, Eager: true}, false},
 	{"group of 2 + joiner, all answers", Bounds{Devices: 3, Grouped: []int{0, 1}, UserAnswers: 1, Eager: true, SettleFirst: true}, true},
 	{"group of 2 + joiner, Accept only, 1 advance", Bounds{Devices: 3, Grouped: []int{0, 1}, UserAnswers: 1, Answers: []string{"Accept"}, Advances: 1, Eager: true, SettleFirst: true}, false},
+	{"group of 2 + joiner, Accept or Cancel, 1 advance", Bounds{Devices: 3, Grouped: []int{0, 1}, UserAnswers: 1, Answers: []string{"Accept", "Cancel"}, Advances: 1, Eager: true, SettleFirst: true}, false},
 	{"group of 2 + joiner, all answers, 1 loss", Bounds{Devices: 3, Grouped: []int{0, 1}, UserAnswers: 1, Drops: 1, Eager: true, SettleFirst: true}, false},
+	{"group of 2 + joiner, all answers, 1 duplicate", Bounds{Devices: 3, Grouped: []int{0, 1}, UserAnswers: 1, Dups: 1, Eager: true, SettleFirst: true}, false},
 	{"group of 3, one leaves, 1 advance", Bounds{Devices: 3, Grouped: []int{0, 1, 2}, Advances: 1, Eager: true, SettleFirst: true, Signals: []string{"LeaveDeviceGroup"}, SignalCount: 1}, true},
 }
 

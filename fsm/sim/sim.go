@@ -779,6 +779,13 @@ func (w *World) Fingerprint() string {
 		b.bool(v.Stored)
 		b.str(v.Trusted)
 		b.int(int64(d.Core.Deferred()))
+		for _, k := range []wire.Kind{wire.KindBeacon, wire.KindSynchronizeGroupKeys} {
+			if t, ok := d.Core.LastSent(k); ok {
+				b.int(int64(t.Sub(Epoch)))
+			}
+			b.sep()
+		}
+		b.int(int64(d.rng))
 		if t, ok := d.Core.NextRelease(); ok {
 			b.int(int64(t.Sub(Epoch)))
 		}
