@@ -156,6 +156,9 @@ func (m *Machine) Queued() int { return len(m.queue) }
 // Start enters InitState and delivers Init (sync start, §15.4). It discards
 // queued events. Starting a running machine restarts it.
 func (m *Machine) Start() error {
+	if len(m.fsm.States) == 0 {
+		return errors.New(m.fsm.Name + ": no states")
+	}
 	m.queue = nil
 	m.stopped = false
 	return m.enter(m.fsm.States[0].Name, Init, false)
@@ -282,7 +285,11 @@ func (m *Machine) enter(name, event string, reinit bool) error {
 		}
 		return nil
 	}
-	m.setState(m.fsm.State(name), m.State(), event)
+	s := m.fsm.State(name)
+	if s == nil {
+		return m.abort(event, fmt.Errorf("go to unknown state %q", name))
+	}
+	m.setState(s, m.State(), event)
 	return m.runInit(reinit)
 }
 
@@ -318,7 +325,11 @@ func (m *Machine) runInit(reinit bool) error {
 		if next == End {
 			return m.enter(End, Init, reinit)
 		}
-		m.setState(m.fsm.State(next), m.State(), Init)
+		s := m.fsm.State(next)
+		if s == nil {
+			return m.abort(Init, fmt.Errorf("go to unknown state %q", next))
+		}
+		m.setState(s, m.State(), Init)
 	}
 }
 
@@ -343,7 +354,11 @@ func (m *Machine) exec(body []Stmt) (string, error) {
 				return "", fmt.Errorf("action %s: %w", st.Do, err)
 			}
 		case st.Send != "":
-			if err := m.dev.Send(m.fsm.Message(st.Send)); err != nil {
+			decl := m.fsm.Message(st.Send)
+			if decl == nil {
+				return "", fmt.Errorf("send of undeclared message %s", st.Send)
+			}
+			if err := m.dev.Send(decl); err != nil {
 				return "", fmt.Errorf("send %s: %w", st.Send, err)
 			}
 		case st.Go != "":

@@ -53,6 +53,7 @@ type Stats struct {
 	Duration    time.Duration
 }
 
+// String summarises s on one line.
 func (s Stats) String() string {
 	return fmt.Sprintf("%d states, %d transitions, %d terminal, depth %d, complete %t, %v",
 		s.States, s.Transitions, s.Terminal, s.MaxDepth, s.Complete, s.Duration.Round(time.Millisecond))
@@ -64,6 +65,7 @@ type Failure struct {
 	Trace     []string
 }
 
+// String gives the violation and the schedule, one step a line.
 func (f Failure) String() string {
 	return f.Violation.String() + "\n  after: " + strings.Join(f.Trace, "\n         ")
 }

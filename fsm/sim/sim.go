@@ -58,6 +58,7 @@ type Envelope struct {
 // modelled outside the KeySync machine.
 type KeyReset struct{ Old, New string }
 
+// String describes e: kind, sender, signer, recipients, attached keys and fields.
 func (e *Envelope) String() string {
 	name := "KeyReset"
 	if e.Msg != nil {
@@ -106,6 +107,7 @@ type Violation struct {
 	Detail string
 }
 
+// String gives the kind and the details.
 func (v Violation) String() string { return v.Kind + ": " + v.Detail }
 
 // Device is one simulated device.
@@ -147,13 +149,10 @@ type World struct {
 	Signals    int // signalled events injected
 }
 
-// Now implements fsm.Clock.
+// clock is the world's virtual clock as an fsm.Clock.
 type clock struct{ w *World }
 
 func (c clock) Now() time.Time { return c.w.Now }
-
-// Option configures a new World.
-type Option func(*World)
 
 // New returns a world of n sole devices running model (nil: fsm.Model's
 // KeySync), not yet started. Seed makes the TIDs differ between worlds.
