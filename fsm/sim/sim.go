@@ -196,18 +196,14 @@ func (w *World) Group(ids ...int) {
 }
 
 // wire connects the device's core to its key store, channel and clock.
+// A device copied by World.Clone still points at the original's core,
+// whose variables are copied.
 func (d *Device) wire() {
-	vars := fsm.Vars{}
-	var old *fsm.Core
 	if d.Core != nil {
-		old = d.Core
-		vars = d.Core.Vars
-	}
-	if old != nil {
-		d.Core = old.CloneCore(d.Keys, (*channel)(d), d.newTID, clock{d.w}, d.notify)
+		d.Core = d.Core.CloneCore(d.Keys, (*channel)(d), d.newTID, clock{d.w}, d.notify)
 		return
 	}
-	d.Core = &fsm.Core{Vars: vars, FSM: d.w.Model, Keys: d.Keys, Out: (*channel)(d), NewTID: d.newTID, Clock: clock{d.w}, Notifier: d.notify}
+	d.Core = &fsm.Core{FSM: d.w.Model, Keys: d.Keys, Out: (*channel)(d), NewTID: d.newTID, Clock: clock{d.w}, Notifier: d.notify}
 }
 
 func (d *Device) notify(s fsm.Signal) { d.Signals = append(d.Signals, s) }
