@@ -67,6 +67,9 @@ func TestSecurityContexts(t *testing.T) {
 	}
 	// A GroupKeysUpdate, encrypted to the group key and carrying it, does
 	// not reach device 2.
+	w.User(2, "Cancel") // close the join dialogs
+	w.Settle()
+	wantStates(t, w, "Grouped", "Grouped", "Sole")
 	w.Signal(0, "KeyGen")
 	if n := len(w.Pending); n != 1 || len(w.Pending[0].Attached) == 0 {
 		t.Fatalf("pending %v", w.Pending)
