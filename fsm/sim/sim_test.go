@@ -18,7 +18,7 @@ func TestDeterministic(t *testing.T) {
 		w.Settle()
 		return w.Fingerprint()
 	}
-	if run(1) != run(1) {
+	if a, b := run(1), run(1); a != b {
 		t.Fatal("same seed, different worlds")
 	}
 	if run(1) == run(2) {
