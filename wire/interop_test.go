@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keysync/keysync/internal/peer"
 )
 
 // The interop tests run keysync's codec against the C that Debian's asn1c
@@ -22,21 +24,12 @@ import (
 // of the schema), through one batch driver process per direction:
 // testdata/wire/asn1c-driver.c.
 
-// requirePeers reports whether a missing asn1c or gcc fails the test.
-func requirePeers() bool { return os.Getenv("KEYSYNC_REQUIRE_PEERS") == "1" }
-
 // asn1cDriver builds (or finds in its cache) the batch driver for the
 // current (legacy false) or legacy schema and returns its path.
 func asn1cDriver(t testing.TB, legacy bool) string {
 	t.Helper()
-	for _, tool := range []string{"asn1c", "gcc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if requirePeers() {
-				t.Fatalf("%s not installed and KEYSYNC_REQUIRE_PEERS=1", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	peer.Need(t, "asn1c")
+	peer.Need(t, "gcc")
 	files := map[string][]byte{}
 	schemas, _ := filepath.Glob("../testdata/wire/asn1/*.asn1")
 	if len(schemas) != 6 {
