@@ -1,11 +1,11 @@
 package fsm
 
 import (
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/keysync/keysync/internal/peer"
 	"github.com/keysync/keysync/wire"
 )
 
@@ -181,13 +181,7 @@ func TestCloneIsIndependent(t *testing.T) {
 
 // TestDotRenders runs graphviz on the DOT output.
 func TestDotRenders(t *testing.T) {
-	dot, err := exec.LookPath("dot")
-	if err != nil {
-		if os.Getenv("KEYSYNC_REQUIRE_PEERS") == "1" {
-			t.Fatal("graphviz dot not found and KEYSYNC_REQUIRE_PEERS=1")
-		}
-		t.Skip("graphviz dot not installed")
-	}
+	dot := peer.Need(t, "dot")
 	var src strings.Builder
 	if err := Model.KeySync().WriteDot(&src); err != nil {
 		t.Fatal(err)
