@@ -122,21 +122,25 @@ type LocalAccount struct {
 
 // KnownFingerprint is a contact's fingerprint as seen from one local account.
 type KnownFingerprint struct {
-	Local       Account // the local account that knows this fingerprint
-	Contact     string  // the contact's address, canonical (bare JID, nick)
+	Contact     string // the contact's address, canonical (bare JID, nick)
 	Fingerprint Fingerprint
 	Trust       Trust
-	// Origin says where the row was read and how its app spelled it; rows
-	// read together share one Origin.
+	// Origin says which local account knows the fingerprint, where the row
+	// was read and how its app spelled it; rows read together share one
+	// Origin, which keeps a million rows small.
 	Origin *Origin
 	// ContactName is the app's spelling of Contact when it differs from the
 	// canonical form (an XMPP resource or upper case), else "".
 	ContactName string
 }
 
-// Origin is the source of known fingerprints and the app's spelling of
-// their local account and protocol columns.
+// Local returns the local account that knows the fingerprint.
+func (f *KnownFingerprint) Local() Account { return f.Origin.Local }
+
+// Origin is the local account of known fingerprints, their source, and
+// the app's spelling of their local account and protocol columns.
 type Origin struct {
+	Local     Account
 	Source    string // such as "pidgin:/home/u/.purple"
 	App       string // such as "pidgin"
 	LocalName string // the local account as the app names it

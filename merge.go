@@ -154,7 +154,7 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 	var conflicts []Conflict
 	for _, src := range sources {
 		for _, f := range src.Store.Fingerprints {
-			k := fpKey{f.Local, f.Contact, f.Fingerprint}
+			k := fpKey{f.Local(), f.Contact, f.Fingerprint}
 			i, seen := index[k]
 			if !seen {
 				index[k] = len(out)
@@ -179,7 +179,7 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 				ci = len(conflicts)
 				conflictAt[i] = ci
 				conflicts = append(conflicts, Conflict{
-					Kind: TrustConflict, Account: f.Local, Contact: f.Contact, Fingerprint: f.Fingerprint,
+					Kind: TrustConflict, Account: f.Local(), Contact: f.Contact, Fingerprint: f.Fingerprint,
 					Values: []ConflictValue{{Source: from, Value: string(e.Trust)}},
 				})
 			}

@@ -18,7 +18,7 @@ func store(source string, keys map[Account]*PrivateKey, fps ...KnownFingerprint)
 		la.Keys = append(la.Keys, Key{PrivateKey: k, Source: source})
 	}
 	for i := range fps {
-		fps[i].Origin = &Origin{Source: source}
+		fps[i].Origin.Source = source
 	}
 	s.Fingerprints = fps
 	return s
@@ -83,13 +83,13 @@ func TestMergeSeveralKeysInOneSourceAreKept(t *testing.T) {
 func TestMergeFingerprints(t *testing.T) {
 	bob := "bob@example.org"
 	a := store("a", nil,
-		KnownFingerprint{Local: alice, Contact: bob, Fingerprint: fpA, Trust: ""},
-		KnownFingerprint{Local: alice, Contact: bob, Fingerprint: fpB, Trust: SMP},
+		KnownFingerprint{Origin: &Origin{Local: alice}, Contact: bob, Fingerprint: fpA, Trust: ""},
+		KnownFingerprint{Origin: &Origin{Local: alice}, Contact: bob, Fingerprint: fpB, Trust: SMP},
 	)
 	b := store("b", nil,
-		KnownFingerprint{Local: alice, Contact: bob, Fingerprint: fpA, Trust: Verified},
-		KnownFingerprint{Local: alice, Contact: bob, Fingerprint: fpB, Trust: Manual},
-		KnownFingerprint{Local: alice, Contact: "carol", Fingerprint: fpB, Trust: ""},
+		KnownFingerprint{Origin: &Origin{Local: alice}, Contact: bob, Fingerprint: fpA, Trust: Verified},
+		KnownFingerprint{Origin: &Origin{Local: alice}, Contact: bob, Fingerprint: fpB, Trust: Manual},
+		KnownFingerprint{Origin: &Origin{Local: alice}, Contact: "carol", Fingerprint: fpB, Trust: ""},
 	)
 	m, conflicts := Merge([]Source{{"a", a}, {"b", b}}, "")
 	if len(m.Fingerprints) != 3 {

@@ -50,7 +50,7 @@ func keyFingerprints(s *keysync.Store) []string {
 func rows(s *keysync.Store) []string {
 	var out []string
 	for _, f := range s.Fingerprints {
-		out = append(out, strings.Join([]string{f.Local.String(), f.Contact, f.Fingerprint.String(), string(f.Trust)}, "|"))
+		out = append(out, strings.Join([]string{f.Local().String(), f.Contact, f.Fingerprint.String(), string(f.Trust)}, "|"))
 	}
 	return out
 }

@@ -115,12 +115,11 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 				la = c.get(r.Account, r.Protocol)
 				k := [2]string{r.Account, r.Protocol}
 				if o = origins[k]; o == nil {
-					o = &keysync.Origin{Source: source, App: p.name, LocalName: r.Account, Protocol: r.Protocol}
+					o = &keysync.Origin{Local: la.Account, Source: source, App: p.name, LocalName: r.Account, Protocol: r.Protocol}
 					origins[k] = o
 				}
 			}
 			f := keysync.KnownFingerprint{
-				Local:       la.Account,
 				Contact:     canonicalAddress(la.Protocol, r.Username),
 				Fingerprint: r.Fingerprint,
 				Trust:       r.Trust,
@@ -286,16 +285,16 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 				Protocol: f.Origin.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
 			continue
 		}
-		if i == 0 || f.Local != last { // rows come grouped by account
-			last = f.Local
-			la := byAccount[f.Local]
+		if i == 0 || f.Origin.Local != last { // rows come grouped by account
+			last = f.Origin.Local
+			la := byAccount[last]
 			if la == nil {
-				la = &keysync.LocalAccount{Account: f.Local}
+				la = &keysync.LocalAccount{Account: last}
 			}
 			name, protocol, why = n.name(la)
 		}
 		if why != "" {
-			noteSkip(f.Local, why, "fingerprint")
+			noteSkip(last, why, "fingerprint")
 			continue
 		}
 		rows = append(rows, libotr.FingerprintRow{Username: f.Contact, Account: name,

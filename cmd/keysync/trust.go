@@ -474,13 +474,13 @@ func newReport(stores []store, s *keysync.Store, conflicts []keysync.Conflict, n
 	}
 	contacts := map[contactKey]int{} // index in its account's Contacts
 	for _, f := range s.Fingerprints {
-		i, ok := index[f.Local]
+		i, ok := index[f.Local()]
 		if !ok {
-			add(&keysync.LocalAccount{Account: f.Local})
-			i = index[f.Local]
+			add(&keysync.LocalAccount{Account: f.Local()})
+			i = index[f.Local()]
 		}
 		a := &r.Accounts[i]
-		ck := contactKey{f.Local, f.Contact}
+		ck := contactKey{f.Local(), f.Contact}
 		ci, ok := contacts[ck]
 		if !ok {
 			ci = len(a.Contacts)
