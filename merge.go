@@ -1,5 +1,7 @@
 package keysync
 
+import "hash/maphash"
+
 // Source is one store to merge, named for conflict reports
 // (such as "pidgin:/home/u/.purple").
 type Source struct {
@@ -132,10 +134,68 @@ func keyConflict(m *LocalAccount, keySources map[*PrivateKey][]string, prefer st
 	return c, true
 }
 
+// fpIndex finds merged fingerprints by (local account, contact,
+// fingerprint). It maps a 64-bit hash to a row index and keeps the rare
+// rows whose hash collides with another's in a second map, so that a
+// million rows cost 12 bytes each instead of a copy of their key.
+type fpIndex struct {
+	seed     maphash.Seed
+	byHash   map[uint64]int32
+	collided map[fpKey]int
+}
+
 type fpKey struct {
 	local   Account
 	contact string
 	fp      Fingerprint
+}
+
+func newFPIndex(n int) *fpIndex {
+	return &fpIndex{seed: maphash.MakeSeed(), byHash: make(map[uint64]int32, n)}
+}
+
+func (x *fpIndex) hash(f *KnownFingerprint) uint64 {
+	var h maphash.Hash
+	h.SetSeed(x.seed)
+	l := f.Local()
+	h.WriteString(l.Protocol)
+	h.WriteByte(0)
+	h.WriteString(l.Address)
+	h.WriteByte(0)
+	h.WriteString(f.Contact)
+	h.WriteByte(0)
+	h.Write(f.Fingerprint[:])
+	return h.Sum64()
+}
+
+func sameRow(a, b *KnownFingerprint) bool {
+	return a.Fingerprint == b.Fingerprint && a.Contact == b.Contact && a.Local() == b.Local()
+}
+
+// find returns the index in rows of the row matching f.
+func (x *fpIndex) find(rows []KnownFingerprint, f *KnownFingerprint) (int, bool) {
+	if i, ok := x.byHash[x.hash(f)]; ok {
+		if sameRow(&rows[i], f) {
+			return int(i), true
+		}
+		i, ok := x.collided[fpKey{f.Local(), f.Contact, f.Fingerprint}]
+		return i, ok
+	}
+	return 0, false
+}
+
+// add indexes rows[i], which find did not find.
+func (x *fpIndex) add(rows []KnownFingerprint, i int) {
+	f := &rows[i]
+	h := x.hash(f)
+	if _, taken := x.byHash[h]; !taken {
+		x.byHash[h] = int32(i)
+		return
+	}
+	if x.collided == nil {
+		x.collided = map[fpKey]int{}
+	}
+	x.collided[fpKey{f.Local(), f.Contact, f.Fingerprint}] = i
 }
 
 // mergeFingerprints merges the known fingerprints of all sources.
@@ -145,20 +205,19 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 	}
 	n := 0
 	for _, s := range sources {
-		n += len(s.Store.Fingerprints)
+		n = max(n, len(s.Store.Fingerprints))
 	}
 	out := make([]KnownFingerprint, 0, n)
-	index := make(map[fpKey]int, n)
+	index := newFPIndex(n)
 	trustFrom := map[int]string{} // source of a trust taken over from a later source
 	conflictAt := map[int]int{}   // fingerprint index → conflict index
 	var conflicts []Conflict
 	for _, src := range sources {
 		for _, f := range src.Store.Fingerprints {
-			k := fpKey{f.Local(), f.Contact, f.Fingerprint}
-			i, seen := index[k]
+			i, seen := index.find(out, &f)
 			if !seen {
-				index[k] = len(out)
 				out = append(out, f)
+				index.add(out, len(out)-1)
 				continue
 			}
 			e := &out[i]

@@ -112,3 +112,25 @@ func TestMergeFingerprints(t *testing.T) {
 		t.Error("Merge modified its input")
 	}
 }
+
+// Rows whose hashes collide are still told apart.
+func TestFPIndexCollision(t *testing.T) {
+	o := &Origin{Local: alice}
+	rows := []KnownFingerprint{
+		{Origin: o, Contact: "bob", Fingerprint: fpA},
+		{Origin: o, Contact: "carol", Fingerprint: fpB},
+	}
+	x := newFPIndex(2)
+	x.add(rows, 0)
+	x.byHash[x.hash(&rows[1])] = 0 // pretend carol's row hashes like bob's
+	if _, ok := x.find(rows, &rows[1]); ok {
+		t.Fatal("found a row that was never added")
+	}
+	x.add(rows, 1)
+	if i, ok := x.find(rows, &rows[1]); !ok || i != 1 {
+		t.Fatalf("find = %d, %v; want 1, true", i, ok)
+	}
+	if i, ok := x.find(rows, &rows[0]); !ok || i != 0 {
+		t.Fatalf("find = %d, %v; want 0, true", i, ok)
+	}
+}

@@ -12,6 +12,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"sort"
 
@@ -37,8 +38,11 @@ type App interface {
 
 // File is the complete new content of one file of an app.
 type File struct {
-	Path    string
-	Data    []byte
+	Path string
+	// Content writes the file's bytes. It may be asked more than once and
+	// gives the same bytes each time; a large file is encoded as it is
+	// written rather than held in memory.
+	Content io.WriterTo
 	Secret  bool // holds private keys: mode 0600, contents never printed
 	Summary string
 }

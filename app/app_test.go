@@ -25,14 +25,28 @@ func read(t *testing.T, name, dir string) (*keysync.Store, []Notice) {
 	return s, notices
 }
 
-func write(t *testing.T, name, dir string, s *keysync.Store) ([]File, []Notice) {
+// written is a File with its content rendered.
+type written struct {
+	File
+	Data []byte
+}
+
+func write(t *testing.T, name, dir string, s *keysync.Store) ([]written, []Notice) {
 	t.Helper()
 	a, _ := Lookup(name)
 	files, notices, err := a.Write(dir, name+":"+dir, s)
 	if err != nil {
 		t.Fatalf("write %s:%s: %v", name, dir, err)
 	}
-	return files, notices
+	var out []written
+	for _, f := range files {
+		var b bytes.Buffer
+		if _, err := f.Content.WriteTo(&b); err != nil {
+			t.Fatalf("write %s: %v", f.Path, err)
+		}
+		out = append(out, written{f, b.Bytes()})
+	}
+	return out, notices
 }
 
 // keyFingerprints lists "protocol:address=fingerprint" for every key.

@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,6 +54,9 @@ func BenchmarkConvertFingerprints(b *testing.B) {
 				files, _, err := kopete.Write(b.TempDir(), "kopete:x", m)
 				if err != nil || len(files) != 1 {
 					b.Fatal(err, len(files))
+				}
+				if _, err := files[0].Content.WriteTo(io.Discard); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/internal/atomicfile"
 	"github.com/keysync/keysync/libotr"
 )
 
@@ -255,52 +256,11 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		}
 	}
 
-	// Rows are encoded in chunks so that a million of them never exist as
-	// libotr rows all at once.
-	var fpData bytes.Buffer
-	fpData.Grow(fingerprintsSize(s.Fingerprints))
-	nrows := 0
-	rows := make([]libotr.FingerprintRow, 0, 4096)
-	flush := func() error {
-		nrows += len(rows)
-		err := libotr.WriteFingerprints(&fpData, rows)
-		rows = rows[:0]
-		return err
-	}
-	var last keysync.Account
-	var name, protocol, why string
-	for i := range s.Fingerprints {
-		f := &s.Fingerprints[i]
-		if len(rows) == cap(rows) {
-			if err := flush(); err != nil {
-				return nil, nil, err
-			}
-		}
-		if f.Origin != nil && f.Origin.App == p.name {
-			user := f.Contact
-			if f.ContactName != "" {
-				user = f.ContactName
-			}
-			rows = append(rows, libotr.FingerprintRow{Username: user, Account: f.Origin.LocalName,
-				Protocol: f.Origin.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
-			continue
-		}
-		if i == 0 || f.Origin.Local != last { // rows come grouped by account
-			last = f.Origin.Local
-			la := byAccount[last]
-			if la == nil {
-				la = &keysync.LocalAccount{Account: last}
-			}
-			name, protocol, why = n.name(la)
-		}
-		if why != "" {
-			noteSkip(last, why, "fingerprint")
-			continue
-		}
-		rows = append(rows, libotr.FingerprintRow{Username: f.Contact, Account: name,
-			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
-	}
-	if err := flush(); err != nil {
+	fps := &fingerprintRows{p: p, n: n, byAccount: byAccount, fps: s.Fingerprints}
+	// Encoding once here counts the rows, notes what is skipped and finds
+	// rows libotr could not read back before anything is written.
+	nrows, err := fps.encode(io.Discard, func(a keysync.Account, why string) { noteSkip(a, why, "fingerprint") })
+	if err != nil {
 		return nil, nil, err
 	}
 
@@ -310,11 +270,11 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		if err := libotr.WritePrivKeys(&b, keys); err != nil {
 			return nil, nil, err
 		}
-		files = append(files, File{Path: filepath.Join(dir, p.keyFile), Data: b.Bytes(), Secret: true,
+		files = append(files, File{Path: filepath.Join(dir, p.keyFile), Content: atomicfile.Bytes(b.Bytes()), Secret: true,
 			Summary: count(len(keys), "private key")})
 	}
 	if nrows > 0 {
-		files = append(files, File{Path: filepath.Join(dir, p.fpFile), Data: fpData.Bytes(),
+		files = append(files, File{Path: filepath.Join(dir, p.fpFile), Content: fps,
 			Summary: count(nrows, "fingerprint")})
 	}
 	if tags := tagRows.sorted(); len(tags) > 0 {
@@ -322,7 +282,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		if err := libotr.WriteInstanceTags(&b, tags); err != nil {
 			return nil, nil, err
 		}
-		files = append(files, File{Path: filepath.Join(dir, p.tagFile), Data: b.Bytes(),
+		files = append(files, File{Path: filepath.Join(dir, p.tagFile), Content: atomicfile.Bytes(b.Bytes()),
 			Summary: count(len(tags), "instance tag")})
 	}
 
@@ -383,18 +343,83 @@ func (s *skip) describe() string {
 	return strings.Join(parts, ", ")
 }
 
-// fingerprintsSize estimates the size of a fingerprints file holding fps,
-// so that its buffer is allocated once.
-func fingerprintsSize(fps []keysync.KnownFingerprint) int {
-	n := 0
-	for i := range fps {
-		f := &fps[i]
-		n += len(f.Contact) + len(f.ContactName) + len(f.Trust) + 40 + 5
-		if f.Origin != nil {
-			n += len(f.Origin.LocalName) + len(f.Origin.Protocol)
-		}
+// fingerprintRows is the content of an app's fingerprints file, encoded
+// from the store each time it is written and in chunks, so that a million
+// rows never exist as bytes or as libotr rows all at once.
+type fingerprintRows struct {
+	p         *libotrApp
+	n         *namer
+	byAccount map[keysync.Account]*keysync.LocalAccount
+	fps       []keysync.KnownFingerprint
+}
+
+// WriteTo writes the file.
+func (r *fingerprintRows) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	_, err := r.encode(cw, func(keysync.Account, string) {})
+	return cw.n, err
+}
+
+// encode writes the row of every fingerprint the app can hold and calls
+// skip for every one it cannot, returning the number of rows written.
+func (r *fingerprintRows) encode(w io.Writer, skip func(a keysync.Account, why string)) (int, error) {
+	nrows := 0
+	rows := make([]libotr.FingerprintRow, 0, 4096)
+	flush := func() error {
+		nrows += len(rows)
+		err := libotr.WriteFingerprints(w, rows)
+		rows = rows[:0]
+		return err
 	}
-	return n
+	var last keysync.Account
+	var name, protocol, why string
+	for i := range r.fps {
+		f := &r.fps[i]
+		if len(rows) == cap(rows) {
+			if err := flush(); err != nil {
+				return 0, err
+			}
+		}
+		if f.Origin.App == r.p.name {
+			user := f.Contact
+			if f.ContactName != "" {
+				user = f.ContactName
+			}
+			rows = append(rows, libotr.FingerprintRow{Username: user, Account: f.Origin.LocalName,
+				Protocol: f.Origin.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
+			continue
+		}
+		if i == 0 || f.Origin.Local != last { // rows come grouped by account
+			last = f.Origin.Local
+			la := r.byAccount[last]
+			if la == nil {
+				la = &keysync.LocalAccount{Account: last}
+			}
+			name, protocol, why = r.n.name(la)
+		}
+		if why != "" {
+			skip(last, why)
+			continue
+		}
+		rows = append(rows, libotr.FingerprintRow{Username: f.Contact, Account: name,
+			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
+	}
+	if err := flush(); err != nil {
+		return 0, err
+	}
+	return nrows, nil
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // count says "1 thing" or "n things".

@@ -244,7 +244,7 @@ func runConvert(stdout, stderr io.Writer, o convertOptions) error {
 			notices = append(notices, notice{t.name, app.Notice{Msg: t.name + ": nothing to write"}})
 		}
 		for _, f := range fs {
-			files = append(files, atomicfile.File{Path: f.Path, Data: f.Data, Secret: f.Secret})
+			files = append(files, atomicfile.File{Path: f.Path, Content: f.Content, Secret: f.Secret})
 			summaries = append(summaries, f.Summary)
 		}
 	}
@@ -258,7 +258,9 @@ func runConvert(stdout, stderr io.Writer, o convertOptions) error {
 	}
 	if o.dryRun {
 		for i, c := range changes {
-			writeDryRun(stdout, planned{c, summaries[i]})
+			if err := writeDryRun(stdout, planned{c, summaries[i]}); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
@@ -283,20 +285,23 @@ func runConvert(stdout, stderr io.Writer, o convertOptions) error {
 
 // writeDryRun prints what applying p would do. Secret files get counts
 // only, never their lines.
-func writeDryRun(w io.Writer, p planned) {
+func writeDryRun(w io.Writer, p planned) error {
 	what := ""
 	if p.summary != "" {
 		what = " (" + p.summary + ")"
 	}
 	if p.Op == atomicfile.Unchanged {
 		fmt.Fprintf(w, "would leave %s unchanged%s\n", p.Path, what)
-		return
+		return nil
 	}
-	added, removed := p.Lines()
+	added, removed, err := p.Lines()
+	if err != nil {
+		return err
+	}
 	counts := fmt.Sprintf("%d %s added, %d removed", len(added), plural(len(added), "line", "lines"), len(removed))
 	if p.Secret {
 		fmt.Fprintf(w, "would %s %s%s: %s (secret, contents not shown)\n", p.Op, p.Path, what, counts)
-		return
+		return nil
 	}
 	fmt.Fprintf(w, "would %s %s%s: %s\n", p.Op, p.Path, what, counts)
 	for _, l := range removed {
@@ -305,6 +310,7 @@ func writeDryRun(w io.Writer, p planned) {
 	for _, l := range added {
 		fmt.Fprintf(w, "  + %s\n", displayLine(l))
 	}
+	return nil
 }
 
 func writeNotices(w io.Writer, notices []notice) {

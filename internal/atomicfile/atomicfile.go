@@ -15,13 +15,21 @@
 // temporary file and backup before renaming any of them, so that a failure
 // in preparation leaves every target untouched.
 //
+// Contents are streamed: neither the new nor the old content of a file is
+// held in memory, so that a file of hundreds of megabytes costs buffers,
+// not its size. A Content may therefore be asked for its bytes more than
+// once and must give the same bytes each time.
+//
 // Errors name the file concerned and never include file contents.
 package atomicfile
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,11 +46,32 @@ const SecretMode os.FileMode = 0o600
 
 // File is the complete new content of one file.
 type File struct {
-	Path string
-	Data []byte
+	Path    string
+	Content io.WriterTo // writes the whole content; see the package comment
 	// Secret marks a file holding private keys: it is written with mode
 	// 0600 and its backup gets at most 0600.
 	Secret bool
+}
+
+// Bytes is a Content held in memory.
+type Bytes []byte
+
+// WriteTo writes b to w.
+func (b Bytes) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(b)
+	return int64(n), err
+}
+
+// fileContent is a Content read from a file when it is written.
+type fileContent string
+
+func (name fileContent) WriteTo(w io.Writer) (int64, error) {
+	f, err := os.Open(string(name))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return io.Copy(w, f)
 }
 
 // Op is what applying a File does to its target.
@@ -75,7 +104,7 @@ type Change struct {
 	Mode os.FileMode // the target's mode after the write
 
 	real    string      // Path with symbolic links resolved
-	old     []byte      // the target's current content (Replace only)
+	oldSum  [32]byte    // SHA-256 of the target's current content (Replace only)
 	oldMode os.FileMode // the target's current mode (Replace only)
 }
 
@@ -131,31 +160,96 @@ func plan(f File) (Change, error) {
 	if !fi.Mode().IsRegular() {
 		return c, fmt.Errorf("%s: not a regular file", f.Path)
 	}
-	old, err := os.ReadFile(c.real)
+	same, sum, err := compare(c.real, f.Content)
 	if err != nil {
-		return c, err
+		return c, fmt.Errorf("%s: %w", f.Path, unwrapPath(err))
 	}
 	c.oldMode = fi.Mode().Perm()
 	if !f.Secret {
 		c.Mode = c.oldMode
 	}
-	if bytes.Equal(old, f.Data) {
+	if same {
 		c.Op = Unchanged
 		c.Mode = c.oldMode
 		return c, nil
 	}
 	c.Op = Replace
-	c.old = old
+	c.oldSum = sum
 	return c, nil
+}
+
+// compare reports whether the file at path holds exactly what content
+// writes, and the SHA-256 of the file, reading it once.
+func compare(path string, content io.WriterTo) (same bool, sum [32]byte, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, sum, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	cw := &comparer{old: bufio.NewReaderSize(io.TeeReader(f, h), 64<<10), same: true}
+	if _, err := content.WriteTo(cw); err != nil {
+		return false, sum, err
+	}
+	if cw.err != nil {
+		return false, sum, cw.err
+	}
+	rest, err := io.Copy(io.Discard, cw.old) // hash the rest of the file
+	if err != nil {
+		return false, sum, err
+	}
+	copy(sum[:], h.Sum(nil))
+	return cw.same && rest == 0, sum, nil
+}
+
+// comparer is a Writer that compares what is written with old.
+type comparer struct {
+	old  *bufio.Reader
+	buf  []byte
+	same bool
+	err  error // reading old failed
+}
+
+func (c *comparer) Write(p []byte) (int, error) {
+	if !c.same || c.err != nil {
+		return len(p), nil
+	}
+	for q := p; len(q) > 0; {
+		n := min(len(q), 64<<10)
+		if cap(c.buf) < n {
+			c.buf = make([]byte, n)
+		}
+		m, err := io.ReadFull(c.old, c.buf[:n])
+		if !bytes.Equal(c.buf[:m], q[:m]) || m < n {
+			c.same = false
+			if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+				c.err = err
+			}
+			return len(p), nil
+		}
+		q = q[n:]
+	}
+	return len(p), nil
 }
 
 // Lines compares the target's current content with the new one line by
 // line, ignoring order: added lists the new lines that the target lacks,
 // removed the target's lines that the new content lacks, each in file
 // order and counted with multiplicity. Callers must not print them for a
-// Secret file.
-func (c Change) Lines() (added, removed []string) {
-	oldLines, newLines := splitLines(c.old), splitLines(c.Data)
+// Secret file. It reads both contents into memory: it is meant for
+// showing a change, not for making it.
+func (c Change) Lines() (added, removed []string, err error) {
+	var old []byte
+	if c.Op == Replace {
+		if old, err = os.ReadFile(c.real); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", c.Path, unwrapPath(err))
+		}
+	}
+	var b bytes.Buffer
+	if _, err := c.Content.WriteTo(&b); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", c.Path, err)
+	}
+	oldLines, newLines := splitLines(old), splitLines(b.Bytes())
 	count := map[string]int{}
 	for _, l := range oldLines {
 		count[l]++
@@ -174,7 +268,7 @@ func (c Change) Lines() (added, removed []string) {
 			removed = append(removed, l)
 		}
 	}
-	return added, removed
+	return added, removed, nil
 }
 
 func splitLines(b []byte) []string {
@@ -279,7 +373,7 @@ func Apply(changes []Change) ([]Result, error) {
 func prepare(p *prepared) error {
 	c := p.c
 	dir := filepath.Dir(c.real)
-	cur, err := os.ReadFile(c.real)
+	_, err := os.Lstat(c.real)
 	switch {
 	case c.Op == Create && err == nil:
 		return fmt.Errorf("%s: created by someone else since it was read", c.Path)
@@ -289,20 +383,24 @@ func prepare(p *prepared) error {
 		}
 	case err != nil:
 		return err
-	case !bytes.Equal(cur, c.old):
-		return fmt.Errorf("%s: changed by someone else since it was read", c.Path)
-	}
-	if p.temp, err = writeTemp(dir, filepath.Base(c.real), c.Data, c.Mode); err != nil {
-		return fmt.Errorf("%s: %w", c.Path, err)
 	}
 	if c.Op == Replace {
+		// The backup is a copy of the target as it is now; if that is not
+		// what Plan saw, someone else changed the file in between.
 		mode := c.oldMode
 		if c.Secret {
 			mode &= SecretMode
 		}
-		if p.backup, err = writeBackup(c.real, c.old, mode); err != nil {
+		var sum [32]byte
+		if p.backup, sum, err = writeBackup(c.real, mode); err != nil {
 			return fmt.Errorf("%s: backup: %w", c.Path, err)
 		}
+		if sum != c.oldSum {
+			return fmt.Errorf("%s: changed by someone else since it was read", c.Path)
+		}
+	}
+	if p.temp, err = writeTemp(dir, filepath.Base(c.real), c.Content, c.Mode); err != nil {
+		return fmt.Errorf("%s: %w", c.Path, err)
 	}
 	return nil
 }
@@ -344,7 +442,7 @@ func rollback(done []*prepared, err error) error {
 				os.Remove(d)
 			}
 		} else {
-			_, rerr = write(p.c.real, p.c.old, p.c.oldMode)
+			_, rerr = write(p.c.real, fileContent(p.backup), p.c.oldMode)
 		}
 		if rerr != nil {
 			failed = append(failed, p.c.Path)
@@ -364,7 +462,7 @@ func rollback(done []*prepared, err error) error {
 // data (it is then left alone). The new file gets mode perm; the backup
 // keeps the previous file's mode. On error path is untouched.
 func Write(path string, data []byte, perm os.FileMode) (backup string, err error) {
-	c, err := plan(File{Path: path, Data: data})
+	c, err := plan(File{Path: path, Content: Bytes(data)})
 	if err != nil {
 		return "", err
 	}
@@ -379,10 +477,10 @@ func Write(path string, data []byte, perm os.FileMode) (backup string, err error
 	return res[0].Backup, nil
 }
 
-// write replaces path with data without a backup; it is the last resort of
-// rollback.
-func write(path string, data []byte, mode os.FileMode) (string, error) {
-	temp, err := writeTemp(filepath.Dir(path), filepath.Base(path), data, mode)
+// write replaces path with content without a backup; it is the last resort
+// of rollback.
+func write(path string, content io.WriterTo, mode os.FileMode) (string, error) {
+	temp, err := writeTemp(filepath.Dir(path), filepath.Base(path), content, mode)
 	if err != nil {
 		return "", err
 	}
@@ -393,15 +491,15 @@ func write(path string, data []byte, mode os.FileMode) (string, error) {
 	return "", syncDir(filepath.Dir(path))
 }
 
-// writeTemp writes data to a new temporary file in dir, with mode, synced,
-// and returns its name.
-func writeTemp(dir, base string, data []byte, mode os.FileMode) (string, error) {
+// writeTemp writes content to a new temporary file in dir, with mode,
+// synced, and returns its name.
+func writeTemp(dir, base string, content io.WriterTo, mode os.FileMode) (string, error) {
 	f, err := os.CreateTemp(dir, "."+base+".keysync-tmp-*")
 	if err != nil {
 		return "", unwrapPath(err)
 	}
 	name := f.Name()
-	err = fill(f, data, mode)
+	err = fill(f, content, mode)
 	if err != nil {
 		os.Remove(name)
 		return "", err
@@ -409,9 +507,10 @@ func writeTemp(dir, base string, data []byte, mode os.FileMode) (string, error) 
 	return name, nil
 }
 
-// writeBackup copies data to the first free backup name of path and
-// returns that name.
-func writeBackup(path string, data []byte, mode os.FileMode) (string, error) {
+// writeBackup copies path to the first free backup name of path and
+// returns that name and the SHA-256 of what it copied.
+func writeBackup(path string, mode os.FileMode) (string, [32]byte, error) {
+	var sum [32]byte
 	for i := 0; i < 10000; i++ {
 		name := path + BackupSuffix
 		if i > 0 {
@@ -422,20 +521,36 @@ func writeBackup(path string, data []byte, mode os.FileMode) (string, error) {
 			continue
 		}
 		if err != nil {
-			return "", unwrapPath(err)
+			return "", sum, unwrapPath(err)
 		}
-		if err := fill(f, data, mode); err != nil {
+		h := sha256.New()
+		if err := fill(f, hashing{fileContent(path), h}, mode); err != nil {
 			os.Remove(name)
-			return "", err
+			return "", sum, err
 		}
-		return name, nil
+		copy(sum[:], h.Sum(nil))
+		return name, sum, nil
 	}
-	return "", fmt.Errorf("too many backups of %s", path)
+	return "", sum, fmt.Errorf("too many backups of %s", path)
 }
 
-// fill writes data to f, sets its mode, syncs and closes it.
-func fill(f *os.File, data []byte, mode os.FileMode) error {
-	_, err := f.Write(data)
+// hashing is a Content that also feeds what it writes to a hash.
+type hashing struct {
+	content io.WriterTo
+	h       io.Writer
+}
+
+func (c hashing) WriteTo(w io.Writer) (int64, error) {
+	return c.content.WriteTo(io.MultiWriter(w, c.h))
+}
+
+// fill writes content to f, sets its mode, syncs and closes it.
+func fill(f *os.File, content io.WriterTo, mode os.FileMode) error {
+	bw := bufio.NewWriterSize(f, 256<<10)
+	_, err := content.WriteTo(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err == nil {
 		err = f.Chmod(mode)
 	}

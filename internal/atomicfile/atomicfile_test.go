@@ -73,7 +73,7 @@ func planApply(t *testing.T, files ...File) []Result {
 func TestCreate(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "otr.fingerprints")
-	cs, err := Plan([]File{{Path: p, Data: []byte("a\n")}})
+	cs, err := Plan([]File{{Path: p, Content: Bytes("a\n")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestCreate(t *testing.T) {
 func TestCreateMakesFolder(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new", "sub")
 	p := filepath.Join(dir, "otr.private_key")
-	planApply(t, File{Path: p, Data: []byte("k"), Secret: true})
+	planApply(t, File{Path: p, Content: Bytes("k"), Secret: true})
 	checkFile(t, p, "k", 0o600)
 	if runtime.GOOS == "windows" {
 		return
@@ -118,7 +118,7 @@ func TestReplaceKeepsModeAndBacksUp(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "otr.fingerprints")
 	mustWrite(t, p, "old\n", 0o644)
-	res := planApply(t, File{Path: p, Data: []byte("new\n")})
+	res := planApply(t, File{Path: p, Content: Bytes("new\n")})
 	want := []Result{{Path: p, Op: Replace, Backup: p + ".keysync-backup"}}
 	if !reflect.DeepEqual(res, want) {
 		t.Fatalf("results %+v, want %+v", res, want)
@@ -134,7 +134,7 @@ func TestReplaceSecret(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "otr.private_key")
 	mustWrite(t, p, "old key", 0o644)
-	res := planApply(t, File{Path: p, Data: []byte("new key"), Secret: true})
+	res := planApply(t, File{Path: p, Content: Bytes("new key"), Secret: true})
 	checkFile(t, p, "new key", 0o600)
 	checkFile(t, res[0].Backup, "old key", 0o600)
 }
@@ -143,7 +143,7 @@ func TestSecretBackupKeepsTighterMode(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "otr.private_key")
 	mustWrite(t, p, "old key", 0o400)
-	res := planApply(t, File{Path: p, Data: []byte("new key"), Secret: true})
+	res := planApply(t, File{Path: p, Content: Bytes("new key"), Secret: true})
 	checkFile(t, p, "new key", 0o600)
 	checkFile(t, res[0].Backup, "old key", 0o400)
 }
@@ -152,7 +152,7 @@ func TestUnchanged(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "otr.fingerprints")
 	mustWrite(t, p, "same\n", 0o640)
-	res := planApply(t, File{Path: p, Data: []byte("same\n"), Secret: true})
+	res := planApply(t, File{Path: p, Content: Bytes("same\n"), Secret: true})
 	if want := []Result{{Path: p, Op: Unchanged}}; !reflect.DeepEqual(res, want) {
 		t.Errorf("results %+v, want %+v", res, want)
 	}
@@ -168,7 +168,7 @@ func TestBackupNeverOverwritten(t *testing.T) {
 	mustWrite(t, p, "v3", 0o600)
 	mustWrite(t, p+".keysync-backup", "v1", 0o600)
 	mustWrite(t, p+".keysync-backup.1", "v2", 0o600)
-	res := planApply(t, File{Path: p, Data: []byte("v4")})
+	res := planApply(t, File{Path: p, Content: Bytes("v4")})
 	if res[0].Backup != p+".keysync-backup.2" {
 		t.Errorf("backup %q, want %q", res[0].Backup, p+".keysync-backup.2")
 	}
@@ -186,8 +186,8 @@ func TestFailedPreparationTouchesNothing(t *testing.T) {
 	mustWrite(t, a, "old a", 0o644)
 	blocker := filepath.Join(dir, "blocker")
 	cs, err := Plan([]File{
-		{Path: a, Data: []byte("new a")},
-		{Path: filepath.Join(blocker, "b"), Data: []byte("new b")},
+		{Path: a, Content: Bytes("new a")},
+		{Path: filepath.Join(blocker, "b"), Content: Bytes("new b")},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -207,8 +207,8 @@ func TestFailedPreparationRemovesNewFolders(t *testing.T) {
 	dir := t.TempDir()
 	blocker := filepath.Join(dir, "blocker")
 	cs, err := Plan([]File{
-		{Path: filepath.Join(dir, "new", "sub", "a"), Data: []byte("a")},
-		{Path: filepath.Join(blocker, "b"), Data: []byte("b")},
+		{Path: filepath.Join(dir, "new", "sub", "a"), Content: Bytes("a")},
+		{Path: filepath.Join(blocker, "b"), Content: Bytes("b")},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +228,7 @@ func TestChangedSincePlan(t *testing.T) {
 	b := filepath.Join(dir, "b")
 	mustWrite(t, a, "old a", 0o600)
 	mustWrite(t, b, "old b", 0o600)
-	cs, err := Plan([]File{{Path: a, Data: []byte("new a")}, {Path: b, Data: []byte("new b")}})
+	cs, err := Plan([]File{{Path: a, Content: Bytes("new a")}, {Path: b, Content: Bytes("new b")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestChangedSincePlan(t *testing.T) {
 func TestCreatedSincePlan(t *testing.T) {
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a")
-	cs, err := Plan([]File{{Path: a, Data: []byte("mine")}})
+	cs, err := Plan([]File{{Path: a, Content: Bytes("mine")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,10 +268,10 @@ func TestRenameFailureRollsBack(t *testing.T) {
 	mustWrite(t, a, "old a", 0o644)
 	mustWrite(t, c, "old c", 0o644)
 	cs, err := Plan([]File{
-		{Path: a, Data: []byte("new a")},
-		{Path: b, Data: []byte("new b")},
-		{Path: b + "2", Data: []byte("new b2")},
-		{Path: c, Data: []byte("new c")},
+		{Path: a, Content: Bytes("new a")},
+		{Path: b, Content: Bytes("new b")},
+		{Path: b + "2", Content: Bytes("new b2")},
+		{Path: c, Content: Bytes("new c")},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +303,7 @@ func TestRenameFailureRollsBack(t *testing.T) {
 func TestDuplicateTarget(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
-	_, err := Plan([]File{{Path: p, Data: []byte("1")}, {Path: filepath.Join(dir, ".", "f"), Data: []byte("2")}})
+	_, err := Plan([]File{{Path: p, Content: Bytes("1")}, {Path: filepath.Join(dir, ".", "f"), Content: Bytes("2")}})
 	if err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Fatalf("Plan error %v, want one about a file written twice", err)
 	}
@@ -311,7 +311,7 @@ func TestDuplicateTarget(t *testing.T) {
 
 func TestNotRegular(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Plan([]File{{Path: dir, Data: []byte("x")}})
+	_, err := Plan([]File{{Path: dir, Content: Bytes("x")}})
 	if err == nil || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("Plan error %v, want one naming %s", err, dir)
 	}
@@ -328,7 +328,7 @@ func TestSymlinkFollowed(t *testing.T) {
 	if err := os.Symlink("real", link); err != nil {
 		t.Fatal(err)
 	}
-	res := planApply(t, File{Path: link, Data: []byte("new")})
+	res := planApply(t, File{Path: link, Content: Bytes("new")})
 	checkFile(t, real, "new", 0o644)
 	fi, err := os.Lstat(link)
 	if err != nil {
@@ -364,14 +364,19 @@ func TestWrite(t *testing.T) {
 }
 
 func TestLines(t *testing.T) {
-	c := Change{old: []byte("a\nb\nb\nc\n"), File: File{Data: []byte("c\nb\nd\na\n")}}
-	added, removed := c.Lines()
-	if !reflect.DeepEqual(added, []string{"d"}) || !reflect.DeepEqual(removed, []string{"b"}) {
-		t.Errorf("Lines = +%q -%q, want +[d] -[b]", added, removed)
+	p := filepath.Join(t.TempDir(), "f")
+	mustWrite(t, p, "a\nb\nb\nc\n", 0o600)
+	cs, err := Plan([]File{{Path: p, Content: Bytes("c\nb\nd\na\n")}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	c = Change{File: File{Data: []byte("x\ny")}}
-	added, removed = c.Lines()
-	if !reflect.DeepEqual(added, []string{"x", "y"}) || removed != nil {
+	added, removed, err := cs[0].Lines()
+	if err != nil || !reflect.DeepEqual(added, []string{"d"}) || !reflect.DeepEqual(removed, []string{"b"}) {
+		t.Errorf("Lines = +%q -%q, %v; want +[d] -[b]", added, removed, err)
+	}
+	c := Change{File: File{Content: Bytes("x\ny")}, Op: Create}
+	added, removed, err = c.Lines()
+	if err != nil || !reflect.DeepEqual(added, []string{"x", "y"}) || removed != nil {
 		t.Errorf("Lines of a new file = +%q -%q, want +[x y]", added, removed)
 	}
 }
