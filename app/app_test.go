@@ -335,3 +335,20 @@ func TestTwoKeysForOneAccountKeepFileOrder(t *testing.T) {
 		t.Errorf("written:\n%s\nwant\n%s", files[0].Data, data)
 	}
 }
+
+// Duplicate rows collapse as libotr collapses them: into the first row's
+// place, with the last row's trust.
+func TestDuplicateRowsCollapse(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/otr.fingerprints", ""+
+		"bob@example.org\tme@example.org/\tprpl-jabber\t0000000000000000000000000000000000000001\t\n"+
+		"carol@example.org\tme@example.org/\tprpl-jabber\t0000000000000000000000000000000000000002\tsmp\n"+
+		"bob@example.org\tme@example.org/\tprpl-jabber\t0000000000000000000000000000000000000001\tverified\n"+
+		"bob@example.org\tme@example.org/Other\tprpl-jabber\t0000000000000000000000000000000000000001\t\n")
+	s, _ := read(t, "pidgin", dir)
+	equal(t, "fingerprints", rows(s), []string{
+		"xmpp:me@example.org|bob@example.org|0000000000000000000000000000000000000001|verified",
+		"xmpp:me@example.org|carol@example.org|0000000000000000000000000000000000000002|smp",
+		"xmpp:me@example.org|bob@example.org|0000000000000000000000000000000000000001|",
+	})
+}

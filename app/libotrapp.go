@@ -3,14 +3,17 @@ package app
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/atomicfile"
+	"github.com/keysync/keysync/internal/collapse"
 	"github.com/keysync/keysync/libotr"
 )
 
@@ -102,26 +105,27 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 		return nil
 	}
 	readFingerprints := func(r io.Reader, path string) error {
-		rows, err := libotr.ReadFingerprints(r, path)
+		// Rows go straight into the model, which is sized from a count of
+		// the file's lines: a million rows never exist twice.
+		n, err := countLines(r)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", path, err)
 		}
-		s.Fingerprints = make([]keysync.KnownFingerprint, 0, len(rows))
+		s.Fingerprints = make([]keysync.KnownFingerprint, 0, n)
 		origins := map[[2]string]*keysync.Origin{}
-		var la *keysync.LocalAccount
 		var o *keysync.Origin
-		for i, r := range rows {
+		err = libotr.ScanFingerprints(r, path, func(r libotr.FingerprintRow) error {
 			// Rows come grouped by account: look up only when it changes.
-			if i == 0 || r.Account != o.LocalName || r.Protocol != o.Protocol {
-				la = c.get(r.Account, r.Protocol)
+			if o == nil || r.Account != o.LocalName || r.Protocol != o.Protocol {
 				k := [2]string{r.Account, r.Protocol}
 				if o = origins[k]; o == nil {
+					la := c.get(r.Account, r.Protocol)
 					o = &keysync.Origin{Local: la.Account, Source: source, App: p.name, LocalName: r.Account, Protocol: r.Protocol}
 					origins[k] = o
 				}
 			}
 			f := keysync.KnownFingerprint{
-				Contact:     canonicalAddress(la.Protocol, r.Username),
+				Contact:     canonicalAddress(o.Local.Protocol, r.Username),
 				Fingerprint: r.Fingerprint,
 				Trust:       r.Trust,
 				Origin:      o,
@@ -130,7 +134,12 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 				f.ContactName = r.Username
 			}
 			s.Fingerprints = append(s.Fingerprints, f)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
+		s.Fingerprints = collapseRows(s.Fingerprints)
 		return nil
 	}
 	readTags := func(r io.Reader, path string) error {
@@ -180,6 +189,52 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 		}
 	}
 	return s, notices, nil
+}
+
+// countLines counts the line feeds of r, if it can be rewound, and
+// rewinds it.
+func countLines(r io.Reader) (int, error) {
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		return 0, nil
+	}
+	n := 0
+	buf := make([]byte, 256<<10)
+	for {
+		m, err := rs.Read(buf)
+		n += bytes.Count(buf[:m], []byte{'\n'})
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	_, err := rs.Seek(0, io.SeekStart)
+	return n + 1, err
+}
+
+// collapseRows collapses the rows of one fingerprints file as libotr does:
+// rows with the same account, protocol, contact and fingerprint become the
+// first of them, with the last one's trust.
+func collapseRows(rows []keysync.KnownFingerprint) []keysync.KnownFingerprint {
+	seed := maphash.MakeSeed()
+	return collapse.Rows(rows,
+		func(f *keysync.KnownFingerprint) uint64 {
+			// Rows of one account and protocol share their Origin.
+			var h maphash.Hash
+			h.SetSeed(seed)
+			h.WriteString(f.Contact)
+			h.WriteByte(0)
+			h.WriteString(f.ContactName)
+			h.Write(f.Fingerprint[:])
+			return h.Sum64() ^ uint64(uintptr(unsafe.Pointer(f.Origin)))*0x9e3779b97f4a7c15
+		},
+		func(a, b *keysync.KnownFingerprint) bool {
+			return a.Origin == b.Origin && a.Fingerprint == b.Fingerprint &&
+				a.Contact == b.Contact && a.ContactName == b.ContactName
+		},
+		func(first, dup *keysync.KnownFingerprint) { first.Trust = dup.Trust })
 }
 
 // namer resolves the app's spelling of each local account once.

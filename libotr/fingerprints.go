@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/internal/collapse"
 )
 
 // MaxLineLen is the longest line, without its line feed, that libotr reads
@@ -39,7 +40,38 @@ type FingerprintRow struct {
 // not 40 hex digits, a line over MaxLineLen bytes) is an error
 // "FILE:LINE: message".
 func ReadFingerprints(r io.Reader, file string) ([]FingerprintRow, error) {
-	p := fpParser{file: file, seed: maphash.MakeSeed(), ids: map[string]string{}}
+	var rows []FingerprintRow
+	err := scanFingerprints(r, file,
+		func(n int) { rows = make([]FingerprintRow, 0, n) },
+		func(row FingerprintRow) error {
+			rows = append(rows, row)
+			return nil
+		})
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	seed := maphash.MakeSeed()
+	return collapse.Rows(rows,
+		func(r *FingerprintRow) uint64 { return rowHash(seed, r) },
+		func(o, r *FingerprintRow) bool {
+			return o.Fingerprint == r.Fingerprint && o.Account == r.Account &&
+				o.Protocol == r.Protocol && o.Username == r.Username
+		},
+		func(first, dup *FingerprintRow) { first.Trust = dup.Trust }), nil
+}
+
+// ScanFingerprints parses an otr.fingerprints file like ReadFingerprints
+// and calls fn with each row in file order, without collapsing duplicate
+// rows: it is for callers that keep the rows in a form of their own and
+// collapse them there. Its strings stay valid after fn returns.
+func ScanFingerprints(r io.Reader, file string, fn func(FingerprintRow) error) error {
+	return scanFingerprints(r, file, func(int) {}, fn)
+}
+
+// scanFingerprints parses rows and calls emit with each; estimate gets an
+// estimate of the number of rows once the first chunk is read.
+func scanFingerprints(r io.Reader, file string, estimate func(rows int), emit func(FingerprintRow) error) error {
+	p := fpParser{file: file, ids: map[string]string{}, emit: emit}
 	hint := sizeHint(r)
 	if hint >= 0 {
 		p.names.next = int(min(hint/4+64, 1<<20))
@@ -59,13 +91,13 @@ func ReadFingerprints(r io.Reader, file string) ([]FingerprintRow, error) {
 		i := bytes.IndexByte(buf[start:end], '\n')
 		if i < 0 {
 			if end-start > MaxLineLen+1 {
-				return nil, p.errf(line+1, "line longer than %d bytes (libotr would split it)", MaxLineLen)
+				return p.errf(line+1, "line longer than %d bytes (libotr would split it)", MaxLineLen)
 			}
 			if eof {
 				if start < end {
 					line++
 					if err := p.parseLine(buf[start:end], false, line); err != nil {
-						return nil, err
+						return err
 					}
 				}
 				break
@@ -78,32 +110,28 @@ func ReadFingerprints(r io.Reader, file string) ([]FingerprintRow, error) {
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
 				eof = true
 			} else if err != nil {
-				return nil, fmt.Errorf("%s: %w", file, err)
+				return fmt.Errorf("%s: %w", file, err)
 			}
 			if first && hint > 0 {
 				// Size the rows from the first chunk's average line length.
 				first = false
 				if lines := bytes.Count(buf[:end], []byte{'\n'}); lines > 0 {
 					est := int(float64(hint) * float64(lines) / float64(end))
-					p.rows = make([]FingerprintRow, 0, est+est/64+8)
+					estimate(est + est/64 + 8)
 				}
 			}
 			continue
 		}
 		line++
 		if i > MaxLineLen {
-			return nil, p.errf(line, "line longer than %d bytes (libotr would split it)", MaxLineLen)
+			return p.errf(line, "line longer than %d bytes (libotr would split it)", MaxLineLen)
 		}
 		if err := p.parseLine(buf[start:start+i], true, line); err != nil {
-			return nil, err
+			return err
 		}
 		start += i + 1
 	}
-	if len(p.rows) == 0 {
-		return nil, nil
-	}
-	p.dedup()
-	return p.rows, nil
+	return nil
 }
 
 // sizeHint returns how many bytes r will yield, or -1 if unknown.
@@ -129,12 +157,10 @@ func sizeHint(r io.Reader) int64 {
 
 type fpParser struct {
 	file  string
-	rows  []FingerprintRow
+	emit  func(FingerprintRow) error
 	names arena
 	// Interned account, protocol and trust strings.
-	ids  map[string]string
-	seed maphash.Seed // for duplicate detection
-	sink int32        // keeps dedup's prefetch loads
+	ids map[string]string
 	// Last interned value per column, to skip the map.
 	last [3]string
 }
@@ -241,8 +267,7 @@ func (p *fpParser) parseLine(b []byte, hasLF bool, line int) error {
 	row.Line = line
 
 	row.Username = p.names.str(user)
-	p.rows = append(p.rows, row)
-	return nil
+	return p.emit(row)
 }
 
 // rowHash hashes the key of r. Account and protocol are interned, so
@@ -255,55 +280,6 @@ func rowHash(seed maphash.Seed, r *FingerprintRow) uint64 {
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 32
 	return h
-}
-
-// dedup collapses rows with the same (username, account, protocol,
-// fingerprint) into the first one, giving it the last one's trust. It
-// probes an open-addressing table of row indexes in batches: the first
-// loop of a batch only loads the table slots, so that their cache misses
-// overlap.
-func (p *fpParser) dedup() {
-	rows := p.rows
-	size := 1024
-	for size < 2*len(rows) {
-		size *= 2
-	}
-	table := make([]int32, size)
-	mask := uint64(size - 1)
-	w := 0
-	const batch = 32
-	var sink int32
-	var hs [batch]uint64
-	for b := 0; b < len(rows); b += batch {
-		end := min(b+batch, len(rows))
-		for i := b; i < end; i++ {
-			h := rowHash(p.seed, &rows[i])
-			hs[i-b] = h
-			sink += table[h&mask]
-		}
-		for i := b; i < end; i++ {
-			h := hs[i-b]
-			for j := h & mask; ; j = (j + 1) & mask {
-				e := table[j]
-				if e == 0 {
-					table[j] = int32(w + 1)
-					rows[w] = rows[i]
-					w++
-					break
-				}
-				o := &rows[e-1]
-				r := &rows[i]
-				if o.Fingerprint == r.Fingerprint && o.Account == r.Account &&
-					o.Protocol == r.Protocol && o.Username == r.Username {
-					o.Trust = r.Trust
-					break
-				}
-			}
-		}
-	}
-	p.sink = sink
-	clear(rows[w:])
-	p.rows = rows[:w]
 }
 
 // arena hands out strings carved from large blocks, so that many short
