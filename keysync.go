@@ -140,8 +140,11 @@ func (f *KnownFingerprint) Local() Account { return f.Origin.Local }
 // Origin is the local account of known fingerprints, their source, and
 // the app's spelling of their local account and protocol columns.
 type Origin struct {
-	Local     Account
-	Source    string // such as "pidgin:/home/u/.purple"
+	Local Account
+	// Source is where the row's trust was read, such as
+	// "pidgin:/home/u/.purple": the row's own source unless Merge took the
+	// trust from another.
+	Source    string
 	App       string // such as "pidgin"
 	LocalName string // the local account as the app names it
 	Protocol  string // the protocol as the app spells it

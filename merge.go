@@ -209,8 +209,28 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 	}
 	out := make([]KnownFingerprint, 0, n)
 	index := newFPIndex(n)
-	trustFrom := map[int]string{} // source of a trust taken over from a later source
-	conflictAt := map[int]int{}   // fingerprint index → conflict index
+	conflictAt := map[int]int{} // fingerprint index → conflict index
+	// A row whose trust comes from another source than the row gets an
+	// Origin naming that source (one copy per Origin and source).
+	type originSource struct {
+		o      *Origin
+		source string
+	}
+	derived := map[originSource]*Origin{}
+	trustFrom := func(f *KnownFingerprint, source string) {
+		if f.Origin.Source == source {
+			return
+		}
+		k := originSource{f.Origin, source}
+		d := derived[k]
+		if d == nil {
+			c := *f.Origin
+			c.Source = source
+			d = &c
+			derived[k] = d
+		}
+		f.Origin = d
+	}
 	var conflicts []Conflict
 	for _, src := range sources {
 		for _, f := range src.Store.Fingerprints {
@@ -226,20 +246,16 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 				continue
 			case e.Trust == "":
 				e.Trust = f.Trust
-				trustFrom[i] = src.Name
+				trustFrom(e, src.Name)
 				continue
 			}
 			ci, ok := conflictAt[i]
 			if !ok {
-				from := e.Origin.Source
-				if s, ok := trustFrom[i]; ok {
-					from = s
-				}
 				ci = len(conflicts)
 				conflictAt[i] = ci
 				conflicts = append(conflicts, Conflict{
 					Kind: TrustConflict, Account: f.Local(), Contact: f.Contact, Fingerprint: f.Fingerprint,
-					Values: []ConflictValue{{Source: from, Value: string(e.Trust)}},
+					Values: []ConflictValue{{Source: e.Origin.Source, Value: string(e.Trust)}},
 				})
 			}
 			c := &conflicts[ci]
@@ -252,6 +268,7 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 			if v.Source == prefer {
 				c.Winner = prefer
 				out[i].Trust = Trust(v.Value)
+				trustFrom(&out[i], prefer)
 			}
 		}
 	}

@@ -95,8 +95,8 @@ func TestMergeFingerprints(t *testing.T) {
 	if len(m.Fingerprints) != 3 {
 		t.Fatalf("fingerprints = %d, want 3", len(m.Fingerprints))
 	}
-	if m.Fingerprints[0].Trust != Verified {
-		t.Errorf("empty trust not upgraded: %q", m.Fingerprints[0].Trust)
+	if m.Fingerprints[0].Trust != Verified || m.Fingerprints[0].Origin.Source != "b" {
+		t.Errorf("empty trust not upgraded from b: %q from %q", m.Fingerprints[0].Trust, m.Fingerprints[0].Origin.Source)
 	}
 	if len(conflicts) != 1 || conflicts[0].Kind != TrustConflict || conflicts[0].Fingerprint != fpB {
 		t.Fatalf("conflicts = %+v, want one trust conflict on fpB", conflicts)
@@ -105,10 +105,10 @@ func TestMergeFingerprints(t *testing.T) {
 		t.Errorf("unresolved conflict changed trust to %q", m.Fingerprints[1].Trust)
 	}
 	m, conflicts = Merge([]Source{{"a", a}, {"b", b}}, "b")
-	if conflicts[0].Winner != "b" || m.Fingerprints[1].Trust != Manual {
+	if conflicts[0].Winner != "b" || m.Fingerprints[1].Trust != Manual || m.Fingerprints[1].Origin.Source != "b" {
 		t.Errorf("prefer b: winner %q, trust %q", conflicts[0].Winner, m.Fingerprints[1].Trust)
 	}
-	if a.Fingerprints[0].Trust != "" {
+	if a.Fingerprints[0].Trust != "" || a.Fingerprints[0].Origin.Source != "a" {
 		t.Error("Merge modified its input")
 	}
 }
