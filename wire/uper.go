@@ -27,22 +27,21 @@ func MarshalDistribution(m DistributionMessage) ([]byte, error) {
 // UnmarshalSync decodes a Sync PDU. It tries the current Identity variant,
 // then the legacy one; each must consume the whole input (only zero padding
 // bits may remain).
-func UnmarshalSync(b []byte) (SyncMessage, error) {
-	m, err := Options{}.UnmarshalSync(b)
-	if err != nil {
-		if m2, err2 := (Options{LegacyIdentity: true}).UnmarshalSync(b); err2 == nil {
-			return m2, nil
-		}
-	}
-	return m, err
-}
+func UnmarshalSync(b []byte) (SyncMessage, error) { return eitherVariant(b, Options.UnmarshalSync) }
 
 // UnmarshalDistribution decodes a Distribution PDU, trying both Identity
 // variants like UnmarshalSync.
 func UnmarshalDistribution(b []byte) (DistributionMessage, error) {
-	m, err := Options{}.UnmarshalDistribution(b)
+	return eitherVariant(b, Options.UnmarshalDistribution)
+}
+
+// eitherVariant decodes b with the current Identity variant and, if that
+// fails, with the legacy one; each must consume the whole input. It
+// returns the current variant's error when both fail.
+func eitherVariant[T any](b []byte, decode func(Options, []byte) (T, error)) (T, error) {
+	m, err := decode(Options{}, b)
 	if err != nil {
-		if m2, err2 := (Options{LegacyIdentity: true}).UnmarshalDistribution(b); err2 == nil {
+		if m2, err2 := decode(Options{LegacyIdentity: true}, b); err2 == nil {
 			return m2, nil
 		}
 	}

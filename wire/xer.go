@@ -24,25 +24,13 @@ func MarshalDistributionXER(m DistributionMessage) ([]byte, error) {
 // UnmarshalSyncXER parses the XER form of a Sync PDU. Identities must all
 // carry <flags> (current variant) or all omit it (legacy variant).
 func UnmarshalSyncXER(b []byte) (SyncMessage, error) {
-	m, err := Options{}.UnmarshalSyncXER(b)
-	if err != nil {
-		if m2, err2 := (Options{LegacyIdentity: true}).UnmarshalSyncXER(b); err2 == nil {
-			return m2, nil
-		}
-	}
-	return m, err
+	return eitherVariant(b, Options.UnmarshalSyncXER)
 }
 
 // UnmarshalDistributionXER parses the XER form of a Distribution PDU, in
 // either variant like UnmarshalSyncXER.
 func UnmarshalDistributionXER(b []byte) (DistributionMessage, error) {
-	m, err := Options{}.UnmarshalDistributionXER(b)
-	if err != nil {
-		if m2, err2 := (Options{LegacyIdentity: true}).UnmarshalDistributionXER(b); err2 == nil {
-			return m2, nil
-		}
-	}
-	return m, err
+	return eitherVariant(b, Options.UnmarshalDistributionXER)
 }
 
 // MarshalSyncXER returns the XER form of m; in the legacy variant
