@@ -169,19 +169,8 @@ func TestRoundTripIsByteIdentical(t *testing.T) {
 		{"pidgin", "pidgin"}, {"kopete", "kopete"}, {"adium", "adium"}, {"irssi", "irssi"},
 		{"xchat", "xchat"}, {"pidgin", "SAMENESS/pidgin"}, {"adium", "SAMENESS/adium"},
 	} {
-		dir := fixtures + "/" + c.dir
-		s, _ := read(t, c.app, dir)
-		files, notices := write(t, c.app, dir, s)
-		if len(notices) != 0 {
-			t.Errorf("%s: notices %v", c.dir, notices)
-		}
-		if len(files) < 2 {
-			t.Errorf("%s: wrote %d files", c.dir, len(files))
-		}
-		for _, f := range files {
-			if !bytes.Equal(f.Data, mustRead(t, f.Path)) {
-				t.Errorf("%s: %s differs after a round trip", c.app, f.Path)
-			}
+		if n := roundTrip(t, c.app, fixtures+"/"+c.dir); n < 2 {
+			t.Errorf("%s: wrote %d files", c.dir, n)
 		}
 	}
 }
@@ -298,6 +287,24 @@ func TestBadInputNamesFileAndLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "otr.fingerprints:2") {
 		t.Fatalf("err = %v, want file:line", err)
 	}
+}
+
+// roundTrip reads the app's store in dir, writes it back and checks that
+// every file it writes equals the one in dir and that nothing was skipped.
+// It returns the number of files written.
+func roundTrip(t *testing.T, app, dir string) int {
+	t.Helper()
+	s, _ := read(t, app, dir)
+	files, notices := write(t, app, dir, s)
+	if len(notices) != 0 {
+		t.Errorf("%s:%s: notices %v", app, dir, notices)
+	}
+	for _, f := range files {
+		if !bytes.Equal(f.Data, mustRead(t, f.Path)) {
+			t.Errorf("%s: %s differs after a round trip", app, f.Path)
+		}
+	}
+	return len(files)
 }
 
 func copyFile(t *testing.T, from, to string) {

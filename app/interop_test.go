@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,16 +143,8 @@ func rename(d string, names map[string]string, protocols map[string]string, keep
 
 func TestLibotrPidginRoundTripIsByteIdentical(t *testing.T) {
 	otr := otrtest.Tool(t)
-	dir := libotrPidgin(t, otr)
-	s, _ := read(t, "pidgin", dir)
-	files, _ := write(t, "pidgin", dir, s)
-	if len(files) != 3 {
-		t.Fatalf("wrote %d files, want keys, fingerprints and instance tags", len(files))
-	}
-	for _, f := range files {
-		if !bytes.Equal(f.Data, mustRead(t, f.Path)) {
-			t.Errorf("%s differs from libotr's after a round trip", filepath.Base(f.Path))
-		}
+	if n := roundTrip(t, "pidgin", libotrPidgin(t, otr)); n != 3 {
+		t.Fatalf("wrote %d files, want keys, fingerprints and instance tags", n)
 	}
 }
 
@@ -170,15 +161,8 @@ func TestLibotrIrssiRoundTripIsByteIdentical(t *testing.T) {
 			{Contact: "blue", Account: irc.Name, Protocol: "IRC", Fingerprint: fp(3), Trust: "smp"},
 		},
 	})
-	s, _ := read(t, "irssi", dir)
-	files, _ := write(t, "irssi", dir, s)
-	if len(files) != 3 {
-		t.Fatalf("wrote %d files", len(files))
-	}
-	for _, f := range files {
-		if !bytes.Equal(f.Data, mustRead(t, f.Path)) {
-			t.Errorf("%s differs from libotr's after a round trip", filepath.Base(f.Path))
-		}
+	if n := roundTrip(t, "irssi", dir); n != 3 {
+		t.Fatalf("wrote %d files, want keys, fingerprints and instance tags", n)
 	}
 }
 
