@@ -49,9 +49,10 @@ type File struct {
 
 // Notice reports something a reader or writer could not use or had to skip.
 type Notice struct {
-	File string // file name, if the notice is about one
-	Line int    // line in File, if known
-	Msg  string
+	Source string // the store it concerns, such as "pidgin:/home/u/.purple", if known
+	File   string // file name, if the notice is about one
+	Line   int    // line in File, if known
+	Msg    string
 }
 
 func (n Notice) String() string {

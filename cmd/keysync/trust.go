@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -66,75 +65,22 @@ func newConvertCmd() *cobra.Command {
 	return cmd
 }
 
-// store is one --from or --to argument.
-type store struct {
-	app  app.App
-	dir  string
-	name string // "APP:DIR", the source name used in the model
-}
-
-// parseStore parses APP or APP:DIR, splitting at the first colon (so that
-// DIR may hold colons). DIR defaults to the app's default folder and is
-// cleaned, so that spellings of one folder name one source.
-func parseStore(arg string) (store, error) {
-	name, dir, hasDir := strings.Cut(arg, ":")
-	a, ok := app.Lookup(name)
-	if !ok {
-		return store{}, fmt.Errorf("unknown app %q in %q (apps: %s)", name, arg, strings.Join(app.Names(), ", "))
-	}
-	if hasDir && dir == "" {
-		return store{}, fmt.Errorf("%q: empty folder after the colon", arg)
-	}
-	if !hasDir {
-		d, err := a.DefaultDir()
-		if err != nil {
-			return store{}, err
-		}
-		dir = d
-	}
-	dir = filepath.Clean(dir)
-	return store{app: a, dir: dir, name: a.Name() + ":" + dir}, nil
-}
-
 // parseStores parses every argument of one flag and refuses duplicates.
-func parseStores(flag string, args []string) ([]store, error) {
-	var out []store
+func parseStores(flag string, args []string) ([]app.Store, error) {
+	var out []app.Store
 	for _, arg := range args {
-		s, err := parseStore(arg)
+		s, err := app.ParseStore(arg)
 		if err != nil {
 			return nil, fmt.Errorf("--%s: %w", flag, err)
 		}
 		for _, o := range out {
-			if o.name == s.name {
-				return nil, fmt.Errorf("--%s: %s given twice", flag, s.name)
+			if o.Name == s.Name {
+				return nil, fmt.Errorf("--%s: %s given twice", flag, s.Name)
 			}
 		}
 		out = append(out, s)
 	}
 	return out, nil
-}
-
-// notice is a reader's or writer's notice with the source it came from.
-type notice struct {
-	source string
-	app.Notice
-}
-
-// readStores reads every store, in order.
-func readStores(stores []store) ([]keysync.Source, []notice, error) {
-	var sources []keysync.Source
-	var notices []notice
-	for _, s := range stores {
-		st, ns, err := s.app.Read(s.dir, s.name)
-		if err != nil {
-			return nil, nil, err
-		}
-		sources = append(sources, keysync.Source{Name: s.name, Store: st})
-		for _, n := range ns {
-			notices = append(notices, notice{s.name, n})
-		}
-	}
-	return sources, notices, nil
 }
 
 func runShow(w io.Writer, froms []string, asJSON bool) error {
@@ -145,7 +91,7 @@ func runShow(w io.Writer, froms []string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	sources, notices, err := readStores(stores)
+	sources, notices, err := app.ReadAll(stores)
 	if err != nil {
 		return err
 	}
@@ -186,74 +132,36 @@ func runConvert(stdout, stderr io.Writer, o convertOptions) error {
 	}
 	prefer := ""
 	if o.prefer != "" {
-		if prefer, err = resolvePrefer(o.prefer, append(append([]store(nil), froms...), tos...)); err != nil {
+		if prefer, err = resolvePrefer(o.prefer, append(append([]app.Store(nil), froms...), tos...)); err != nil {
 			return fmt.Errorf("--prefer: %w", err)
 		}
 	}
 
-	sources, notices, err := readStores(froms)
+	conv, err := app.Convert(froms, tos, prefer)
 	if err != nil {
 		return err
 	}
-	// The targets' own stores come last: what they hold survives unless a
-	// source disagrees, and then it is a conflict, not a silent loss.
-	for _, t := range tos {
-		if namesStore(froms, t.name) {
-			continue
-		}
-		st, ns, err := t.app.Read(t.dir, t.name)
-		if errors.Is(err, app.ErrNoStore) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		sources = append(sources, keysync.Source{Name: t.name, Store: st})
-		for _, n := range ns {
-			notices = append(notices, notice{t.name, n})
-		}
-	}
-	merged, conflicts := keysync.Merge(sources, prefer)
-	unresolved := 0
-	for _, c := range conflicts {
-		if c.Winner == "" {
-			unresolved++
-		}
-	}
-	if unresolved > 0 {
-		writeNotices(stderr, notices)
+	if conv.Unresolved > 0 {
+		writeNotices(stderr, conv.Notices)
 		fmt.Fprintln(stderr, "conflicts:")
-		for _, c := range conflicts {
+		for _, c := range conv.Conflicts {
 			writeConflict(stderr, newConflictView(c))
 		}
 		return fmt.Errorf("%d unresolved %s; nothing written (choose the side that wins with --prefer APP[:DIR])",
-			unresolved, plural(unresolved, "conflict", "conflicts"))
+			conv.Unresolved, plural(conv.Unresolved, "conflict", "conflicts"))
 	}
-
 	var files []atomicfile.File
 	var summaries []string
-	for _, t := range tos {
-		fs, ns, err := t.app.Write(t.dir, t.name, merged)
-		if err != nil {
-			return fmt.Errorf("%s: %w", t.name, err)
-		}
-		for _, n := range ns {
-			notices = append(notices, notice{t.name, n})
-		}
-		if len(fs) == 0 {
-			notices = append(notices, notice{t.name, app.Notice{Msg: t.name + ": nothing to write"}})
-		}
-		for _, f := range fs {
-			files = append(files, atomicfile.File{Path: f.Path, Content: f.Content, Secret: f.Secret})
-			summaries = append(summaries, f.Summary)
-		}
+	for _, f := range conv.Files {
+		files = append(files, atomicfile.File{Path: f.Path, Content: f.Content, Secret: f.Secret})
+		summaries = append(summaries, f.Summary)
 	}
 	changes, err := atomicfile.Plan(files)
 	if err != nil {
 		return err
 	}
-	writeNotices(stderr, notices)
-	for _, c := range conflicts {
+	writeNotices(stderr, conv.Notices)
+	for _, c := range conv.Conflicts {
 		fmt.Fprintf(stderr, "note: %s\n", conflictLine(newConflictView(c)))
 	}
 	if o.dryRun {
@@ -313,7 +221,7 @@ func writeDryRun(w io.Writer, p planned) error {
 	return nil
 }
 
-func writeNotices(w io.Writer, notices []notice) {
+func writeNotices(w io.Writer, notices []app.Notice) {
 	for _, n := range notices {
 		fmt.Fprintf(w, "note: %s\n", n.String())
 	}
@@ -322,16 +230,16 @@ func writeNotices(w io.Writer, notices []notice) {
 // resolvePrefer returns the name of the store that arg names: the store
 // APP:DIR (DIR cleaned) or, for a bare APP, the app's default folder or
 // else the only store of that app.
-func resolvePrefer(arg string, stores []store) (string, error) {
-	p, err := parseStore(arg)
-	if err == nil && namesStore(stores, p.name) {
-		return p.name, nil
+func resolvePrefer(arg string, stores []app.Store) (string, error) {
+	p, err := app.ParseStore(arg)
+	if err == nil && namesStore(stores, p.Name) {
+		return p.Name, nil
 	}
 	if !strings.Contains(arg, ":") {
 		var match []string
 		for _, s := range stores {
-			if s.app.Name() == arg {
-				match = append(match, s.name)
+			if s.App.Name() == arg {
+				match = append(match, s.Name)
 			}
 		}
 		switch len(match) {
@@ -345,12 +253,12 @@ func resolvePrefer(arg string, stores []store) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "", fmt.Errorf("%s is none of the --from or --to stores", p.name)
+	return "", fmt.Errorf("%s is none of the --from or --to stores", p.Name)
 }
 
-func namesStore(stores []store, name string) bool {
+func namesStore(stores []app.Store, name string) bool {
 	for _, s := range stores {
-		if s.name == name {
+		if s.Name == name {
 			return true
 		}
 	}
@@ -437,10 +345,10 @@ type noticeView struct {
 // newReport builds the report of a merged store. Accounts keep the store's
 // order; accounts known only from fingerprints follow, in the order they
 // first appear; contacts and fingerprints keep the store's order.
-func newReport(stores []store, s *keysync.Store, conflicts []keysync.Conflict, notices []notice) *report {
+func newReport(stores []app.Store, s *keysync.Store, conflicts []keysync.Conflict, notices []app.Notice) *report {
 	r := &report{Sources: []string{}, Accounts: []accountView{}, Conflicts: []conflictView{}, Notices: []noticeView{}}
 	for _, st := range stores {
-		r.Sources = append(r.Sources, st.name)
+		r.Sources = append(r.Sources, st.Name)
 	}
 	index := map[keysync.Account]int{}
 	add := func(la *keysync.LocalAccount) {
@@ -504,7 +412,7 @@ func newReport(stores []store, s *keysync.Store, conflicts []keysync.Conflict, n
 		r.Conflicts = append(r.Conflicts, newConflictView(c))
 	}
 	for _, n := range notices {
-		r.Notices = append(r.Notices, noticeView{Source: n.source, File: n.File, Line: n.Line, Message: n.Msg})
+		r.Notices = append(r.Notices, noticeView{Source: n.Source, File: n.File, Line: n.Line, Message: n.Msg})
 	}
 	return r
 }
