@@ -120,6 +120,16 @@ type LocalAccount struct {
 	Unmapped string
 }
 
+// AddSpelling records sp among the account's spellings, once.
+func (la *LocalAccount) AddSpelling(sp Spelling) {
+	for _, x := range la.Spellings {
+		if x == sp {
+			return
+		}
+	}
+	la.Spellings = append(la.Spellings, sp)
+}
+
 // KnownFingerprint is a contact's fingerprint as seen from one local account.
 type KnownFingerprint struct {
 	Contact     string // the contact's address, canonical (bare JID, nick)

@@ -65,9 +65,7 @@ func Merge(sources []Source, prefer string) (*Store, []Conflict) {
 				out.Accounts = append(out.Accounts, m)
 			}
 			for _, sp := range la.Spellings {
-				if !containsSpelling(m.Spellings, sp) {
-					m.Spellings = append(m.Spellings, sp)
-				}
+				m.AddSpelling(sp)
 			}
 			for _, t := range la.InstanceTags {
 				if !containsTag(m.InstanceTags, t) {
@@ -273,15 +271,6 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 		}
 	}
 	return out, conflicts
-}
-
-func containsSpelling(list []Spelling, s Spelling) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func containsTag(list []InstanceTag, t InstanceTag) bool {

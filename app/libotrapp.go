@@ -60,21 +60,9 @@ func (c *accountCache) get(name, protocol string) *keysync.LocalAccount {
 	if unmapped != "" {
 		la.Unmapped = unmapped
 	}
-	sp := keysync.Spelling{App: c.app, Name: name, Protocol: protocol}
-	if !containsSpelling(la.Spellings, sp) {
-		la.Spellings = append(la.Spellings, sp)
-	}
+	la.AddSpelling(keysync.Spelling{App: c.app, Name: name, Protocol: protocol})
 	c.seen[k] = la
 	return la
-}
-
-func containsSpelling(list []keysync.Spelling, s keysync.Spelling) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
