@@ -12,8 +12,9 @@ import (
 // storeFlags are the flags whose value names a store, as APP or APP:DIR.
 var storeFlags = []string{"from", "to", "prefer"}
 
-// pduValues are the values of `keysync wire --pdu`.
-var pduValues = []string{"sync", "distribution"}
+// fixedValues are the values of flags that take one of a few words, for
+// completion and the manual.
+var fixedValues = map[string][]string{"pdu": {"sync", "distribution"}}
 
 // newCompletionCmd returns `keysync completion SHELL`, which prints a shell
 // completion script.
@@ -44,14 +45,16 @@ func newCompletionCmd() *cobra.Command {
 }
 
 // registerCompletions registers the completion of flag values on every
-// command below root that has the flags: stores for storeFlags, pduValues
-// for --pdu.
+// command below root that has the flags: stores for storeFlags, the values
+// for fixedValues.
 func registerCompletions(root *cobra.Command) {
 	walk(root, func(c *cobra.Command) {
 		for _, name := range storeFlags {
 			register(c, name, completeStore)
 		}
-		register(c, "pdu", cobra.FixedCompletions(pduValues, cobra.ShellCompDirectiveNoFileComp))
+		for name, values := range fixedValues {
+			register(c, name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+		}
 	})
 }
 

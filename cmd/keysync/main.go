@@ -3,7 +3,7 @@
 // keysync.1, made from keysync.1.md and the command tree by go generate.
 package main
 
-//go:generate env KEYSYNC_UPDATE_MAN=1 go test -run ^TestManPage$ .
+//go:generate env KEYSYNC_UPDATE_MAN=1 go test -count=1 -run ^TestManPage$ .
 
 import (
 	"fmt"
@@ -55,6 +55,9 @@ func execute(root *cobra.Command, args []string, stderr io.Writer) int {
 
 // newRootCmd returns the keysync command tree.
 func newRootCmd() *cobra.Command {
+	// Commands and flags are listed, in help and the manual, in the order
+	// they are added.
+	cobra.EnableCommandSorting = false
 	root := &cobra.Command{
 		Use:           "keysync",
 		Short:         "Keep verified OTR identities consistent across chat apps and devices",
@@ -70,6 +73,8 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newShowCmd(), newConvertCmd(), newWireCmd(), newProtocolCmd(),
 		newVersionCmd(), newCompletionCmd())
 	walk(root, func(c *cobra.Command) {
+		c.Flags().SortFlags = false
+		c.PersistentFlags().SortFlags = false
 		if c.HasSubCommands() && !c.Runnable() {
 			makeGroup(c)
 		}
