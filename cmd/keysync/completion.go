@@ -58,9 +58,13 @@ func registerCompletions(root *cobra.Command) {
 	})
 }
 
-// register registers f for c's own flag name, if c has one.
+// register registers f for c's own flag name, if c has one that has no
+// completion yet.
 func register(c *cobra.Command, name string, f cobra.CompletionFunc) {
 	if c.LocalFlags().Lookup(name) == nil {
+		return
+	}
+	if _, done := c.GetFlagCompletionFunc(name); done {
 		return
 	}
 	if err := c.RegisterFlagCompletionFunc(name, f); err != nil {
