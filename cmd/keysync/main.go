@@ -41,9 +41,7 @@ func execute(root *cobra.Command, args []string, stderr io.Writer) int {
 		return exitOK
 	}
 	if !started {
-		if _, ok := err.(usageError); !ok {
-			err = usageError{err}
-		}
+		err = usageError{err}
 	}
 	fmt.Fprintln(stderr, "keysync:", err)
 	status := exitStatus(err)
