@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/keysync/keysync/app"
@@ -28,7 +29,15 @@ func newCompletionCmd() *cobra.Command {
 			"  zsh:  keysync completion zsh > \"${fpath[1]}/_keysync\"\n" +
 			"  fish: keysync completion fish > ~/.config/fish/completions/keysync.fish\n\n" +
 			"The bash script needs the bash-completion package.",
-		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("%s needs one shell: %s", c.CommandPath(), strings.Join(c.ValidArgs, ", "))
+			}
+			if !slices.Contains(c.ValidArgs, args[0]) {
+				return unknownWord("shell", args[0], c.ValidArgs)
+			}
+			return nil
+		},
 		ValidArgs: []string{"bash", "zsh", "fish"},
 		RunE: func(c *cobra.Command, args []string) error {
 			w, root := c.OutOrStdout(), c.Root()
@@ -91,10 +100,18 @@ func completeStore(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Com
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
+	known := false
 	for _, s := range appFolders() {
-		if s.name == name && s.dir != "" && strings.HasPrefix(s.dir, dir) {
+		if s.name != name {
+			continue
+		}
+		known = true
+		if s.dir != "" && strings.HasPrefix(s.dir, dir) {
 			out = append(out, s.name+":"+s.dir)
 		}
+	}
+	if !known {
+		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	for _, d := range subfolders(dir) {
 		out = append(out, name+":"+d)

@@ -56,6 +56,28 @@ func unknownCommand(parent *cobra.Command, name string) error {
 	return usageError{errors.New(msg)}
 }
 
+// unknownWord is the error for word, given where one of valid is expected;
+// what is the kind of word, such as "shell". It suggests the close ones.
+func unknownWord(what, word string, valid []string) error {
+	if close := closeWords(word, valid); len(close) > 0 {
+		return usageErrorf("unknown %s %q; did you mean %s?", what, word, orList(close))
+	}
+	return usageErrorf("unknown %s %q (want %s)", what, word, strings.Join(valid, ", "))
+}
+
+// closeWords returns the words of valid that word may be a typo of: one
+// edit away (a letter added, left out, changed, or two swapped), or
+// starting with word.
+func closeWords(word string, valid []string) []string {
+	var close []string
+	for _, v := range valid {
+		if editDistance(word, v) <= 1 || word != "" && strings.HasPrefix(v, word) {
+			close = append(close, v)
+		}
+	}
+	return close
+}
+
 // unknownFlag adds a suggestion to pflag's error for an unknown long flag of
 // c, such as "unknown flag: --form", when c has a flag of a close name.
 func unknownFlag(c *cobra.Command, err error) error {
@@ -63,18 +85,18 @@ func unknownFlag(c *cobra.Command, err error) error {
 	if !ok {
 		return usageError{err}
 	}
-	maxDist := 1
-	if len(name) >= 4 {
-		maxDist = 2
-	}
-	var close []string
+	var names []string
 	c.Flags().VisitAll(func(f *pflag.Flag) {
-		if !f.Hidden && (editDistance(name, f.Name) <= maxDist || strings.HasPrefix(f.Name, name)) {
-			close = append(close, "--"+f.Name)
+		if !f.Hidden {
+			names = append(names, f.Name)
 		}
 	})
+	close := closeWords(name, names)
 	if len(close) == 0 {
 		return usageError{err}
+	}
+	for i, n := range close {
+		close[i] = "--" + n
 	}
 	return usageErrorf("%w; did you mean %s?", err, orList(close))
 }
@@ -91,23 +113,30 @@ func orList(words []string) string {
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// editDistance is the number of edits that make a into b, each edit adding,
+// removing or changing one byte or swapping two adjacent ones (the optimal
+// string alignment distance).
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	// d[i][j] is the distance between a[:i] and b[:j].
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev = cur
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }

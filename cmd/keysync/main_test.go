@@ -129,7 +129,8 @@ func TestEditDistance(t *testing.T) {
 	for _, c := range []struct {
 		a, b string
 		want int
-	}{{"", "", 0}, {"form", "from", 2}, {"prefre", "prefer", 2}, {"to", "to", 0}, {"", "abc", 3}, {"json", "jsno", 2}, {"dry-rn", "dry-run", 1}} {
+	}{{"", "", 0}, {"form", "from", 1}, {"prefre", "prefer", 1}, {"to", "to", 0}, {"", "abc", 3},
+		{"json", "jsno", 1}, {"dry-rn", "dry-run", 1}, {"tcsh", "bash", 2}, {"ab", "ba", 1}, {"abc", "ca", 3}, {"kitten", "sitting", 3}} {
 		if got := editDistance(c.a, c.b); got != c.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
 		}

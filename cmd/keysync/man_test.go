@@ -100,49 +100,49 @@ func expandManPage(md string, root *cobra.Command) (string, error) {
 }
 
 // synopsis returns a paragraph per command that runs: its path, its
-// arguments and flags as its Use says them, then the other flags. Commands
-// that group commands taking nothing but the same flags share one line,
+// arguments and flags as its Use says them, then the other flags. The
+// commands of a group that take nothing but the same flags share one line,
 // such as "keysync protocol table|dot".
 func synopsis(root *cobra.Command) string {
 	var b strings.Builder
 	walk(root, func(c *cobra.Command) {
-		if c == root || c.Hidden || !c.HasSubCommands() && groupedLeaf(c) {
-			return
-		}
-		if c.HasSubCommands() {
-			if groupsLeaves(c) {
-				var names []string
-				for _, sub := range c.Commands() {
+		switch {
+		case c == root || c.Hidden || sharesLine(c.Parent()):
+			// keysync itself, hidden, or in its group's line
+		case sharesLine(c):
+			var names []string
+			for _, sub := range c.Commands() {
+				if !sub.Hidden {
 					names = append(names, "**"+sub.Name()+"**")
 				}
-				fmt.Fprintf(&b, "**%s** %s%s\n\n", c.CommandPath(), strings.Join(names, "|"), otherFlags(c.Commands()[0]))
 			}
-			return
+			fmt.Fprintf(&b, "**%s** %s%s\n\n", c.CommandPath(), strings.Join(names, "|"), otherFlags(c.Commands()[0]))
+		case !c.HasSubCommands():
+			line := "**" + c.CommandPath() + "**"
+			if _, args, _ := strings.Cut(c.Use, " "); args != "" {
+				line += " " + useMarkdown(args)
+			}
+			fmt.Fprintf(&b, "%s%s\n\n", line, otherFlags(c))
 		}
-		_, args, _ := strings.Cut(c.Use, " ")
-		line := "**" + c.CommandPath() + "**"
-		if args != "" {
-			line += " " + useMarkdown(args)
-		}
-		fmt.Fprintf(&b, "%s%s\n\n", line, otherFlags(c))
 	})
 	return b.String()
 }
 
-// groupsLeaves reports whether the commands of c take no arguments and the
-// same flags, so that the synopsis says them in one line.
-func groupsLeaves(c *cobra.Command) bool {
+// sharesLine reports whether c is a group below keysync whose commands take
+// no arguments and the same flags, so that the synopsis says them in one
+// line.
+func sharesLine(c *cobra.Command) bool {
+	if c == nil || !c.HasParent() || !c.HasSubCommands() {
+		return false
+	}
 	subs := c.Commands()
 	for _, sub := range subs {
 		if sub.HasSubCommands() || sub.Use != sub.Name() || otherFlags(sub) != otherFlags(subs[0]) {
 			return false
 		}
 	}
-	return c.Parent() != nil
+	return true
 }
-
-// groupedLeaf reports whether c is in the synopsis line of its parent.
-func groupedLeaf(c *cobra.Command) bool { return groupsLeaves(c.Parent()) }
 
 // otherFlags returns the flags of c that its Use does not mention, each as
 // " [**--name** VALUE]", leaving out --help and --version.
@@ -354,11 +354,12 @@ func TestManPageFlags(t *testing.T) {
 			}
 		}
 	})
+	bareHyphen := regexp.MustCompile(`(^|[^\\])-`)
 	for i, l := range strings.Split(src, "\n") {
 		if strings.HasPrefix(l, `.\"`) {
 			continue
 		}
-		if m := regexp.MustCompile(`(^|[^\\])-`).FindStringIndex(l); m != nil {
+		if bareHyphen.MatchString(l) {
 			t.Errorf("keysync.1:%d: a - that is not \\-: %s", i+1, l)
 		}
 	}
