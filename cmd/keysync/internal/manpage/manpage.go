@@ -17,15 +17,17 @@
 //	    code                           after a blank line: shown as is
 //	<!-- comment -->                   left out
 //
-// and, within paragraphs, terms and items, **bold**, *italic* and
-// backslash escapes (\\, \*). Anything else that looks like markup, such as
-// an unclosed * or a code block right after a definition, is an error
+// and, within paragraphs, terms and items, **bold**, *italic*, `code`
+// (literal, in bold) and backslash escapes (\\, \*). Every other character
+// is literal. What the subset cannot say as pandoc would read it, such as
+// an unclosed * or ` or a code block right after a definition, is an error
 // naming the line, rather than a page that renders differently than the
 // source reads.
 package manpage
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -259,6 +261,13 @@ func (f *fonts) inline(s string) (string, error) {
 		case c == '\\' && i+1 < len(s) && strings.IndexByte("\\*_`[]#-.!+{}()", s[i+1]) >= 0:
 			b.WriteString(escape(s[i+1 : i+2]))
 			i += 2
+		case c == '`':
+			end := strings.IndexByte(s[i+1:], '`')
+			if end < 0 {
+				return "", errors.New("` not closed on its line")
+			}
+			fmt.Fprintf(&b, `\fB%s%s`, escape(s[i+1:i+1+end]), f.font())
+			i += end + 2
 		case c == '*':
 			n := 0
 			for i+n < len(s) && s[i+n] == '*' {

@@ -94,6 +94,8 @@ func TestInline(t *testing.T) {
 		{"a--b -c \\\\ C:\\\\x", `a\-\-b \-c \e C:\ex`},
 		{"p≡p — …", `p\[u2261]p \[u2014] \[u2026]`},
 		{"no\u00a0break", `no\ break`},
+		{"run `go generate *x*` now", `run \fBgo generate *x*\fR now`},
+		{"*in `code` italic*", `\fIin \fBcode\fI italic\fR`},
 	} {
 		var f fonts
 		got, err := f.inline(c.md)
@@ -117,6 +119,7 @@ func TestRenderRefuses(t *testing.T) {
 		{"# A\n\nTERM\n:   body\n\n    code\n", "t.md:6: indented block right after a definition"},
 		{"# A\n\none\ntwo\n:   body\n", "t.md:5: a definition's term is one line"},
 		{"# A\n<!-- open\n", "t.md:2: comment not closed"},
+		{"# A\n\nsome `code\nmore`\n", "t.md:3: ` not closed on its line"},
 	} {
 		_, err := Render("t.md", []byte(c.md))
 		if err == nil || !strings.Contains(err.Error(), c.err) {
