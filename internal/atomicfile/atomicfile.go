@@ -51,6 +51,8 @@ type File struct {
 	// Secret marks a file holding private keys: it is written with mode
 	// 0600 and its backup gets at most 0600.
 	Secret bool
+	// Force replaces a target that has no owner write bit (see ErrReadOnly).
+	Force bool
 }
 
 // Bytes is a Content held in memory.
@@ -111,6 +113,9 @@ type Change struct {
 // Plan reads the current state of every file's target and returns what
 // writing it would do, in the order given. A secret file gets mode 0600;
 // any other file keeps its target's mode, or 0600 if it is new. A target
+// without its owner's write bit is refused (ErrReadOnly) unless the File
+// has Force; it is then replaced and keeps its mode (a secret file's
+// limited to 0600: 0444 becomes 0400). A target
 // that is a symbolic link is followed: the file it points to is replaced.
 // Two files with the same target are an error.
 func Plan(files []File) ([]Change, error) {
@@ -172,6 +177,16 @@ func plan(f File) (Change, error) {
 		c.Op = Unchanged
 		c.Mode = c.oldMode
 		return c, nil
+	}
+	if c.oldMode&0o200 == 0 {
+		if !f.Force {
+			return c, fmt.Errorf("%s: %w (mode %04o), not replaced", f.Path, ErrReadOnly, uint32(c.oldMode))
+		}
+		// The user made it read-only: it stays so.
+		c.Mode = c.oldMode
+		if f.Secret {
+			c.Mode &= SecretMode
+		}
 	}
 	c.Op = Replace
 	c.oldSum = sum
@@ -593,3 +608,6 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// ErrReadOnly is wrapped by the error for a target without its owner's write bit.
+var ErrReadOnly = errors.New("file is read-only")
