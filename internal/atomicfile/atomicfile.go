@@ -53,6 +53,10 @@ type File struct {
 	Secret bool
 	// Force replaces a target that has no owner write bit (see ErrReadOnly).
 	Force bool
+	// Read is the target's Version when the caller read it; Plan and
+	// Apply refuse the file if the target has changed since. The zero
+	// Version checks nothing.
+	Read Version
 }
 
 // Bytes is a Content held in memory.
@@ -143,6 +147,9 @@ func plan(f File) (Change, error) {
 	c := Change{File: f, real: f.Path, Mode: SecretMode}
 	fi, err := os.Lstat(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if f.Read.known && f.Read.exists {
+			return c, fmt.Errorf("%s: removed by someone else since it was read", f.Path)
+		}
 		c.Op = Create
 		return c, nil
 	}
@@ -168,6 +175,12 @@ func plan(f File) (Change, error) {
 	same, sum, err := compare(c.real, f.Content)
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", f.Path, unwrapPath(err))
+	}
+	if f.Read.known && !f.Read.exists {
+		return c, fmt.Errorf("%s: created by someone else since it was read", f.Path)
+	}
+	if f.Read.known && sum != f.Read.sum {
+		return c, fmt.Errorf("%s: changed by someone else since it was read", f.Path)
 	}
 	c.oldMode = fi.Mode().Perm()
 	if !f.Secret {
