@@ -147,6 +147,9 @@ func plan(f File) (Change, error) {
 	c := Change{File: f, real: f.Path, Mode: SecretMode}
 	fi, err := os.Lstat(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if err := checkNoJournal(filepath.Dir(f.Path)); err != nil {
+			return c, err
+		}
 		if f.Read.known && f.Read.exists {
 			return c, fmt.Errorf("%s: removed by someone else since it was read", f.Path)
 		}
@@ -171,6 +174,9 @@ func plan(f File) (Change, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		return c, fmt.Errorf("%s: not a regular file", f.Path)
+	}
+	if err := checkNoJournal(filepath.Dir(c.real)); err != nil {
+		return c, err
 	}
 	same, sum, err := compare(c.real, f.Content)
 	if err != nil {
@@ -319,19 +325,24 @@ var rename = os.Rename
 
 // prepared is a Change ready to be renamed into place.
 type prepared struct {
-	c      Change
-	temp   string
-	backup string
-	dirs   []string // folders created for the file, deepest first
+	c          Change
+	temp       string   // the new content, until it is renamed
+	newSum     [32]byte // SHA-256 of the new content
+	backupTemp string   // the backup, until it is placed
+	backup     string   // the backup's name (Replace only)
+	placed     bool     // the backup is under its name
+	dirs       []string // folders created for the file, deepest first
 }
 
-// undo removes what prepare made: the temporary file, the backup and the
-// folders it created (if they are empty).
+// undo removes what prepare and placing the backup made: the temporary
+// files, the backup and the folders it created (if they are empty).
 func (p *prepared) undo() {
-	if p.temp != "" {
-		os.Remove(p.temp)
+	for _, name := range []string{p.temp, p.backupTemp} {
+		if name != "" {
+			os.Remove(name)
+		}
 	}
-	if p.backup != "" {
+	if p.placed {
 		os.Remove(p.backup)
 	}
 	for _, d := range p.dirs {
@@ -339,16 +350,21 @@ func (p *prepared) undo() {
 	}
 }
 
-// Apply writes the planned changes. It first checks that no target changed
-// since Plan read it, writes every temporary file and every backup, and
-// only then renames the temporary files over their targets. If preparing
-// fails, it removes what it made and leaves every target untouched. If a
-// rename fails, it puts back the targets it already replaced (from their
-// backups, which it keeps) and removes the ones it created. Missing
-// folders are created with mode 0700.
+// Apply writes the planned changes as one set. It first checks that no
+// target changed since Plan read it, writes every temporary file and
+// every backup (under temporary names), and only then commits: it writes
+// a journal of the set into each folder, moves the backups to their names,
+// renames the temporary files over their targets and removes the
+// journals. If preparing fails, it removes what it made and leaves every
+// target untouched. If a rename fails, it puts back the targets it
+// already replaced (from their backups, which it keeps) and removes the
+// ones it created. If the process dies during the commit, Recover finishes
+// the set. Missing folders are created with mode 0700.
 func Apply(changes []Change) ([]Result, error) {
 	var ready []*prepared
+	var journals []string
 	cleanup := func() {
+		removeJournals(journals)
 		for i := len(ready) - 1; i >= 0; i-- {
 			ready[i].undo()
 		}
@@ -364,26 +380,74 @@ func Apply(changes []Change) ([]Result, error) {
 			return nil, err
 		}
 	}
-	dirs := map[string]bool{}
+
+	// The journals.
+	var dirs []string
+	byDir := map[string][]*prepared{}
+	for _, p := range ready {
+		d := filepath.Dir(p.c.real)
+		if byDir[d] == nil {
+			dirs = append(dirs, d)
+		}
+		byDir[d] = append(byDir[d], p)
+	}
+	for _, d := range dirs {
+		name, err := writeJournal(d, byDir[d])
+		if err != nil {
+			cleanup()
+			return nil, fmt.Errorf("%s: writing the journal: %w", d, err)
+		}
+		journals = append(journals, name)
+	}
+
+	// The backups, then the targets.
+	for _, p := range ready {
+		if p.backupTemp == "" {
+			continue
+		}
+		if err := placeBackup(p.backupTemp, p.backup); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("%s: backup: %w", p.c.Path, err)
+		}
+		p.backupTemp, p.placed = "", true
+		mark()
+	}
+	if err := syncDirs(dirs); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("backups: %w", err)
+	}
+	synced := map[string]bool{}
 	for i, p := range ready {
 		if err := rename(p.temp, p.c.real); err != nil {
 			err = fmt.Errorf("%s: %w", p.c.Path, unwrapPath(err))
 			for j := len(ready) - 1; j >= i; j-- {
 				ready[j].undo()
 			}
-			return nil, rollback(ready[:i], err)
+			err = rollback(ready[:i], err)
+			removeJournals(journals)
+			for _, p := range ready {
+				for _, d := range p.dirs {
+					os.Remove(d) // empty now that its journal is gone
+				}
+			}
+			return nil, err
 		}
 		p.temp = ""
-		dirs[filepath.Dir(p.c.real)] = true
+		mark()
 		for _, d := range p.dirs {
-			dirs[filepath.Dir(d)] = true // the new folder's entry
+			synced[filepath.Dir(d)] = true // the new folder's entry
 		}
 	}
-	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			return nil, fmt.Errorf("%s: files written, but syncing the folder failed: %w", d, unwrapPath(err))
-		}
+	for d := range synced {
+		dirs = append(dirs, d)
 	}
+	if err := syncDirs(dirs); err != nil {
+		return nil, fmt.Errorf("files written, but %w", err)
+	}
+	if err := removeJournals(journals); err != nil {
+		return nil, fmt.Errorf("files written, but removing the journal failed: %w", err)
+	}
+
 	results := make([]Result, 0, len(changes))
 	i := 0
 	for _, c := range changes {
@@ -397,10 +461,24 @@ func Apply(changes []Change) ([]Result, error) {
 	return results, nil
 }
 
+// syncDirs syncs each of dirs.
+func syncDirs(dirs []string) error {
+	for _, d := range dirs {
+		if err := syncDir(d); err != nil {
+			return fmt.Errorf("syncing the folder %s failed: %w", d, unwrapPath(err))
+		}
+	}
+	mark()
+	return nil
+}
+
 // prepare checks p's target, writes its temporary file and its backup.
 func prepare(p *prepared) error {
 	c := p.c
 	dir := filepath.Dir(c.real)
+	if err := checkNoJournal(dir); err != nil {
+		return err
+	}
 	_, err := os.Lstat(c.real)
 	switch {
 	case c.Op == Create && err == nil:
@@ -412,6 +490,7 @@ func prepare(p *prepared) error {
 	case err != nil:
 		return err
 	}
+	base := filepath.Base(c.real)
 	if c.Op == Replace {
 		// The backup is a copy of the target as it is now; if that is not
 		// what Plan saw, someone else changed the file in between.
@@ -420,14 +499,17 @@ func prepare(p *prepared) error {
 			mode &= SecretMode
 		}
 		var sum [32]byte
-		if p.backup, sum, err = writeBackup(c.real, mode); err != nil {
+		if p.backupTemp, sum, err = writeTemp(dir, base, fileContent(c.real), mode); err != nil {
 			return fmt.Errorf("%s: backup: %w", c.Path, err)
 		}
 		if sum != c.oldSum {
 			return fmt.Errorf("%s: changed by someone else since it was read", c.Path)
 		}
+		if p.backup, err = freeBackupName(c.real); err != nil {
+			return err
+		}
 	}
-	if p.temp, err = writeTemp(dir, filepath.Base(c.real), c.Content, c.Mode); err != nil {
+	if p.temp, p.newSum, err = writeTemp(dir, base, c.Content, c.Mode); err != nil {
 		return fmt.Errorf("%s: %w", c.Path, err)
 	}
 	return nil
@@ -470,11 +552,12 @@ func rollback(done []*prepared, err error) error {
 				os.Remove(d)
 			}
 		} else {
-			_, rerr = write(p.c.real, fileContent(p.backup), p.c.oldMode)
+			rerr = write(p.c.real, fileContent(p.backup), p.c.oldMode)
 		}
 		if rerr != nil {
 			failed = append(failed, p.c.Path)
 		}
+		mark()
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%w; could not restore %s (see backups)", err, strings.Join(failed, ", "))
@@ -507,59 +590,84 @@ func Write(path string, data []byte, perm os.FileMode) (backup string, err error
 
 // write replaces path with content without a backup; it is the last resort
 // of rollback.
-func write(path string, content io.WriterTo, mode os.FileMode) (string, error) {
-	temp, err := writeTemp(filepath.Dir(path), filepath.Base(path), content, mode)
+func write(path string, content io.WriterTo, mode os.FileMode) error {
+	temp, _, err := writeTemp(filepath.Dir(path), filepath.Base(path), content, mode)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if err := os.Rename(temp, path); err != nil {
 		os.Remove(temp)
-		return "", err
+		return err
 	}
-	return "", syncDir(filepath.Dir(path))
+	return syncDir(filepath.Dir(path))
 }
 
-// writeTemp writes content to a new temporary file in dir, with mode,
-// synced, and returns its name.
-func writeTemp(dir, base string, content io.WriterTo, mode os.FileMode) (string, error) {
-	f, err := os.CreateTemp(dir, "."+base+".keysync-tmp-*")
+// TempInfix marks keysync's temporary files: they are named
+// ".<name>" + TempInfix + digits, and are removed by Recover.
+const TempInfix = ".keysync-tmp-"
+
+// isTemp reports whether name is that of a temporary file of keysync.
+func isTemp(name string) bool {
+	i := strings.LastIndex(name, TempInfix)
+	if !strings.HasPrefix(name, ".") || i < 1 {
+		return false
+	}
+	digits := name[i+len(TempInfix):]
+	return digits != "" && strings.Trim(digits, "0123456789") == ""
+}
+
+// writeTemp writes content to a new temporary file in dir, mode 0600 until
+// it is complete, then mode, synced; it returns its name and the SHA-256
+// of what it holds.
+func writeTemp(dir, base string, content io.WriterTo, mode os.FileMode) (string, [32]byte, error) {
+	var sum [32]byte
+	f, err := os.CreateTemp(dir, "."+base+TempInfix+"*")
 	if err != nil {
-		return "", unwrapPath(err)
+		return "", sum, unwrapPath(err)
 	}
 	name := f.Name()
-	err = fill(f, content, mode)
-	if err != nil {
+	h := sha256.New()
+	if err := fill(f, hashing{content, h}, mode); err != nil {
 		os.Remove(name)
-		return "", err
+		return "", sum, err
 	}
-	return name, nil
+	copy(sum[:], h.Sum(nil))
+	return name, sum, nil
 }
 
-// writeBackup copies path to the first free backup name of path and
-// returns that name and the SHA-256 of what it copied.
-func writeBackup(path string, mode os.FileMode) (string, [32]byte, error) {
-	var sum [32]byte
+// freeBackupName returns the first backup name of path that no file has.
+func freeBackupName(path string) (string, error) {
 	for i := 0; i < 10000; i++ {
 		name := path + BackupSuffix
 		if i > 0 {
 			name += "." + strconv.Itoa(i)
 		}
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-		if errors.Is(err, fs.ErrExist) {
-			continue
+		_, err := os.Lstat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return name, nil
 		}
 		if err != nil {
-			return "", sum, unwrapPath(err)
+			return "", fmt.Errorf("%s: %w", path, unwrapPath(err))
 		}
-		h := sha256.New()
-		if err := fill(f, hashing{fileContent(path), h}, mode); err != nil {
-			os.Remove(name)
-			return "", sum, err
-		}
-		copy(sum[:], h.Sum(nil))
-		return name, sum, nil
 	}
-	return "", sum, fmt.Errorf("too many backups of %s", path)
+	return "", fmt.Errorf("too many backups of %s", path)
+}
+
+// placeBackup moves the complete backup temp to name, which must not
+// exist: an older backup is never overwritten.
+func placeBackup(temp, name string) error {
+	err := os.Link(temp, name)
+	if err == nil {
+		return os.Remove(temp)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s appeared meanwhile", filepath.Base(name))
+	}
+	// The file system has no links: check, then rename.
+	if _, err := os.Lstat(name); !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s appeared meanwhile", filepath.Base(name))
+	}
+	return unwrapPath(os.Rename(temp, name))
 }
 
 // hashing is a Content that also feeds what it writes to a hash.
@@ -575,7 +683,11 @@ func (c hashing) WriteTo(w io.Writer) (int64, error) {
 // fill writes content to f, sets its mode, syncs and closes it.
 func fill(f *os.File, content io.WriterTo, mode os.FileMode) error {
 	bw := bufio.NewWriterSize(f, 256<<10)
-	_, err := content.WriteTo(bw)
+	var w io.Writer = bw
+	if step != nil {
+		w = &midWrite{bw: bw}
+	}
+	_, err := content.WriteTo(w)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -588,7 +700,42 @@ func fill(f *os.File, content io.WriterTo, mode os.FileMode) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	mark()
 	return unwrapPath(err)
+}
+
+// step, if set, is called at each point of Apply and Recover where a
+// kill could fall; tests set it to kill the process there.
+var step func()
+
+func mark() {
+	if step != nil {
+		step()
+	}
+}
+
+// midWrite marks a step when half of the first write has reached the
+// file, to let tests kill a write in the middle.
+type midWrite struct {
+	bw   *bufio.Writer
+	done bool
+}
+
+func (m *midWrite) Write(p []byte) (int, error) {
+	if m.done || len(p) < 2 {
+		return m.bw.Write(p)
+	}
+	m.done = true
+	n, err := m.bw.Write(p[:len(p)/2])
+	if err == nil {
+		err = m.bw.Flush()
+	}
+	if err != nil {
+		return n, err
+	}
+	mark()
+	k, err := m.bw.Write(p[len(p)/2:])
+	return n + k, err
 }
 
 // syncDir makes a rename in dir durable.
