@@ -1,19 +1,68 @@
-// Package atomicfile replaces files so that a reader sees either the old
-// content or the new one, never a mix, and keeps a backup of every file it
-// replaces.
+// Package atomicfile replaces sets of files so that a reader sees either
+// the old contents or the new ones, never a mix, even if the process is
+// killed; keeps a backup of every file it replaces; and keeps two keysyncs
+// from writing one folder at once.
 //
-// A new content is written to a temporary file in the target's folder,
-// synced and given its final mode, then renamed over the target; the
-// folder is synced after the rename. The previous content is first copied
-// to a backup next to the target, named "<name>.keysync-backup", or
-// "<name>.keysync-backup.1", ".2", … if that exists: an older backup is
-// never overwritten. A file whose content would not change is left alone
-// and gets no backup.
+// # Writing a set
 //
-// Plan and Apply do this for a set of files: Plan reads the current state
-// of every target and says what would change; Apply prepares every
-// temporary file and backup before renaming any of them, so that a failure
-// in preparation leaves every target untouched.
+// Plan reads the current state of every target and says what would
+// change; Apply makes the change. A new content is written to a temporary
+// file in the target's folder (mode 0600 while it is written, then its
+// final mode), synced; the previous content is copied the same way to a
+// temporary backup. A file whose content would not change is left alone
+// and gets no backup. Only when every temporary file and backup is
+// complete does Apply commit: it writes a journal of the set into each
+// folder (JournalName), synced; moves each backup to its name,
+// "<name>.keysync-backup", or "<name>.keysync-backup.1", ".2", … if that
+// exists (an older backup is never overwritten, and a backup under its
+// name is always whole); renames the temporary files over their targets;
+// syncs the folders; and removes the journals. A failure while preparing
+// leaves every target untouched; a failed rename puts back the targets
+// already replaced.
+//
+// Temporary files are named ".<name>.keysync-tmp-<digits>" (TempInfix).
+//
+// # Recovery
+//
+// If keysync dies during a commit, the journal stays. Recover, run on
+// the folder by the next keysync, finishes the set (if every new content
+// is complete: the journal records its SHA-256) or rolls it back (from the
+// backups), so that the files of a folder are all old or all new, and it
+// then removes keysync's leftover temporary files there, which may hold
+// private keys. Its Report says what it did. Plan and Apply refuse a
+// folder whose journal awaits recovery (ErrInterrupted). A set spanning
+// several folders is one set per folder: each folder is recovered on its
+// own.
+//
+// # Two writers
+//
+// LockDirs takes an advisory lock per folder (flock(2) on LockName in the
+// folder; the lock ends with the process), waiting a bounded time for
+// another keysync to finish and then failing with ErrLocked. A caller
+// holds the lock from before it reads the folder until after Apply. To
+// catch changes by programs that do not lock (the chat app itself), a
+// reader records the Version of what it read (Open, ReadFile, VersionOf)
+// in File.Read: Plan refuses a target that differs from it, and Apply one
+// that differs from what Plan saw.
+//
+// The order for a caller that reads folders and writes files into them:
+//
+//	lock, err := LockDirs(dirs, 0) // every folder read or written
+//	defer lock.Unlock()
+//	for _, d := range lock.Dirs() {
+//		rep, err := Recover(d) // print rep.Messages()
+//	}
+//	// read, recording each file's Version in File.Read
+//	changes, err := Plan(files)
+//	results, err := Apply(changes)
+//
+// # Read-only files
+//
+// A target without its owner's write bit (0400, 0444) is refused with
+// ErrReadOnly unless its File has Force; with Force it is replaced and
+// keeps its mode (a secret file's limited to 0600).
+//
+// # Contents and errors
 //
 // Contents are streamed: neither the new nor the old content of a file is
 // held in memory, so that a file of hundreds of megabytes costs buffers,

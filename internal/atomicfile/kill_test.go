@@ -20,16 +20,16 @@ import (
 var (
 	killOld = map[string]string{
 		"otr.private_key":                "ancient key",
-		"otr.private_key.keysync-backup": strings.Repeat("old key ", 40000),
-		"otr.fingerprints":               strings.Repeat("old fingerprint\n", 20000),
+		"otr.private_key.keysync-backup": strings.Repeat("old key ", 5000),
+		"otr.fingerprints":               strings.Repeat("old fingerprint\n", 3000),
 	}
 	killNew = map[string]string{
-		"otr.private_key":                  strings.Repeat("new key ", 40000),
-		"otr.private_key.keysync-backup":   strings.Repeat("old key ", 40000),
+		"otr.private_key":                  strings.Repeat("new key ", 5000),
+		"otr.private_key.keysync-backup":   strings.Repeat("old key ", 5000),
 		"otr.private_key.keysync-backup.1": "ancient key",
-		"otr.fingerprints":                 strings.Repeat("new fingerprint\n", 20000),
-		"otr.fingerprints.keysync-backup":  strings.Repeat("old fingerprint\n", 20000),
-		"otr.instance_tags":                strings.Repeat("new tag\n", 30000),
+		"otr.fingerprints":                 strings.Repeat("new fingerprint\n", 3000),
+		"otr.fingerprints.keysync-backup":  strings.Repeat("old fingerprint\n", 3000),
+		"otr.instance_tags":                strings.Repeat("new tag\n", 4000),
 	}
 )
 

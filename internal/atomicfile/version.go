@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"io/fs"
@@ -59,6 +60,21 @@ func (r *Reader) Version() (Version, error) {
 
 // Close closes the file.
 func (r *Reader) Close() error { return r.f.Close() }
+
+// VersionOf returns the Version of the file at path as it is now, or
+// Missing. For a file read by other means than Open and ReadFile, take it
+// before reading, with the folder locked: a change between the two then
+// makes Plan refuse the file rather than go unnoticed.
+func VersionOf(path string) (Version, error) {
+	sum, exists, err := sumFile(path)
+	if err != nil {
+		return Version{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if !exists {
+		return Missing, nil
+	}
+	return Version{known: true, exists: true, sum: sum}, nil
+}
 
 // ReadFile reads the whole file at path, like os.ReadFile, and returns
 // its Version; a missing file gives Missing and an error wrapping

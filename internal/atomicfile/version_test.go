@@ -81,3 +81,20 @@ func TestCreatedOrRemovedSinceRead(t *testing.T) {
 		t.Errorf("Plan error %v, want one naming %s", err, q)
 	}
 }
+
+// VersionOf agrees with ReadFile, and gives Missing for a missing file.
+func TestVersionOf(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	if v, err := VersionOf(p); v != Missing || err != nil {
+		t.Errorf("VersionOf a missing file = %v, %v", v, err)
+	}
+	mustWrite(t, p, "content", 0o600)
+	v, err := VersionOf(p)
+	if _, want, _ := ReadFile(p); v != want || err != nil {
+		t.Errorf("VersionOf = %v, %v; ReadFile's is %v", v, err, want)
+	}
+	if v == Missing || v == (Version{}) {
+		t.Errorf("VersionOf an existing file = %v", v)
+	}
+}
