@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -182,5 +183,54 @@ func TestLockMissingFolder(t *testing.T) {
 	}
 	if got := entries(t, base); len(got) != 0 {
 		t.Errorf("%s holds %v after Unlock, want nothing", base, got)
+	}
+}
+
+func init() {
+	// add-rows DIR WRITER N: add N rows to DIR's file as writer WRITER.
+	helpers["add-rows"] = func(args []string) error {
+		n, _ := strconv.Atoi(args[2])
+		for i := range n {
+			if err := addRow(args[0], fmt.Sprintf("writer %s row %d", args[1], i), 20*time.Second); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// Two keysync processes adding rows to one file at once lose none.
+func TestTwoProcessesLoseNoRows(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "otr.fingerprints")
+	mustWrite(t, p, "", 0o600)
+	const n = 15
+	var cmds []*exec.Cmd
+	for w := range 2 {
+		cmd := helper(t, "add-rows", dir, strconv.Itoa(w), strconv.Itoa(n))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("writer: %v", err)
+		}
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, l := range strings.Split(string(data), "\n") {
+		have[l] = true
+	}
+	for w := range 2 {
+		for i := range n {
+			if row := fmt.Sprintf("writer %d row %d", w, i); !have[row] {
+				t.Errorf("row %q lost", row)
+			}
+		}
 	}
 }
