@@ -93,6 +93,10 @@ const BackupSuffix = ".keysync-backup"
 // SecretMode is the mode of files holding secrets, and of new files.
 const SecretMode os.FileMode = 0o600
 
+// ErrReadOnly is wrapped by the error of Plan for a target without its
+// owner's write bit, when its File has no Force.
+var ErrReadOnly = errors.New("file is read-only")
+
 // File is the complete new content of one file.
 type File struct {
 	Path    string
@@ -817,6 +821,3 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
-
-// ErrReadOnly is wrapped by the error for a target without its owner's write bit.
-var ErrReadOnly = errors.New("file is read-only")

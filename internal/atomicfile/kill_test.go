@@ -3,6 +3,7 @@
 package atomicfile
 
 import (
+	"bufio"
 	"errors"
 	"maps"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The set a kill test writes: two files replaced, one created, in one
@@ -289,4 +291,41 @@ func TestRecoverRefusesChangedSet(t *testing.T) {
 		return
 	}
 	t.Fatal("no kill left a journal")
+}
+
+// The lock of a keysync killed while holding it ends with it: the lock
+// file it leaves behind does not block the next one.
+func TestLockOfKilledHolder(t *testing.T) {
+	dir := t.TempDir()
+	cmd := helper(t, "hold-lock", dir)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); line != "locked\n" {
+		t.Fatalf("helper said %q, %v", line, err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(filepath.Join(dir, LockName)); err != nil {
+		t.Fatalf("the killed holder left no lock file: %v", err)
+	}
+	l, err := LockDirs([]string{dir}, 2*time.Second)
+	if err != nil {
+		t.Fatalf("LockDirs after the holder was killed: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, LockName)); err != nil || string(b) != strconv.Itoa(os.Getpid())+"\n" {
+		t.Errorf("lock file holds %q, %v; want this process's id", b, err)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
 }
