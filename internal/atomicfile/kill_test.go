@@ -329,3 +329,36 @@ func TestLockOfKilledHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A set whose backup was lost before it was placed is finished with a
+// new backup made from the target.
+func TestRecoverRemakesLostBackup(t *testing.T) {
+	steps := 0
+	step = func() { steps++ }
+	err := writeKillSet(setupKillSet(t))
+	step = nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 1; k <= steps; k++ {
+		dir := setupKillSet(t)
+		runKilled(t, helper(t, "kill-apply", dir, strconv.Itoa(k)))
+		j, err := readJournal(filepath.Join(dir, JournalName))
+		if err != nil {
+			continue
+		}
+		e := j.Files[1] // otr.fingerprints
+		if err := os.Remove(filepath.Join(dir, e.BackupTemp)); err != nil {
+			continue // placed already
+		}
+		rep, err := Recover(dir)
+		if err != nil || rep.Outcome != Finished {
+			t.Fatalf("kill at %d: Recover = %v, %v; want finished", k, rep.Outcome, err)
+		}
+		if got := folder(t, dir); !maps.Equal(got, killNew) {
+			t.Errorf("kill at %d: folder holds %q, want the new set", k, slices.Sorted(maps.Keys(got)))
+		}
+		return
+	}
+	t.Fatal("no kill left a backup to lose")
+}

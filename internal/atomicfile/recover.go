@@ -315,7 +315,9 @@ func rollForward(dir string, states []fileState) error {
 			err = removeIfExists(temp)
 		case s.backupTemp:
 			err = placeFreeBackup(temp, filepath.Join(dir, s.e.Backup), s.target)
-		case s.targetOld: // the backup is lost: make another
+		case s.targetOld:
+			// The backup is lost: make another, at most 0600 as the
+			// journal does not say whether the file is secret.
 			var sum [32]byte
 			if temp, sum, err = writeTemp(dir, s.e.Name, fileContent(s.target), os.FileMode(s.e.OldMode)&SecretMode); err == nil {
 				if hex.EncodeToString(sum[:]) != s.e.Old {
