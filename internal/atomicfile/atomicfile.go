@@ -32,7 +32,8 @@
 // private keys. Its Report says what it did. Plan and Apply refuse a
 // folder whose journal awaits recovery (ErrInterrupted). A set spanning
 // several folders is one set per folder: each folder is recovered on its
-// own.
+// own. A target that is a symbolic link is journaled in the folder of the
+// file it points to; Plan's ErrInterrupted names that folder.
 //
 // # Two writers
 //

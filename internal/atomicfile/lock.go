@@ -87,7 +87,8 @@ func LockDirs(dirs []string, wait time.Duration) (*Lock, error) {
 	return l, nil
 }
 
-// Dirs returns the locked folders, absolute and sorted, each once.
+// Dirs returns the locked folders, absolute, each once, in the order
+// they were locked.
 func (l *Lock) Dirs() []string { return append([]string(nil), l.dirs...) }
 
 // Unlock releases every folder of l, removing the lock files and the

@@ -18,8 +18,8 @@ import (
 // it renames a set of files there.
 const JournalName = ".keysync-journal"
 
-// ErrInterrupted is wrapped by the error of Apply for a folder holding the
-// journal of an interrupted set: Recover must run first.
+// ErrInterrupted is wrapped by the error of Plan and Apply for a folder
+// holding the journal of an interrupted set: Recover must run first.
 var ErrInterrupted = errors.New("an interrupted write awaits recovery")
 
 // journal lists the files of a set in one folder, with everything needed
