@@ -143,8 +143,8 @@ func TestSecretBackupKeepsTighterMode(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "otr.private_key")
 	mustWrite(t, p, "old key", 0o400)
-	res := planApply(t, File{Path: p, Content: Bytes("new key"), Secret: true})
-	checkFile(t, p, "new key", 0o600)
+	res := planApply(t, File{Path: p, Content: Bytes("new key"), Secret: true, Force: true})
+	checkFile(t, p, "new key", 0o400) // read-only: replaced with Force, keeps its mode
 	checkFile(t, res[0].Backup, "old key", 0o400)
 }
 
