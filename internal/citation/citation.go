@@ -48,6 +48,8 @@ var (
 	named = regexp.MustCompile(`((?:\.\./)*(?:shared/)?docs?/)?\b([a-z][a-z0-9_-]*\.md)\b(?:\s?` + section + `|\s(D\d+)\b)?`)
 	// bare matches a section citation without a file name.
 	bare = regexp.MustCompile(section)
+	// bareDeviation matches a deviation without a file name, "D8".
+	bareDeviation = regexp.MustCompile(`\bD(\d+)\b`)
 	// reference names the documents of doc/ that the old, unqualified
 	// forms cite by file name alone.
 	reference = map[string]bool{"protocol.md": true, "formats.md": true, "vectors.md": true}
@@ -109,7 +111,9 @@ func isReference(m []string) bool {
 // means the document of the last citation with a section or deviation
 // before it in its block, or the document named at the end of the line
 // before it. Failing that, in a file of doc/ it means that file, and
-// elsewhere the document of the last such citation in the file.
+// elsewhere the document of the last such citation in the file. A bare D8
+// is a citation only where it means doc/protocol.md by the first two
+// rules.
 func Find(name string, src []byte) []Citation {
 	var out []Citation
 	for _, h := range scan(name, src) {
@@ -127,6 +131,7 @@ type hit struct {
 	named      bool // the citation names its document
 	path       string
 	blockNamed bool // a bare citation whose block named its document before it
+	deviation  bool // a bare deviation, "D8"
 }
 
 // scan returns the citations of src in file order.
@@ -179,10 +184,29 @@ func scan(name string, src []byte) []hit {
 				line:     i, start: ix[0], end: ix[1],
 			})
 		}
+		for _, ix := range bareDeviation.FindAllStringSubmatchIndex(l, -1) {
+			if !covered[ix[0]] {
+				hits = append(hits, hit{
+					Citation: Citation{Line: i + 1, Text: l[ix[0]:ix[1]], Refs: refs("", "", l[ix[0]:ix[1]])},
+					line:     i, start: ix[0], end: ix[1], deviation: true,
+				})
+			}
+		}
 		sortHits(hits, func(h hit) int { return h.start })
 		next := ""
 		for k, h := range hits {
 			switch {
+			case h.deviation:
+				// Only protocol.md has deviations; a D8 elsewhere is
+				// something else, and one that names no document is left
+				// alone.
+				h.Doc, h.blockNamed = lastInBlock, true
+				if h.Doc == "" && inDoc {
+					h.Doc = self
+				}
+				if h.Doc != "protocol.md" {
+					continue
+				}
 			case h.named:
 				if len(h.Refs) > 0 {
 					lastInFile, lastInBlock = h.Doc, h.Doc

@@ -79,6 +79,7 @@ func TestCheckFails(t *testing.T) {
 		{"missing subsection", "a.go", "// See protocol.md §1.2.\n", "a.go:1: protocol.md §1.2: doc/protocol.md has no §1.2"},
 		{"missing deviation", "a.go", "// See doc/protocol.md D2.\n", "a.go:1: doc/protocol.md D2: doc/protocol.md has no D2"},
 		{"range end", "a.go", "// doc/protocol.md §1–3\n", "a.go:1: doc/protocol.md §1–3: doc/protocol.md has no §3"},
+		{"bare deviation", "a.go", "// doc/protocol.md §1 (D1, D4)\n", "a.go:1: D4: doc/protocol.md has no D4"},
 		{"bare in block", "a.fsm", "// doc/protocol.md §1 and §4\n", "a.fsm:1: §4: doc/protocol.md has no §4"},
 		{"bare from file", "a.go", "// doc/protocol.md §1\npackage a\n\n// §4\n", "a.go:4: §4: doc/protocol.md has no §4"},
 		{"bare without document", "a.go", "// As §2 says.\n", "a.go:1: §2: no document named before it; write doc/<file>.md §2"},
@@ -107,7 +108,9 @@ doc/x.md:2: heading "### D1. One" needs the anchor <a id="d1"></a> on the line b
 
 func TestFind(t *testing.T) {
 	src := "// protocol.md §10.3–10.4, then §5 and formats.md §6.2; §2 and vectors.md D1.\n" +
-		"// wire/protocol.md is another file; docs/formats.md is not.\n"
+		"// wire/protocol.md is another file; docs/formats.md is not.\n" +
+		"// protocol.md §1 (D5, D7); formats.md §9: D1 = MD5(pw ‖ salt).\n" +
+		"var D2 = 0 // no citation before it in its block\n"
 	var got []string
 	for _, c := range Find("x.go", []byte(src)) {
 		got = append(got, strconv.Itoa(c.Line)+" "+c.Text+" "+c.Doc+" "+strings.Join(c.Refs, ","))
@@ -119,6 +122,10 @@ func TestFind(t *testing.T) {
 		"1 §2 formats.md s2",
 		"1 vectors.md D1 vectors.md d1",
 		"2 docs/formats.md formats.md ",
+		"3 protocol.md §1 protocol.md s1",
+		"3 D5 protocol.md d5",
+		"3 D7 protocol.md d7",
+		"3 formats.md §9 formats.md s9",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Find:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -141,6 +148,10 @@ func TestRewrite(t *testing.T) {
 		{"README.md", "doc/protocol.md §1\n\n§2 and §3\n", "doc/protocol.md §1\n\ndoc/protocol.md §2 and §3\n"},
 		{"x.go", "// see protocol.md\n// §5 for the buffer\n", "// see doc/protocol.md\n// §5 for the buffer\n"},
 		{"doc/x.md", "protocol.md §1 in doc/ stays\n", "protocol.md §1 in doc/ stays\n"},
+		{"x.go", "// in protocol.md §16 and the asn1 README.\n", "// in doc/protocol.md §16.\n"},
+		{"x.go", "// asn1/README.md: the older Identity\n// tried first (asn1/README.md).\n", "// doc/protocol.md §16: the older Identity\n// tried first (doc/protocol.md §16).\n"},
+		{"x.go", "// see the asn1 README\n", "// see doc/protocol.md §16\n"},
+		{"x.go", "// testdata/wire/asn1/README.md is another file\n", "// testdata/wire/asn1/README.md is another file\n"},
 	} {
 		got := string(Rewrite(tc.name, []byte(tc.in)))
 		if got != tc.want {
@@ -171,6 +182,9 @@ func TestRepositoryRewritten(t *testing.T) {
 		out := Rewrite(name, src)
 		if again := Rewrite(name, out); !bytes.Equal(again, out) {
 			t.Errorf("%s: rewriting twice changes it again", name)
+		}
+		for _, l := range Retired(out) {
+			t.Errorf("%s:%d: still refers to a file the repository does not have", name, l)
 		}
 		fsys[name] = &fstest.MapFile{Data: out}
 		return nil

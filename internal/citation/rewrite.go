@@ -1,18 +1,52 @@
 package citation
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
+
+// retired are references to files that are not in the repository, each
+// with the citation of doc/ that replaces it. The asn1 README became
+// doc/protocol.md §16.
+var retired = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`\b(protocol\.md §16) and the asn1 README\b`), "$1"},
+	{regexp.MustCompile(`(^|[^/\w.])(?:(?:\.\./)*(?:shared/)?docs/)?asn1/README\.md\b`), "${1}doc/protocol.md §16"},
+	{regexp.MustCompile(`\bthe asn1 README\b`), "doc/protocol.md §16"},
+}
+
+// Retired returns the lines of src that refer to a file the repository
+// does not have, such as asn1/README.md; Rewrite replaces them.
+func Retired(src []byte) []int {
+	var lines []int
+	for i, l := range strings.Split(string(src), "\n") {
+		for _, r := range retired {
+			if r.re.MatchString(l) {
+				lines = append(lines, i+1)
+				break
+			}
+		}
+	}
+	return lines
+}
 
 // Rewrite returns src, the contents of the file at the slash-separated path
 // name relative to the repository root, with its citations in the
 // canonical form: a named document gets the path doc/ (replacing docs/,
-// ../shared/docs/ and the like), and a bare § in a block that names no
-// document before it gets the document the file named last. Files in doc/
-// link to each other relatively and are returned unchanged, and so is a
-// bare § that no document precedes. Rewrite(Rewrite(src)) equals
-// Rewrite(src).
+// ../shared/docs/ and the like), a bare § in a block that names no
+// document before it gets the document the file named last, and a
+// reference to a file the repository does not have becomes its
+// replacement (Retired). Files in doc/ link to each other relatively and
+// are returned unchanged, and so is a bare § that no document precedes.
+// Rewrite(Rewrite(src)) equals Rewrite(src).
 func Rewrite(name string, src []byte) []byte {
 	if strings.HasPrefix(name, DocDir+"/") {
 		return src
+	}
+	for _, r := range retired {
+		src = r.re.ReplaceAll(src, []byte(r.with))
 	}
 	hits := scan(name, src)
 	if len(hits) == 0 {
