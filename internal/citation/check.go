@@ -103,7 +103,7 @@ func refName(ref string) string {
 func Check(fsys fs.FS) ([]string, error) {
 	docs := map[string]document{}
 	var problems []string
-	names, err := fs.Glob(fsys, DocDir+"/*.md")
+	names, err := fs.Glob(fsys, docDir+"/*.md")
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func Check(fsys fs.FS) ([]string, error) {
 		problems = append(problems, p...)
 	}
 	err = Walk(fsys, func(name string, src []byte) error {
-		for _, c := range Find(name, src) {
+		for _, c := range find(name, src) {
 			at := fmt.Sprintf("%s:%d: %s", name, c.Line, c.Text)
 			if c.Doc == "" {
 				problems = append(problems, at+": no document named before it; write doc/<file>.md "+c.Text)
@@ -125,12 +125,12 @@ func Check(fsys fs.FS) ([]string, error) {
 			}
 			d, ok := docs[c.Doc]
 			if !ok {
-				problems = append(problems, fmt.Sprintf("%s: %s/%s does not exist", at, DocDir, c.Doc))
+				problems = append(problems, fmt.Sprintf("%s: %s/%s does not exist", at, docDir, c.Doc))
 				continue
 			}
 			for _, r := range c.Refs {
 				if !d.Anchors[r] {
-					problems = append(problems, fmt.Sprintf("%s: %s/%s has no %s", at, DocDir, c.Doc, refName(r)))
+					problems = append(problems, fmt.Sprintf("%s: %s/%s has no %s", at, docDir, c.Doc, refName(r)))
 				}
 			}
 		}
@@ -158,7 +158,7 @@ func checkLinks(name string, src []byte, docs map[string]document) []string {
 			if file != "" {
 				p = path.Join(path.Dir(name), file)
 			}
-			if path.Dir(p) != DocDir || !strings.HasSuffix(p, ".md") {
+			if path.Dir(p) != docDir || !strings.HasSuffix(p, ".md") {
 				continue
 			}
 			d, ok := docs[path.Base(p)]

@@ -4,10 +4,13 @@
 // The canonical form names the file from the repository root and then a
 // section or a deviation: "doc/protocol.md §10.3", "doc/protocol.md §10.3–10.4",
 // "doc/protocol.md D8", "doc/formats.md §6.2". A bare "§7" refers to the
-// document named last before it in the same comment block (consecutive
-// comment lines, or a Markdown paragraph). doc/README.md describes the
-// convention; doc/*.md give every section an anchor <a id="s10.3"></a> and
-// every deviation <a id="d8"></a>.
+// document of the last citation before it in the same comment block
+// (consecutive comment lines, or a Markdown paragraph). doc/README.md
+// describes the convention; doc/*.md give every section an anchor
+// <a id="s10.3"></a> and every deviation <a id="d8"></a>.
+//
+// The test of this package checks the repository; the command
+// internal/citation/rewrite rewrites it.
 package citation
 
 import (
@@ -15,16 +18,16 @@ import (
 	"strings"
 )
 
-// DocDir is the folder, relative to the repository root, that holds the
+// docDir is the folder, relative to the repository root, that holds the
 // reference.
-const DocDir = "doc"
+const docDir = "doc"
 
-// Exts are the extensions of the files whose citations are checked and
+// exts are the extensions of the files whose citations are checked and
 // rewritten.
 var exts = map[string]bool{".go": true, ".md": true, ".fsm": true, ".txt": true}
 
-// A Citation is one reference to a document of doc/, as found in a file.
-type Citation struct {
+// A citation is one reference to a document of doc/, as found in a file.
+type citation struct {
 	Line int    // 1-based line of the file
 	Text string // the citation as written, such as "protocol.md §10.3" or "§7"
 	Doc  string // the cited document's file name, such as "protocol.md"; empty if none is named before a bare §
@@ -64,6 +67,7 @@ const (
 	hashComment                // testscript .txt: blocks are runs of # comment lines
 )
 
+// syntaxOf returns the syntax of the file at name.
 func syntaxOf(name string) syntax {
 	switch {
 	case strings.HasSuffix(name, ".go"), strings.HasSuffix(name, ".fsm"):
@@ -114,17 +118,17 @@ func isReference(m []string) bool {
 // elsewhere the document of the last such citation in the file. A bare D8
 // is a citation only where it means doc/protocol.md by the first two
 // rules.
-func Find(name string, src []byte) []Citation {
-	var out []Citation
+func find(name string, src []byte) []citation {
+	var out []citation
 	for _, h := range scan(name, src) {
-		out = append(out, h.Citation)
+		out = append(out, h.citation)
 	}
 	return out
 }
 
 // A hit is a citation with its place on its line.
 type hit struct {
-	Citation
+	citation
 	line       int  // 0-based line index
 	start, end int  // byte offsets of the citation in its line
 	nameStart  int  // for a named citation, the offset of the file name (after its path)
@@ -138,10 +142,10 @@ type hit struct {
 func scan(name string, src []byte) []hit {
 	lines := strings.Split(string(src), "\n")
 	block := blocks(lines, syntaxOf(name))
-	inDoc := strings.HasPrefix(name, DocDir+"/")
+	inDoc := strings.HasPrefix(name, docDir+"/")
 	self := ""
 	if inDoc {
-		self = name[len(DocDir)+1:]
+		self = name[len(docDir)+1:]
 	}
 	var out []hit
 	lastInFile, lastBlock, lastInBlock := "", -1, ""
@@ -167,7 +171,7 @@ func scan(name string, src []byte) []hit {
 				covered[j] = true
 			}
 			hits = append(hits, hit{
-				Citation: Citation{Line: i + 1, Text: l[ix[0]:ix[1]], Doc: m[2], Refs: refs(m[3], m[4], m[5])},
+				citation: citation{Line: i + 1, Text: l[ix[0]:ix[1]], Doc: m[2], Refs: refs(m[3], m[4], m[5])},
 				line:     i, start: ix[0], end: ix[1], nameStart: ix[4], named: true, path: m[1],
 			})
 		}
@@ -180,14 +184,14 @@ func scan(name string, src []byte) []hit {
 			}
 			m := submatches(l, ix)
 			hits = append(hits, hit{
-				Citation: Citation{Line: i + 1, Text: l[ix[0]:ix[1]], Refs: refs(m[1], m[2], "")},
+				citation: citation{Line: i + 1, Text: l[ix[0]:ix[1]], Refs: refs(m[1], m[2], "")},
 				line:     i, start: ix[0], end: ix[1],
 			})
 		}
 		for _, ix := range bareDeviation.FindAllStringSubmatchIndex(l, -1) {
 			if !covered[ix[0]] {
 				hits = append(hits, hit{
-					Citation: Citation{Line: i + 1, Text: l[ix[0]:ix[1]], Refs: refs("", "", l[ix[0]:ix[1]])},
+					citation: citation{Line: i + 1, Text: l[ix[0]:ix[1]], Refs: refs("", "", l[ix[0]:ix[1]])},
 					line:     i, start: ix[0], end: ix[1], deviation: true,
 				})
 			}

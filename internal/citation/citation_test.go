@@ -112,7 +112,7 @@ func TestFind(t *testing.T) {
 		"// protocol.md §1 (D5, D7); formats.md §9: D1 = MD5(pw ‖ salt).\n" +
 		"var D2 = 0 // no citation before it in its block\n"
 	var got []string
-	for _, c := range Find("x.go", []byte(src)) {
+	for _, c := range find("x.go", []byte(src)) {
 		got = append(got, strconv.Itoa(c.Line)+" "+c.Text+" "+c.Doc+" "+strings.Join(c.Refs, ","))
 	}
 	want := []string{
@@ -183,7 +183,7 @@ func TestRepositoryRewritten(t *testing.T) {
 		if again := Rewrite(name, out); !bytes.Equal(again, out) {
 			t.Errorf("%s: rewriting twice changes it again", name)
 		}
-		for _, l := range Retired(out) {
+		for _, l := range retiredLines(out) {
 			t.Errorf("%s:%d: still refers to a file the repository does not have", name, l)
 		}
 		fsys[name] = &fstest.MapFile{Data: out}

@@ -17,9 +17,9 @@ var retired = []struct {
 	{regexp.MustCompile(`\bthe asn1 README\b`), "doc/protocol.md §16"},
 }
 
-// Retired returns the lines of src that refer to a file the repository
+// retiredLines returns the lines of src that refer to a file the repository
 // does not have, such as asn1/README.md; Rewrite replaces them.
-func Retired(src []byte) []int {
+func retiredLines(src []byte) []int {
 	var lines []int
 	for i, l := range strings.Split(string(src), "\n") {
 		for _, r := range retired {
@@ -38,11 +38,11 @@ func Retired(src []byte) []int {
 // ../shared/docs/ and the like), a bare § in a block that names no
 // document before it gets the document the file named last, and a
 // reference to a file the repository does not have becomes its
-// replacement (Retired). Files in doc/ link to each other relatively and
+// replacement (retired). Files in doc/ link to each other relatively and
 // are returned unchanged, and so is a bare § that no document precedes.
 // Rewrite(Rewrite(src)) equals Rewrite(src).
 func Rewrite(name string, src []byte) []byte {
-	if strings.HasPrefix(name, DocDir+"/") {
+	if strings.HasPrefix(name, docDir+"/") {
 		return src
 	}
 	for _, r := range retired {
@@ -59,10 +59,10 @@ func Rewrite(name string, src []byte) []byte {
 		h := hits[k]
 		l := lines[h.line]
 		switch {
-		case h.named && h.path != DocDir+"/":
-			lines[h.line] = l[:h.start] + DocDir + "/" + l[h.nameStart:]
+		case h.named && h.path != docDir+"/":
+			lines[h.line] = l[:h.start] + docDir + "/" + l[h.nameStart:]
 		case !h.named && !h.blockNamed && h.Doc != "":
-			lines[h.line] = l[:h.start] + DocDir + "/" + h.Doc + " " + l[h.start:]
+			lines[h.line] = l[:h.start] + docDir + "/" + h.Doc + " " + l[h.start:]
 		}
 	}
 	return []byte(strings.Join(lines, "\n"))
