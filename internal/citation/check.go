@@ -10,6 +10,7 @@ import (
 )
 
 var (
+	// anchor matches an anchor, <a id="s10.3"></a>; group 1 is the id.
 	anchor = regexp.MustCompile(`<a id="([^"]+)"></a>`)
 	// numbered matches a numbered heading, "## 10. Security contexts" or
 	// "### 10.3 What …" (group 1), or a deviation's, "### D8. The …"
@@ -21,16 +22,11 @@ var (
 	link = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 )
 
-// A document is a file of doc/ with its anchors.
-type document struct {
-	Anchors map[string]bool
-}
-
 // parseDoc returns the anchors of the document at name and a problem for
 // every numbered heading without its anchor, anchor without its heading,
 // and anchor given twice.
-func parseDoc(name string, src []byte) (document, []string) {
-	d := document{Anchors: map[string]bool{}}
+func parseDoc(name string, src []byte) (map[string]bool, []string) {
+	anchors := map[string]bool{}
 	var problems []string
 	bad := func(line int, format string, args ...any) {
 		problems = append(problems, fmt.Sprintf("%s:%d: %s", name, line+1, fmt.Sprintf(format, args...)))
@@ -39,10 +35,10 @@ func parseDoc(name string, src []byte) (document, []string) {
 	prev := -1 // the last non-blank line before the current one
 	for i, l := range lines {
 		for _, m := range anchor.FindAllStringSubmatch(l, -1) {
-			if d.Anchors[m[1]] {
+			if anchors[m[1]] {
 				bad(i, "anchor %q given twice", m[1])
 			}
-			d.Anchors[m[1]] = true
+			anchors[m[1]] = true
 		}
 		if m := listItem.FindStringSubmatch(l); m != nil {
 			if id := m[2]; strings.HasPrefix(id, "s") && id[strings.LastIndex(id, ".")+1:] != m[1] {
@@ -73,7 +69,7 @@ func parseDoc(name string, src []byte) (document, []string) {
 			prev = i
 		}
 	}
-	return d, problems
+	return anchors, problems
 }
 
 // headingFor reports whether l is the numbered heading of anchor id.
@@ -101,7 +97,7 @@ func refName(ref string) string {
 // and per anchor of doc/ that does not match its heading. The error is
 // for a repository that cannot be read.
 func Check(fsys fs.FS) ([]string, error) {
-	docs := map[string]document{}
+	docs := map[string]map[string]bool{}
 	var problems []string
 	names, err := fs.Glob(fsys, docDir+"/*.md")
 	if err != nil {
@@ -112,8 +108,8 @@ func Check(fsys fs.FS) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		d, p := parseDoc(n, src)
-		docs[path.Base(n)] = d
+		anchors, p := parseDoc(n, src)
+		docs[path.Base(n)] = anchors
 		problems = append(problems, p...)
 	}
 	err = Walk(fsys, func(name string, src []byte) error {
@@ -123,13 +119,13 @@ func Check(fsys fs.FS) ([]string, error) {
 				problems = append(problems, at+": no document named before it; write doc/<file>.md "+c.Text)
 				continue
 			}
-			d, ok := docs[c.Doc]
+			anchors, ok := docs[c.Doc]
 			if !ok {
 				problems = append(problems, fmt.Sprintf("%s: %s/%s does not exist", at, docDir, c.Doc))
 				continue
 			}
 			for _, r := range c.Refs {
-				if !d.Anchors[r] {
+				if !anchors[r] {
 					problems = append(problems, fmt.Sprintf("%s: %s/%s has no %s", at, docDir, c.Doc, refName(r)))
 				}
 			}
@@ -145,7 +141,7 @@ func Check(fsys fs.FS) ([]string, error) {
 
 // checkLinks returns a problem for each link of the Markdown file name
 // into doc/ whose file or anchor does not exist.
-func checkLinks(name string, src []byte, docs map[string]document) []string {
+func checkLinks(name string, src []byte, docs map[string]map[string]bool) []string {
 	var problems []string
 	for i, l := range strings.Split(string(src), "\n") {
 		for _, m := range link.FindAllStringSubmatch(l, -1) {
@@ -161,11 +157,11 @@ func checkLinks(name string, src []byte, docs map[string]document) []string {
 			if path.Dir(p) != docDir || !strings.HasSuffix(p, ".md") {
 				continue
 			}
-			d, ok := docs[path.Base(p)]
+			anchors, ok := docs[path.Base(p)]
 			switch {
 			case !ok:
 				problems = append(problems, fmt.Sprintf("%s:%d: link %s: %s does not exist", name, i+1, target, p))
-			case frag != "" && !d.Anchors[frag]:
+			case frag != "" && !anchors[frag]:
 				problems = append(problems, fmt.Sprintf("%s:%d: link %s: %s has no anchor %q", name, i+1, target, p, frag))
 			}
 		}
