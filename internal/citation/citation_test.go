@@ -5,11 +5,14 @@ import (
 	"go/scanner"
 	"go/token"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/rogpeppe/go-internal/txtar"
 )
 
 // root is the repository root, seen from this package's folder.
@@ -200,50 +203,81 @@ func TestRepositoryRewritten(t *testing.T) {
 // hexOctets matches a string of hex octets separated by whitespace.
 var hexOctets = regexp.MustCompile(`^\s*[0-9a-f]{2}(\s+[0-9a-f]{2})+\s*$`)
 
-// TestVectorsInDoc checks that the byte vectors wire's tests use are the
-// ones doc/vectors.md lists: each hex literal of wire/vectors_test.go
-// occurs in one of the document's vectors.
+// octets returns the hex digits of s as space-separated pairs.
+func octets(s string) string {
+	h := strings.Join(strings.Fields(s), "")
+	var b strings.Builder
+	for i := 0; i+1 < len(h); i += 2 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(h[i : i+2])
+	}
+	return b.String()
+}
+
+// testVectors returns the byte vectors of the tests, by where they are: the
+// hex string literals of wire's tests and the .hex files of the command's
+// testscripts.
+func testVectors(t *testing.T) map[string]string {
+	t.Helper()
+	vectors := map[string]string{}
+	goFiles, _ := filepath.Glob(root + "/wire/*_test.go")
+	for _, f := range goFiles {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fset := token.NewFileSet()
+		var s scanner.Scanner
+		s.Init(fset.AddFile(f, -1, len(src)), src, nil, 0)
+		for {
+			pos, tok, lit := s.Scan()
+			if tok == token.EOF {
+				break
+			}
+			if v, err := strconv.Unquote(lit); tok == token.STRING && err == nil && hexOctets.MatchString(v) {
+				vectors[fset.Position(pos).String()] = octets(v)
+			}
+		}
+	}
+	scripts, _ := filepath.Glob(root + "/cmd/keysync/testdata/*.txt")
+	for _, f := range scripts {
+		a, err := txtar.ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, file := range a.Files {
+			if strings.HasSuffix(file.Name, ".hex") {
+				vectors[f+": "+file.Name] = octets(string(file.Data))
+			}
+		}
+	}
+	return vectors
+}
+
+// TestVectorsInDoc checks that the byte vectors the tests use are the ones
+// doc/vectors.md lists: each occurs in one of the document's vectors.
 func TestVectorsInDoc(t *testing.T) {
 	doc, err := os.ReadFile(root + "/doc/vectors.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vectors []string
+	var listed []string
 	for _, v := range regexp.MustCompile("(?s)`([0-9a-f ]+)`|```\n([0-9a-f \n]+)```").FindAllStringSubmatch(string(doc), -1) {
-		vectors = append(vectors, strings.Join(strings.Fields(v[1]+v[2]), " "))
+		listed = append(listed, octets(v[1]+v[2]))
 	}
-	const test = root + "/wire/vectors_test.go"
-	src, err := os.ReadFile(test)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	var s scanner.Scanner
-	s.Init(fset.AddFile(test, -1, len(src)), src, nil, 0)
-	n := 0
-	for {
-		pos, tok, lit := s.Scan()
-		if tok == token.EOF {
-			break
-		}
-		if tok != token.STRING {
-			continue
-		}
-		v, err := strconv.Unquote(lit)
-		if err != nil || !hexOctets.MatchString(v) {
-			continue
-		}
-		n++
-		v = strings.Join(strings.Fields(v), " ")
+	used := testVectors(t)
+	for where, v := range used {
 		found := false
-		for _, d := range vectors {
+		for _, d := range listed {
 			found = found || strings.Contains(d, v)
 		}
 		if !found {
-			t.Errorf("%s: vector %s is not in doc/vectors.md", fset.Position(pos), v)
+			t.Errorf("%s: vector %s is not in doc/vectors.md", where, v)
 		}
 	}
-	if n < 20 {
-		t.Errorf("found %d hex vectors in %s, want at least 20", n, test)
+	if len(used) < 25 {
+		t.Errorf("found %d vectors in the tests, want at least 25", len(used))
 	}
 }
