@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/keysync/keysync/wire"
@@ -216,6 +215,11 @@ func (v Vars) Clone() Vars {
 // table and own identities. The simulator fakes it; the real device uses
 // its key store.
 type KeyStore interface {
+	// OwnKey returns the fpr of the own identity's default key: it signs
+	// every message sent and is a recipient of every encrypted one.
+	OwnKey() (string, error)
+	// ImportKeys imports the secret keys attached to an accepted message.
+	ImportKeys(attached []string) error
 	// DeviceGrouped reports whether an own identity has PEP_idf_devicegroup.
 	DeviceGrouped() (bool, error)
 	// IsOwnKey reports whether fpr is trusted as an own key (comm_type
@@ -254,6 +258,10 @@ type Outgoing struct {
 	To       string   // anycast address: comm_partner.identity, else transport.from
 	Partner  string   // partner key: an extra recipient for untrusted and new-member messages
 	Attached []string // own.keys, for the attach_own_keys_* contexts
+	// Signer and EncryptTo are set when the message is transmitted: the
+	// own key, and the Recipients of its security context (nil: in clear).
+	Signer    string
+	EncryptTo []string
 }
 
 // Channel sends messages for a device.
@@ -305,20 +313,25 @@ func (c *Core) logf(format string, a ...any) {
 	}
 }
 
-// Load implements Device. It drops messages whose major version is not 1
-// (D8) and, after storeNegotiation, messages of the negotiation not signed
-// by the partner key or an own listed key (D6). A message belongs to the
-// negotiation when it carries its TID or its handler tests sameNegotiation
-// or sameNegotiationAndPartner.
+// Load implements Device. It drops a message that the receive policy does
+// not accept (Accept: security context, D6, D8); it imports the keys
+// attached to an accepted one.
 func (c *Core) Load(ev Event, h *Handler) bool {
 	if ev.Msg != nil {
-		if v, ok := MessageVersion(ev.Msg); ok && v.Major != 1 {
-			c.logf("dropped %s: version %d.%d", ev.Name, v.Major, v.Minor)
+		r := Received{Msg: ev.Msg, Signer: ev.SenderFpr, ForNegotiation: h != nil && h.TestsNegotiation}
+		if c.FSM != nil {
+			r.Decl = c.FSM.MessageOf(ev.Msg.Kind())
+		}
+		n := Negotiation{Stored: c.Stored, Partner: c.Partner.SenderFpr, TID: c.Partner.Negotiation}
+		if err := Accept(r, n, c.Keys); err != nil {
+			c.logf("dropped %s: %v", ev.Name, err)
 			return false
 		}
-		if !c.fromPartner(ev, h) {
-			c.logf("dropped %s: signer %s is not the partner %s (D6)", ev.Name, ev.SenderFpr, c.Partner.SenderFpr)
-			return false
+		if len(ev.Attached) > 0 {
+			if err := c.Keys.ImportKeys(ev.Attached); err != nil {
+				c.logf("dropped %s: importing its keys: %v", ev.Name, err)
+				return false
+			}
 		}
 	}
 	if ev.From != "" {
@@ -334,28 +347,6 @@ func (c *Core) Load(ev Event, h *Handler) bool {
 		c.Own.Identities = slices.Clone(ev.Identities)
 	}
 	return true
-}
-
-func (c *Core) fromPartner(ev Event, h *Handler) bool {
-	if !c.Stored || c.FSM == nil {
-		return true
-	}
-	decl := c.FSM.MessageOf(ev.Msg.Kind())
-	if decl == nil || (decl.Security != Untrusted && decl.Security != Trusted) {
-		return true
-	}
-	n, carries := MessageNegotiation(ev.Msg)
-	if !(carries && n == c.Partner.Negotiation) && !h.Tests("sameNegotiation") && !h.Tests("sameNegotiationAndPartner") {
-		return true
-	}
-	if ev.SenderFpr != "" && strings.EqualFold(ev.SenderFpr, c.Partner.SenderFpr) {
-		return true
-	}
-	if ev.SenderFpr == "" {
-		return false
-	}
-	listed, err := c.Keys.OwnKeyIsListed(ev.SenderFpr)
-	return err == nil && listed
 }
 
 // compareTID orders TIDs as weAreOfferer does: unsigned byte-wise.
@@ -583,6 +574,17 @@ func (c *Core) Send(decl *Message) error {
 		}
 		c.lastSent[decl.Kind] = c.now()
 	}
+	return c.transmit(o)
+}
+
+// transmit resolves the signer and recipients of o with the own key of the
+// moment and hands it to the channel.
+func (c *Core) transmit(o Outgoing) error {
+	own, err := c.Keys.OwnKey()
+	if err != nil {
+		return err
+	}
+	o.Signer, o.EncryptTo = own, Recipients(o.Decl.Security, own, o.Partner)
 	return c.Out.Transmit(o)
 }
 
@@ -612,7 +614,7 @@ func (c *Core) Flush() error {
 			continue
 		}
 		c.lastSent[o.Decl.Kind] = c.now()
-		if err := c.Out.Transmit(o); err != nil {
+		if err := c.transmit(o); err != nil {
 			errs = append(errs, err)
 		}
 	}

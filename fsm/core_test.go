@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,12 +10,18 @@ import (
 )
 
 type stubKeys struct {
-	own     map[string]bool // trusted own keys with secret
-	listed  map[string]bool
-	trusted []string
-	revoked []string
+	own      map[string]bool // trusted own keys with secret
+	listed   map[string]bool
+	trusted  []string
+	revoked  []string
+	imported []string
 }
 
+func (k *stubKeys) OwnKey() (string, error) { return "AAAA", nil }
+func (k *stubKeys) ImportKeys(a []string) error {
+	k.imported = append(k.imported, a...)
+	return nil
+}
 func (k *stubKeys) DeviceGrouped() (bool, error)          { return false, nil }
 func (k *stubKeys) IsOwnKey(f string) (bool, error)       { return k.own[f], nil }
 func (k *stubKeys) OwnKeyIsListed(f string) (bool, error) { return k.listed[f], nil }
@@ -221,7 +228,7 @@ func TestSendSecurityContexts(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := s.sent[len(s.sent)-1]
-	if o.Partner != "BBBB" || len(o.Attached) != 1 || o.Attached[0] != "AAAA" {
+	if o.Partner != "BBBB" || len(o.Attached) != 1 || o.Attached[0] != "AAAA" || o.Signer != "AAAA" || !slices.Equal(o.EncryptTo, []string{"AAAA", "BBBB"}) {
 		t.Errorf("outgoing %+v", o)
 	}
 	if err := c.Send(Model.KeySync().Message("ReceiverRating")); err == nil {
@@ -253,5 +260,20 @@ func TestAbandonRevokesTrustOfCurrentNegotiationD5(t *testing.T) {
 	c.Abandon()
 	if len(k.revoked) != 1 {
 		t.Fatalf("revoked %v after completion", k.revoked)
+	}
+}
+
+// TestLoadImportsKeysOfAcceptedMessagesOnly: the keys attached to a
+// message are imported only when the policy accepts it.
+func TestLoadImportsKeysOfAcceptedMessagesOnly(t *testing.T) {
+	c, k, _, _ := newTestCore()
+	update := MessageEvent(&wire.GroupKeysUpdate{}, "me@x", "CCCC")
+	update.Attached = []string{"CCCC"}
+	if c.Load(update, nil) || len(k.imported) != 0 {
+		t.Fatalf("GroupKeysUpdate from an untrusted key: imported %v", k.imported)
+	}
+	update.SenderFpr = "AAAA"
+	if !c.Load(update, nil) || !slices.Equal(k.imported, []string{"CCCC"}) {
+		t.Fatalf("GroupKeysUpdate from an own key: imported %v", k.imported)
 	}
 }

@@ -98,10 +98,21 @@ type State struct {
 	Handlers []*Handler
 }
 
-// Handler is the code run for one event in one state.
+// Handler is the code run for one event in one state. Build one with
+// NewHandler, which derives TestsNegotiation from the body.
 type Handler struct {
 	Event string
 	Body  []Stmt
+	// TestsNegotiation is true when the handler decides sameNegotiation or
+	// sameNegotiationAndPartner on some path: the event it handles belongs
+	// to the current negotiation, which D6 guards (Accept).
+	TestsNegotiation bool
+}
+
+// NewHandler returns the handler of event running body.
+func NewHandler(event string, body []Stmt) *Handler {
+	return &Handler{Event: event, Body: body,
+		TestsNegotiation: tests(body, "sameNegotiation") || tests(body, "sameNegotiationAndPartner")}
 }
 
 // Stmt is one statement of a handler: exactly one of the fields is set.
@@ -207,18 +218,14 @@ func (s *State) Handler(event string) *Handler {
 // must not stay in it forever (protocol.md §4).
 func (s *State) Transitional() bool { return s.Timeout > 0 }
 
-// Tests reports whether the handler decides condition cond on some path.
-func (h *Handler) Tests(cond string) bool {
-	var walk func([]Stmt) bool
-	walk = func(b []Stmt) bool {
-		for _, st := range b {
-			if st.If != nil && (st.If.Cond == cond || walk(st.If.Then) || walk(st.If.Else)) {
-				return true
-			}
+// tests reports whether body decides condition cond on some path.
+func tests(body []Stmt, cond string) bool {
+	for _, st := range body {
+		if st.If != nil && (st.If.Cond == cond || tests(st.If.Then, cond) || tests(st.If.Else, cond)) {
+			return true
 		}
-		return false
 	}
-	return h != nil && walk(h.Body)
+	return false
 }
 
 // Clone returns a deep copy of p, for tests that mutate a model.
@@ -238,7 +245,7 @@ func (p *Protocol) Clone() *Protocol {
 			t := *s
 			t.Handlers = nil
 			for _, h := range s.Handlers {
-				t.Handlers = append(t.Handlers, &Handler{Event: h.Event, Body: cloneBody(h.Body)})
+				t.Handlers = append(t.Handlers, NewHandler(h.Event, cloneBody(h.Body)))
 			}
 			g.States = append(g.States, &t)
 		}
@@ -518,7 +525,7 @@ func (p *parser) state(words []string, ln, threshold int) (*State, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.Handlers = append(s.Handlers, &Handler{Event: words[1], Body: body})
+		s.Handlers = append(s.Handlers, NewHandler(words[1], body))
 	}
 }
 

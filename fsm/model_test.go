@@ -169,12 +169,19 @@ func TestParseRejectsBadModels(t *testing.T) {
 
 func TestCloneIsIndependent(t *testing.T) {
 	c := Model.Clone()
-	h := c.KeySync().State("FormingGroupOfferer").Handler("Rollback")
-	h.Body = h.Body[0].If.Then
-	if !Model.KeySync().State("FormingGroupOfferer").Handler("Rollback").Tests("sameNegotiation") {
+	s := c.KeySync().State("FormingGroupOfferer")
+	h := s.Handler("Rollback")
+	h.Body[0].If.Cond = "sameChallenge"
+	for i := range s.Handlers {
+		if s.Handlers[i] == h {
+			s.Handlers[i] = NewHandler("Rollback", h.Body)
+		}
+	}
+	orig := Model.KeySync().State("FormingGroupOfferer").Handler("Rollback")
+	if orig.Body[0].If.Cond != "sameNegotiation" || !orig.TestsNegotiation {
 		t.Fatal("mutating a clone changed Model")
 	}
-	if h.Tests("sameNegotiation") {
+	if s.Handler("Rollback").TestsNegotiation {
 		t.Fatal("mutation did not take")
 	}
 }

@@ -62,12 +62,19 @@ func TestModelCheck(t *testing.T) {
 func mutate(t *testing.T, state, event, guard string) *fsm.FSM {
 	t.Helper()
 	m := fsm.Model.Clone().KeySync()
-	h := m.State(state).Handler(event)
-	if h == nil || len(h.Body) == 0 || h.Body[0].If == nil || h.Body[0].If.Cond != guard {
-		t.Fatalf("%s %s does not start with if %s", state, event, guard)
+	s := m.State(state)
+	for i, h := range s.Handlers {
+		if h.Event != event {
+			continue
+		}
+		if len(h.Body) == 0 || h.Body[0].If == nil || h.Body[0].If.Cond != guard {
+			t.Fatalf("%s %s does not start with if %s", state, event, guard)
+		}
+		s.Handlers[i] = fsm.NewHandler(event, h.Body[0].If.Then)
+		return m
 	}
-	h.Body = h.Body[0].If.Then
-	return m
+	t.Fatalf("%s has no handler for %s", state, event)
+	return nil
 }
 
 // TestModelCheckCatchesRemovedSameNegotiation removes sameNegotiation from

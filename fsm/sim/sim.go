@@ -12,8 +12,10 @@
 //
 // Keys are upper-case hex fprs. Each device starts with its own key; a
 // message carries its signer, the keys it is encrypted to and the secret
-// keys attached, and a receiver checks the security context of
-// protocol.md §10.3 against its keyring and trust table.
+// keys attached, all as the fsm's policy resolved them (fsm.Recipients). A
+// receiver can read an envelope when it holds the secret key of one of its
+// recipients; whether it accepts the message is the fsm's policy too
+// (fsm.Accept, run by fsm.Core). The simulator makes no such decision.
 //
 // After every step the World checks invariants and records violations:
 // see the Violation constants.
@@ -251,22 +253,15 @@ func (d *Device) run(f func() error) {
 	}
 }
 
-// channel is a device's fsm.Channel: it signs and encrypts as §10.3 says
-// and puts the envelope into the world's pending set.
+// channel is a device's fsm.Channel: it puts the envelope, signed and
+// encrypted as the fsm's policy resolved, into the world's pending set.
 type channel Device
 
 // Transmit implements fsm.Channel.
 func (c *channel) Transmit(o fsm.Outgoing) error {
 	d := (*Device)(c)
-	own := d.Keys.Default
-	e := &Envelope{Sender: d.ID, Signer: own, Msg: o.Msg, Decl: o.Decl, Attached: slices.Clone(o.Attached)}
-	switch o.Decl.Security {
-	case fsm.Unencrypted:
-	case fsm.Untrusted, fsm.AttachOwnKeysForNewMember:
-		e.EncryptedTo = []string{own, o.Partner}
-	default:
-		e.EncryptedTo = []string{own}
-	}
+	e := &Envelope{Sender: d.ID, Signer: o.Signer, Msg: o.Msg, Decl: o.Decl,
+		EncryptedTo: slices.Clone(o.EncryptTo), Attached: slices.Clone(o.Attached)}
 	if o.Decl.Security == fsm.AttachOwnKeysForNewMember {
 		d.w.checkCommit(d, "send "+o.Decl.Name)
 	}
@@ -546,13 +541,13 @@ func (w *World) Quiet() bool {
 }
 
 // receive is the device's receive pipeline (protocol.md §10.3–10.4): it
-// decrypts, checks the security context, imports attached keys and queues
-// the event.
+// decrypts, if it holds a secret key the envelope is encrypted to, and
+// queues the event; the fsm's policy decides whether the message is
+// accepted and its attached keys imported (fsm.Accept).
 func (d *Device) receive(e *Envelope) error {
-	k := d.Keys
 	decrypts := e.EncryptedTo == nil
 	for _, r := range e.EncryptedTo {
-		decrypts = decrypts || k.Secret[r]
+		decrypts = decrypts || d.Keys.Secret[r]
 	}
 	if !decrypts || !d.Machine.Running() {
 		return nil
@@ -560,24 +555,17 @@ func (d *Device) receive(e *Envelope) error {
 	if e.Reset != nil {
 		return d.receiveReset(e)
 	}
-	switch e.Decl.Security {
-	case fsm.IgnoreSecurity:
-		return nil
-	case fsm.Trusted, fsm.AttachOwnKeysForNewMember, fsm.AttachOwnKeysForGroup:
-		if !k.Trust[e.Signer] || k.Revoked[e.Signer] {
-			return nil
-		}
-	}
-	d.importKeys(e)
-	d.Machine.Post(fsm.MessageEvent(e.Msg, Address, e.Signer))
+	ev := fsm.MessageEvent(e.Msg, Address, e.Signer)
+	ev.Attached = e.Attached
+	d.Machine.Post(ev)
 	return nil
 }
 
-// importKeys adds the attached secret keys to the keyring, checking the
-// key-flow invariants.
-func (d *Device) importKeys(e *Envelope) {
+// importKeys adds the attached secret keys of envelope e to the keyring,
+// checking the key-flow invariants.
+func (d *Device) importKeys(e *Envelope, attached []string) {
 	w := d.w
-	for _, f := range e.Attached {
+	for _, f := range attached {
 		if d.Keys.Secret[f] || e.Sender == d.ID {
 			continue
 		}
@@ -628,7 +616,7 @@ func (d *Device) receiveReset(e *Envelope) error {
 	if !k.Trust[e.Signer] || !k.Secret[e.Signer] || e.Sender == d.ID {
 		return nil
 	}
-	d.importKeys(e)
+	d.importKeys(e, e.Attached)
 	if k.Default == e.Reset.Old {
 		k.Revoked[e.Reset.Old] = true
 		k.Default = e.Reset.New
@@ -925,6 +913,20 @@ func (k *Keys) clone(d *Device) *Keys {
 	c.Secret, c.Trust, c.Revoked = maps.Clone(k.Secret), maps.Clone(k.Trust), maps.Clone(k.Revoked)
 	c.d = d
 	return &c
+}
+
+// OwnKey implements fsm.KeyStore.
+func (k *Keys) OwnKey() (string, error) { return k.Default, nil }
+
+// ImportKeys implements fsm.KeyStore: the keys come with the envelope being
+// delivered.
+func (k *Keys) ImportKeys(attached []string) error {
+	e := k.d.w.current
+	if e == nil {
+		return errors.New("importKeys: no message being delivered")
+	}
+	k.d.importKeys(e, attached)
+	return nil
 }
 
 // DeviceGrouped implements fsm.KeyStore.
