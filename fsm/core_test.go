@@ -54,10 +54,10 @@ func newTestCore() (*Core, *stubKeys, *sink, *fakeClock) {
 	s := &sink{}
 	c := &fakeClock{t: time.Unix(5000, 0)}
 	n := byte(0)
-	core := &Core{FSM: Model.KeySync(), Keys: k, Out: s, Clock: c, NewTID: func() (wire.TID, error) {
+	core := NewCore(Config{FSM: Embedded().KeySync(), Keys: k, Out: s, Clock: c, NewTID: func() (wire.TID, error) {
 		n++
 		return wire.TID{n, n, n}, nil
-	}}
+	}})
 	return core, k, s, c
 }
 
@@ -154,7 +154,7 @@ func TestVersionCheckD8(t *testing.T) {
 
 func TestPartnerKeyFilterD6(t *testing.T) {
 	c, _, _, _ := newTestCore()
-	hs := Model.KeySync().State("HandshakingOfferer")
+	hs := Embedded().KeySync().State("HandshakingOfferer")
 	c.Stored = true
 	c.Partner = Partner{SenderFpr: "BBBB", Negotiation: tid(5)}
 	rollback := &wire.Rollback{Negotiation: tid(5)}
@@ -180,7 +180,7 @@ func TestPartnerKeyFilterD6(t *testing.T) {
 
 func TestRateLimitDefersD9(t *testing.T) {
 	c, _, s, clk := newTestCore()
-	beacon := Model.KeySync().Message("Beacon")
+	beacon := Embedded().KeySync().Message("Beacon")
 	c.KeySync.Challenge = tid(1)
 	for i := 0; i < 3; i++ { // first goes out, two identical ones are deferred once
 		if err := c.Send(beacon); err != nil {
@@ -215,23 +215,23 @@ func TestRateLimitDefersD9(t *testing.T) {
 
 func TestSendSecurityContexts(t *testing.T) {
 	c, _, s, _ := newTestCore()
-	if err := c.Send(Model.KeySync().Message("Rollback")); !errors.Is(err, ErrCannotSend) {
+	if err := c.Send(Embedded().KeySync().Message("Rollback")); !errors.Is(err, ErrCannotSend) {
 		t.Errorf("untrusted without partner key: %v", err)
 	}
 	c.Partner.SenderFpr = "BBBB"
-	if err := c.Send(Model.KeySync().Message("OwnKeysRequester")); !errors.Is(err, ErrCannotSend) {
+	if err := c.Send(Embedded().KeySync().Message("OwnKeysRequester")); !errors.Is(err, ErrCannotSend) {
 		t.Errorf("keys to an untrusted partner: %v", err)
 	}
 	c.Action("trustThisKey")
 	c.Action("prepareOwnKeys")
-	if err := c.Send(Model.KeySync().Message("OwnKeysRequester")); err != nil {
+	if err := c.Send(Embedded().KeySync().Message("OwnKeysRequester")); err != nil {
 		t.Fatal(err)
 	}
 	o := s.sent[len(s.sent)-1]
 	if o.Partner != "BBBB" || len(o.Attached) != 1 || o.Attached[0] != "AAAA" || o.Signer != "AAAA" || !slices.Equal(o.EncryptTo, []string{"AAAA", "BBBB"}) {
 		t.Errorf("outgoing %+v", o)
 	}
-	if err := c.Send(Model.KeySync().Message("ReceiverRating")); err == nil {
+	if err := c.Send(Embedded().KeySync().Message("ReceiverRating")); err == nil {
 		t.Error("ReceiverRating sent")
 	}
 }

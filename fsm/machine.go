@@ -3,7 +3,6 @@ package fsm
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/keysync/keysync/wire"
@@ -70,6 +69,12 @@ type Device interface {
 	Abandon() error
 }
 
+// Observer is a Device that wants to know of every state change of its
+// machine, as a model checker does.
+type Observer interface {
+	Transition(from, event, to string)
+}
+
 // Clock tells the time; tests replace it with a virtual clock.
 type Clock interface {
 	Now() time.Time
@@ -114,9 +119,6 @@ type Machine struct {
 	entered     time.Time
 	timerQueued bool
 	queue       []Event
-
-	// OnTransition, if set, is called for every state change.
-	OnTransition func(from, event, to string)
 }
 
 // NewMachine returns a stopped machine for f, driving dev with clock.
@@ -125,15 +127,6 @@ func NewMachine(f *FSM, dev Device, clock Clock) *Machine {
 		clock = SystemClock{}
 	}
 	return &Machine{fsm: f, dev: dev, clock: clock, stopped: true}
-}
-
-// Clone returns a copy of m that drives dev with clock, for a model checker
-// that copies whole devices.
-func (m *Machine) Clone(dev Device, clock Clock) *Machine {
-	c := *m
-	c.dev, c.clock = dev, clock
-	c.queue = append([]Event(nil), m.queue...)
-	return &c
 }
 
 // State returns the current state's name, or End when stopped after go End,
@@ -281,9 +274,7 @@ func (m *Machine) enter(name, event string, reinit bool) error {
 		from := m.State()
 		m.state, m.stopped, m.queue = nil, true, nil
 		m.epoch++
-		if m.OnTransition != nil {
-			m.OnTransition(from, event, End)
-		}
+		m.observe(from, event, End)
 		return nil
 	}
 	s := m.fsm.State(name)
@@ -294,14 +285,19 @@ func (m *Machine) enter(name, event string, reinit bool) error {
 	return m.runInit(reinit)
 }
 
+// observe tells an observing device of a state change.
+func (m *Machine) observe(from, event, to string) {
+	if o, ok := m.dev.(Observer); ok {
+		o.Transition(from, event, to)
+	}
+}
+
 func (m *Machine) setState(s *State, from, event string) {
 	m.state = s
 	m.epoch++
 	m.entered = m.clock.Now()
 	m.timerQueued = false
-	if m.OnTransition != nil {
-		m.OnTransition(from, event, s.Name)
-	}
+	m.observe(from, event, s.Name)
 }
 
 // runInit delivers Init to the current state while handlers go on.
@@ -367,17 +363,4 @@ func (m *Machine) exec(body []Stmt) (string, error) {
 		}
 	}
 	return "", nil
-}
-
-// Summary describes the machine canonically — state, entry time, timer and
-// queued events — for state hashing in a model checker. Entry counts are
-// left out.
-func (m *Machine) Summary() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s@%d,%t,%t[", m.State(), m.entered.UnixNano(), m.timerQueued, m.stopped)
-	for _, ev := range m.queue {
-		fmt.Fprintf(&b, "%s:%+v:%s:%s;", ev.Name, ev.Msg, ev.From, ev.SenderFpr)
-	}
-	b.WriteString("]")
-	return b.String()
 }

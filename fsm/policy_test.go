@@ -17,7 +17,7 @@ func TestAcceptRefusesStrangers(t *testing.T) {
 	keys := &stubKeys{listed: map[string]bool{"OWN": true}}
 	n := Negotiation{Stored: true, Partner: "PARTNER", TID: tid(5)}
 	seen := map[Security]bool{}
-	for _, d := range Model.KeySync().Messages {
+	for _, d := range Embedded().KeySync().Messages {
 		seen[d.Security] = true
 		b := Buffer{Negotiation: n.TID}
 		m, err := b.Build(d.Kind, wire.KeySyncVersion)
@@ -55,7 +55,7 @@ func TestAcceptRefusesStrangers(t *testing.T) {
 // message from a stranger is accepted; D8 drops major versions other than 1.
 func TestAcceptD6Scope(t *testing.T) {
 	keys := &stubKeys{listed: map[string]bool{}}
-	ks := Model.KeySync()
+	ks := Embedded().KeySync()
 	rollback := Received{Decl: ks.Message("Rollback"), Msg: &wire.Rollback{Negotiation: tid(5)}, Signer: "STRANGER"}
 	if err := Accept(rollback, Negotiation{Partner: "PARTNER", TID: tid(5)}, keys); err != nil {
 		t.Errorf("before storeNegotiation: %v", err)

@@ -61,7 +61,7 @@ func TestModelCheck(t *testing.T) {
 // branch.
 func mutate(t *testing.T, state, event, guard string) *fsm.FSM {
 	t.Helper()
-	m := fsm.Model.Clone().KeySync()
+	m := fsm.Embedded().KeySync()
 	s := m.State(state)
 	for i, h := range s.Handlers {
 		if h.Event != event {
@@ -131,7 +131,7 @@ func TestModelCheckCatchesRemovedGuard(t *testing.T) {
 // HandshakingPhase1Offerer: the liveness checks must notice (a device in a
 // transitional state without a timer, or one that never leaves it).
 func TestModelCheckCatchesMissingTimer(t *testing.T) {
-	m := fsm.Model.Clone().KeySync()
+	m := fsm.Embedded().KeySync()
 	m.State("HandshakingPhase1Offerer").Timeout = 0
 	st, fails := Check(m, Bounds{Devices: 2, UserAnswers: 1, Answers: []string{"Accept"}, Advances: 2, Drops: 1, Eager: true, StopAtFirst: true})
 	t.Logf("mutated model: %v", st)

@@ -156,11 +156,12 @@ type clock struct{ w *World }
 
 func (c clock) Now() time.Time { return c.w.Now }
 
-// New returns a world of n sole devices running model (nil: fsm.Model's
-// KeySync), not yet started. Seed makes the TIDs differ between worlds.
+// New returns a world of n sole devices running model (nil: the KeySync
+// fsm of fsm.Embedded), not yet started. Seed makes the TIDs differ between
+// worlds.
 func New(model *fsm.FSM, n int, seed uint64) *World {
 	if model == nil {
-		model = fsm.Model.KeySync()
+		model = fsm.Embedded().KeySync()
 	}
 	w := &World{Model: model, Now: Epoch, rejects: map[[2]int]bool{}}
 	for i := 0; i < n; i++ {
@@ -168,8 +169,7 @@ func New(model *fsm.FSM, n int, seed uint64) *World {
 			accepted: map[wire.TID]bool{}, acceptKey: map[string]bool{}, completed: map[int]bool{}, held: map[string]bool{}}
 		d.Keys = newKeys(d)
 		d.wire()
-		d.Machine = fsm.NewMachine(model, d.Core, clock{w})
-		d.Machine.OnTransition = d.onTransition
+		d.Machine = fsm.NewMachine(model, observed{d.Core, d}, clock{w})
 		w.Devices = append(w.Devices, d)
 	}
 	return w
@@ -201,12 +201,23 @@ func (w *World) Group(ids ...int) {
 // A device copied by World.Clone still points at the original's core,
 // whose variables are copied.
 func (d *Device) wire() {
+	cfg := fsm.Config{FSM: d.w.Model, Keys: d.Keys, Out: (*channel)(d), NewTID: d.newTID, Clock: clock{d.w}, Notify: d.notify}
 	if d.Core != nil {
-		d.Core = d.Core.CloneCore(d.Keys, (*channel)(d), d.newTID, clock{d.w}, d.notify)
+		d.Core = d.Core.Clone(cfg)
 		return
 	}
-	d.Core = &fsm.Core{FSM: d.w.Model, Keys: d.Keys, Out: (*channel)(d), NewTID: d.newTID, Clock: clock{d.w}, Notifier: d.notify}
+	d.Core = fsm.NewCore(cfg)
 }
+
+// observed is the fsm.Device the machine drives: the device's core, and
+// the device observing the machine's state changes.
+type observed struct {
+	*fsm.Core
+	d *Device
+}
+
+// Transition implements fsm.Observer.
+func (o observed) Transition(from, event, to string) { o.d.onTransition(from, event, to) }
 
 func (d *Device) notify(s fsm.Signal) { d.Signals = append(d.Signals, s) }
 
@@ -721,8 +732,7 @@ func (w *World) Clone() *World {
 		e.held = maps.Clone(d.held)
 		e.Keys = d.Keys.clone(&e)
 		e.wire()
-		e.Machine = d.Machine.Clone(e.Core, clock{&c})
-		e.Machine.OnTransition = e.onTransition
+		e.Machine = d.Machine.Clone(observed{e.Core, &e}, clock{&c})
 		c.Devices = append(c.Devices, &e)
 	}
 	return &c
