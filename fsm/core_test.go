@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -275,5 +276,58 @@ func TestLoadImportsKeysOfAcceptedMessagesOnly(t *testing.T) {
 	update.SenderFpr = "AAAA"
 	if !c.Load(update, nil) || !slices.Equal(k.imported, []string{"CCCC"}) {
 		t.Fatalf("GroupKeysUpdate from an own key: imported %v", k.imported)
+	}
+}
+
+// TestBufferFieldsByKind pins which buffer fields each message carries, as
+// update_Sync_state and update_Sync_message copy them.
+func TestBufferFieldsByKind(t *testing.T) {
+	full := Buffer{Challenge: tid(1), Response: tid(2), Negotiation: tid(3), IsGroup: true, Key: "KEY",
+		OwnIdentities: []wire.Identity{{Address: "a", Fpr: "F"}}, Rating: wire.RatingTrusted}
+	carried := map[wire.Kind]string{
+		wire.KindBeacon: "c", wire.KindNegotiationRequest: "crng", wire.KindNegotiationRequestGrouped: "crng",
+		wire.KindNegotiationOpen: "rn", wire.KindRollback: "n", wire.KindCommitReject: "n",
+		wire.KindCommitAcceptOfferer: "n", wire.KindCommitAcceptRequester: "n", wire.KindCommitAccept: "n",
+		wire.KindCommitAcceptForGroup: "n", wire.KindGroupTrustThisKey: "kn", wire.KindGroupHandshake: "kn",
+		wire.KindGroupKeysForNewMember: "i", wire.KindGroupKeysAndClose: "i", wire.KindOwnKeysOfferer: "i",
+		wire.KindOwnKeysRequester: "i", wire.KindGroupKeysUpdate: "i", wire.KindInitUnledGroupKeyReset: "",
+		wire.KindElectGroupKeyResetLeader: "r", wire.KindSynchronizeGroupKeys: "", wire.KindReceiverRating: "R",
+	}
+	for k, fields := range carried {
+		m, err := full.Build(k, wire.Version{Major: 1, Minor: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want Buffer
+		got.Load(m)
+		for _, f := range fields {
+			switch f {
+			case 'c':
+				want.Challenge = full.Challenge
+			case 'r':
+				want.Response = full.Response
+			case 'n':
+				want.Negotiation = full.Negotiation
+			case 'g':
+				want.IsGroup = true
+			case 'k':
+				want.Key = full.Key
+			case 'i':
+				want.OwnIdentities = full.OwnIdentities
+			case 'R':
+				want.Rating = full.Rating
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%v carries %+v, want %+v", k, got, want)
+		}
+		_, hasVersion := messageVersion(m)
+		versioned := k == wire.KindBeacon || k == wire.KindNegotiationRequest || k == wire.KindNegotiationRequestGrouped || k == wire.KindNegotiationOpen
+		if v, _ := messageVersion(m); hasVersion != versioned || hasVersion && v.Minor != 9 {
+			t.Errorf("%v: version %v, %t", k, v, hasVersion)
+		}
+	}
+	if len(carried) != 21 {
+		t.Fatalf("%d kinds", len(carried))
 	}
 }

@@ -76,7 +76,7 @@ func Accept(r Received, n Negotiation, keys KeyStore) error {
 			return fmt.Errorf("%w: %s signed by %q, not an own key", ErrNotAccepted, d.Name, r.Signer)
 		}
 	}
-	if v, ok := MessageVersion(r.Msg); ok {
+	if v, ok := messageVersion(r.Msg); ok {
 		if err := v.Check(); err != nil {
 			return fmt.Errorf("%w: %s: %w (D8)", ErrNotAccepted, d.Name, err)
 		}
@@ -84,7 +84,7 @@ func Accept(r Received, n Negotiation, keys KeyStore) error {
 	if !n.Stored || (d.Security != Untrusted && d.Security != Trusted) {
 		return nil
 	}
-	tid, carries := MessageNegotiation(r.Msg)
+	tid, carries := messageNegotiation(r.Msg)
 	if !(carries && tid == n.TID) && !r.ForNegotiation {
 		return nil
 	}

@@ -66,7 +66,7 @@ func BenchmarkXER(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := UnmarshalSyncXER(x); err != nil {
+		if _, _, err := UnmarshalSyncXER(x); err != nil {
 			b.Fatal(err)
 		}
 		i = (i + 1) % len(msgs)

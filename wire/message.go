@@ -43,9 +43,10 @@ const (
 	RatingFullyAnonymous       Rating = 9
 )
 
-// Message is one alternative of the KeySync CHOICE. Every Message is also
-// a SyncMessage, ready for MarshalSync.
+// Message is one alternative of the KeySync CHOICE, a SyncMessage ready for
+// MarshalSync.
 type Message interface {
+	SyncMessage
 	Kind() Kind
 }
 

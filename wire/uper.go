@@ -24,28 +24,32 @@ func MarshalDistribution(m DistributionMessage) ([]byte, error) {
 	return Options{}.MarshalDistribution(m)
 }
 
-// UnmarshalSync decodes a Sync PDU. It tries the current Identity variant,
-// then the legacy one; each must consume the whole input (only zero padding
-// bits may remain).
-func UnmarshalSync(b []byte) (SyncMessage, error) { return eitherVariant(b, Options.UnmarshalSync) }
+// UnmarshalSync decodes a Sync PDU and reports the variant it is in. It
+// tries the current Identity variant, then the legacy one; each must
+// consume the whole input (only zero padding bits may remain).
+func UnmarshalSync(b []byte) (SyncMessage, Options, error) {
+	return eitherVariant(b, Options.UnmarshalSync)
+}
 
 // UnmarshalDistribution decodes a Distribution PDU, trying both Identity
 // variants like UnmarshalSync.
-func UnmarshalDistribution(b []byte) (DistributionMessage, error) {
+func UnmarshalDistribution(b []byte) (DistributionMessage, Options, error) {
 	return eitherVariant(b, Options.UnmarshalDistribution)
 }
 
 // eitherVariant decodes b with the current Identity variant and, if that
 // fails, with the legacy one; each must consume the whole input. It
-// returns the current variant's error when both fail.
-func eitherVariant[T any](b []byte, decode func(Options, []byte) (T, error)) (T, error) {
-	m, err := decode(Options{}, b)
+// returns the variant that decoded b, or the current variant's error when
+// both fail.
+func eitherVariant[T any](b []byte, decode func(Options, []byte) (T, error)) (T, Options, error) {
+	current, legacy := Options{}, Options{LegacyIdentity: true}
+	m, err := decode(current, b)
 	if err != nil {
-		if m2, err2 := decode(Options{LegacyIdentity: true}, b); err2 == nil {
-			return m2, nil
+		if m2, err2 := decode(legacy, b); err2 == nil {
+			return m2, legacy, nil
 		}
 	}
-	return m, err
+	return m, current, err
 }
 
 // MarshalSync returns the UPER encoding of m as a Sync PDU in o's variant.

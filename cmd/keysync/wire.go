@@ -85,33 +85,22 @@ func readInput(r io.Reader) ([]byte, error) {
 	return b, nil
 }
 
-var (
-	current = wire.Options{}
-	legacy  = wire.Options{LegacyIdentity: true}
-)
-
 // decodeWire decodes UPER in the variant that consumes the whole input and
 // prints it as XER in that variant.
 func decodeWire(pdu string, b []byte) ([]byte, error) {
 	switch pdu {
 	case "sync":
-		m, err := current.UnmarshalSync(b)
-		if err == nil {
-			return current.MarshalSyncXER(m)
+		m, variant, err := wire.UnmarshalSync(b)
+		if err != nil {
+			return nil, err
 		}
-		if m, err2 := legacy.UnmarshalSync(b); err2 == nil {
-			return legacy.MarshalSyncXER(m)
-		}
-		return nil, err
+		return variant.MarshalSyncXER(m)
 	case "distribution":
-		m, err := current.UnmarshalDistribution(b)
-		if err == nil {
-			return current.MarshalDistributionXER(m)
+		m, variant, err := wire.UnmarshalDistribution(b)
+		if err != nil {
+			return nil, err
 		}
-		if m, err2 := legacy.UnmarshalDistribution(b); err2 == nil {
-			return legacy.MarshalDistributionXER(m)
-		}
-		return nil, err
+		return variant.MarshalDistributionXER(m)
 	}
 	return nil, fmt.Errorf("unknown --pdu %q (want sync or distribution)", pdu)
 }
@@ -120,23 +109,17 @@ func decodeWire(pdu string, b []byte) ([]byte, error) {
 func encodeWire(pdu string, b []byte) ([]byte, error) {
 	switch pdu {
 	case "sync":
-		m, err := current.UnmarshalSyncXER(b)
-		if err == nil {
-			return current.MarshalSync(m)
+		m, variant, err := wire.UnmarshalSyncXER(b)
+		if err != nil {
+			return nil, err
 		}
-		if m, err2 := legacy.UnmarshalSyncXER(b); err2 == nil {
-			return legacy.MarshalSync(m)
-		}
-		return nil, err
+		return variant.MarshalSync(m)
 	case "distribution":
-		m, err := current.UnmarshalDistributionXER(b)
-		if err == nil {
-			return current.MarshalDistribution(m)
+		m, variant, err := wire.UnmarshalDistributionXER(b)
+		if err != nil {
+			return nil, err
 		}
-		if m, err2 := legacy.UnmarshalDistributionXER(b); err2 == nil {
-			return legacy.MarshalDistribution(m)
-		}
-		return nil, err
+		return variant.MarshalDistribution(m)
 	}
 	return nil, fmt.Errorf("unknown --pdu %q (want sync or distribution)", pdu)
 }
