@@ -66,14 +66,19 @@ func (w *Writer) WriteBits(v uint64, n int) {
 }
 
 // WriteOctets writes p, unaligned.
-func (w *Writer) WriteOctets(p []byte) {
+func (w *Writer) WriteOctets(p []byte) { writeOctets(w, p) }
+
+// WriteString writes the octets of s, unaligned.
+func (w *Writer) WriteString(s string) { writeOctets(w, s) }
+
+func writeOctets[T string | []byte](w *Writer, p T) {
 	if w.n == 0 {
 		w.buf = append(w.buf, p...)
 		return
 	}
 	w.buf = slices.Grow(w.buf, len(p))
-	for _, c := range p {
-		w.acc = w.acc<<8 | uint64(c)
+	for i := 0; i < len(p); i++ {
+		w.acc = w.acc<<8 | uint64(p[i])
 		w.buf = append(w.buf, byte(w.acc>>w.n))
 	}
 }
