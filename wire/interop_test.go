@@ -137,7 +137,7 @@ func parseRecords(t *testing.T, b []byte) [][]byte {
 	return recs
 }
 
-func runDriver(t *testing.T, bin, pdu, mode string, in []byte) []byte {
+func runDriver(t testing.TB, bin, pdu, mode string, in []byte) []byte {
 	cmd := exec.Command(bin, pdu, mode)
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
