@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/keysync/keysync/wire"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // maxWireInput bounds what `keysync wire` reads from stdin.
@@ -53,9 +55,12 @@ func newWireCmd() *cobra.Command {
 		},
 	}, &cobra.Command{
 		Use:   "encode",
-		Short: "Read XER on stdin, write UPER bytes",
+		Short: "Read XER on stdin, write UPER bytes (to a terminal only with --hex)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !useHex && isTerminal(cmd.OutOrStdout()) {
+				return errors.New("encode: refusing to write binary to a terminal: redirect the output or use --hex")
+			}
 			in, err := readInput(cmd.InOrStdin())
 			if err != nil {
 				return err
@@ -72,6 +77,12 @@ func newWireCmd() *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func readInput(r io.Reader) ([]byte, error) {
