@@ -2,12 +2,12 @@
 // deviations D1 and D2 of §17) as data, and an interpreter that runs it.
 //
 // The model is the text file keysync.fsm, embedded; Embedded returns it
-// parsed.
-// A [Machine] interprets one fsm of the model against a [Device], which
-// answers conditions, runs actions and sends messages. [Core] is the
-// reusable device half: the state variables and I/O buffer of §5 and the
-// pure conditions and actions of §6 and §7, with key handling behind
-// [KeyStore].
+// parsed. A [Machine] interprets one fsm of the model against a [Device],
+// which answers conditions, runs actions and sends messages. [Core] is the
+// reusable device half: the state variables and I/O buffer of §5, the
+// conditions and actions of §6 and §7, and the security policy of §10.3
+// with D6 and D8 ([Recipients], [Accept]), with key handling behind
+// [KeyStore]. A device supplies a KeyStore and a [Channel].
 package fsm
 
 import (
