@@ -102,3 +102,16 @@ func listed(keys KeyStore, fpr string) bool {
 	ok, err := keys.OwnKeyIsListed(fpr)
 	return err == nil && ok
 }
+
+// AcceptKeyReset decides whether a device accepts a reset of its group key
+// (a KeyReset Commands message of the Distribution PDU, protocol.md §13.1):
+// it must be signed by an own key whose secret the device holds
+// (KeyStore.IsOwnKey). It returns nil or why not, wrapping ErrNotAccepted.
+func AcceptKeyReset(signer string, keys KeyStore) error {
+	if signer != "" {
+		if ok, err := keys.IsOwnKey(signer); err == nil && ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: key reset signed by %q, not an own key", ErrNotAccepted, signer)
+}

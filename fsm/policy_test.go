@@ -98,3 +98,15 @@ func TestRecipients(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptKeyReset: a group key reset is taken only when signed by an own
+// key whose secret the device holds.
+func TestAcceptKeyReset(t *testing.T) {
+	keys := &stubKeys{own: map[string]bool{"GROUP": true}, listed: map[string]bool{"GROUP": true, "LISTED": true}}
+	for signer, want := range map[string]bool{"GROUP": true, "LISTED": false, "STRANGER": false, "": false} {
+		err := AcceptKeyReset(signer, keys)
+		if (err == nil) != want || err != nil && !errors.Is(err, ErrNotAccepted) {
+			t.Errorf("key reset signed by %q: %v, want accepted %t", signer, err, want)
+		}
+	}
+}

@@ -624,7 +624,7 @@ func (w *World) linked(a, b int) bool {
 
 func (d *Device) receiveReset(e *Envelope) error {
 	k := d.Keys
-	if !k.Trust[e.Signer] || !k.Secret[e.Signer] || e.Sender == d.ID {
+	if e.Sender == d.ID || fsm.AcceptKeyReset(e.Signer, k) != nil {
 		return nil
 	}
 	d.importKeys(e, e.Attached)
