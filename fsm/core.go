@@ -150,10 +150,10 @@ func (c *Core) logf(format string, a ...any) {
 // Load implements Device. It drops a message that the receive policy does
 // not accept (Accept: security context, D6, D8); it imports the keys
 // attached to an accepted one.
-func (c *Core) Load(ev Event, h *Handler) bool {
+func (c *Core) Load(ev Event, inNegotiation bool) bool {
 	if ev.Msg != nil {
 		r := Received{Decl: c.cfg.FSM.MessageOf(ev.Msg.Kind()), Msg: ev.Msg, Signer: ev.SenderFpr,
-			ForNegotiation: h != nil && h.TestsNegotiation}
+			ForNegotiation: inNegotiation}
 		n := Negotiation{Stored: c.Stored, Partner: c.Partner.SenderFpr, TID: c.Partner.Negotiation}
 		if err := Accept(r, n, c.cfg.Keys); err != nil {
 			c.logf("dropped %s: %v", ev.Name, err)

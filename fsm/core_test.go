@@ -68,7 +68,7 @@ func TestOpenNegotiationXORsBaseWithPartnerChallenge(t *testing.T) {
 	c, _, _, _ := newTestCore()
 	c.Own.Negotiation = tid(0xf0, 0x0f, 0xff)
 	c.Partner.SenderFpr = "OLD"
-	c.Load(MessageEvent(&wire.Beacon{Challenge: tid(0x0f, 0x0f, 0x01), Version: wire.KeySyncVersion}, "me@x", "BBBB"), nil)
+	c.Load(MessageEvent(&wire.Beacon{Challenge: tid(0x0f, 0x0f, 0x01), Version: wire.KeySyncVersion}, "me@x", "BBBB"), false)
 	if err := c.Action("openNegotiation"); err != nil {
 		t.Fatal(err)
 	}
@@ -142,13 +142,13 @@ func TestSameNegotiationAndPartner(t *testing.T) {
 
 func TestVersionCheckD8(t *testing.T) {
 	c, _, _, _ := newTestCore()
-	if c.Load(MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 2, Minor: 0}}, "me@x", "BBBB"), nil) {
+	if c.Load(MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 2, Minor: 0}}, "me@x", "BBBB"), false) {
 		t.Error("Beacon 2.0 accepted")
 	}
 	if c.KeySync.Challenge == tid(1) {
 		t.Error("rejected Beacon filled the buffer")
 	}
-	if !c.Load(MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 1, Minor: 7}}, "me@x", "BBBB"), nil) {
+	if !c.Load(MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 1, Minor: 7}}, "me@x", "BBBB"), false) {
 		t.Error("Beacon 1.7 rejected")
 	}
 }
@@ -159,22 +159,22 @@ func TestPartnerKeyFilterD6(t *testing.T) {
 	c.Stored = true
 	c.Partner = Partner{SenderFpr: "BBBB", Negotiation: tid(5)}
 	rollback := &wire.Rollback{Negotiation: tid(5)}
-	if c.Load(MessageEvent(rollback, "me@x", "CCCC"), hs.Handler("Rollback")) {
+	if c.Load(MessageEvent(rollback, "me@x", "CCCC"), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("Rollback of the negotiation from a third key accepted")
 	}
-	if !c.Load(MessageEvent(rollback, "me@x", "bbbb"), hs.Handler("Rollback")) {
+	if !c.Load(MessageEvent(rollback, "me@x", "bbbb"), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("Rollback from the partner (lower case) dropped")
 	}
-	if !c.Load(MessageEvent(rollback, "me@x", "AAAA"), hs.Handler("Rollback")) {
+	if !c.Load(MessageEvent(rollback, "me@x", "AAAA"), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("Rollback signed by an own listed key dropped")
 	}
 	// Another negotiation's Rollback from a third key, with a handler that
 	// tests sameNegotiation, is dropped as well.
-	if c.Load(MessageEvent(&wire.Rollback{Negotiation: tid(7)}, "me@x", "CCCC"), hs.Handler("Rollback")) {
+	if c.Load(MessageEvent(&wire.Rollback{Negotiation: tid(7)}, "me@x", "CCCC"), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("third-party Rollback reached a sameNegotiation handler")
 	}
 	// A Beacon (unencrypted) is not filtered.
-	if !c.Load(MessageEvent(&wire.Beacon{Version: wire.KeySyncVersion}, "me@x", "CCCC"), nil) {
+	if !c.Load(MessageEvent(&wire.Beacon{Version: wire.KeySyncVersion}, "me@x", "CCCC"), false) {
 		t.Error("Beacon dropped")
 	}
 }
@@ -270,11 +270,11 @@ func TestLoadImportsKeysOfAcceptedMessagesOnly(t *testing.T) {
 	c, k, _, _ := newTestCore()
 	update := MessageEvent(&wire.GroupKeysUpdate{}, "me@x", "CCCC")
 	update.Attached = []string{"CCCC"}
-	if c.Load(update, nil) || len(k.imported) != 0 {
+	if c.Load(update, false) || len(k.imported) != 0 {
 		t.Fatalf("GroupKeysUpdate from an untrusted key: imported %v", k.imported)
 	}
 	update.SenderFpr = "AAAA"
-	if !c.Load(update, nil) || !slices.Equal(k.imported, []string{"CCCC"}) {
+	if !c.Load(update, false) || !slices.Equal(k.imported, []string{"CCCC"}) {
 		t.Fatalf("GroupKeysUpdate from an own key: imported %v", k.imported)
 	}
 }

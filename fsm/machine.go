@@ -50,11 +50,13 @@ const (
 // sends messages and shows notifications. [Core] implements it; a device
 // built on Core supplies the key store and the channel.
 type Device interface {
-	// Load prepares an event taken from the queue before its handler runs
-	// (h is nil when the current state ignores the event): it sets the
-	// transport fields and fills the I/O buffer. It returns false to drop
-	// the event unseen by the handler (D6, D8).
-	Load(ev Event, h *Handler) bool
+	// Load prepares an event taken from the queue before its handler runs,
+	// also when the current state ignores the event: it sets the transport
+	// fields and fills the I/O buffer. inNegotiation is the
+	// TestsNegotiation property of the handler that will run (false if
+	// none). It returns false to drop the event unseen by the handler
+	// (Accept: security context, D6, D8).
+	Load(ev Event, inNegotiation bool) bool
 	// Condition decides the named condition of protocol.md §6.
 	Condition(name string) (bool, error)
 	// Action runs the named action of protocol.md §7.
@@ -231,7 +233,7 @@ func (m *Machine) dispatch(ev Event) error {
 		return m.reinit(Timeout, true)
 	}
 	h := m.state.Handler(ev.Name)
-	if !m.dev.Load(ev, h) || h == nil {
+	if !m.dev.Load(ev, h != nil && h.TestsNegotiation) || h == nil {
 		return nil
 	}
 	next, err := m.exec(h.Body)

@@ -16,7 +16,7 @@ type fakeDevice struct {
 	dropAll bool
 }
 
-func (d *fakeDevice) Load(ev Event, h *Handler) bool {
+func (d *fakeDevice) Load(ev Event, inNegotiation bool) bool {
 	d.log = append(d.log, "load "+ev.Name)
 	return !d.dropAll
 }
