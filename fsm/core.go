@@ -111,6 +111,8 @@ type Config struct {
 	Log    func(string)             // receives a line for every dropped event; nil: none
 }
 
+var _ Device = (*Core)(nil)
+
 // Core is the reusable part of a KeySync device: the variables, the
 // conditions and actions of the vocabulary, the security policy on both
 // sides (Recipients, Accept) and the rate limits of D9. It implements
@@ -123,8 +125,12 @@ type Core struct {
 	deferred []Outgoing
 }
 
-// NewCore returns a device core with zero variables.
+// NewCore returns a device core with zero variables. It panics if cfg lacks
+// a required collaborator, a programming error.
 func NewCore(cfg Config) *Core {
+	if cfg.FSM == nil || cfg.Keys == nil || cfg.Out == nil {
+		panic("fsm.NewCore: Config needs FSM, Keys and Out")
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
 	}

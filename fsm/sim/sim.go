@@ -216,6 +216,12 @@ type observed struct {
 	d *Device
 }
 
+var (
+	_ fsm.Observer = observed{}
+	_ fsm.KeyStore = (*Keys)(nil)
+	_ fsm.Channel  = (*channel)(nil)
+)
+
 // Transition implements fsm.Observer.
 func (o observed) Transition(from, event, to string) { o.d.onTransition(from, event, to) }
 
