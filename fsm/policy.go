@@ -9,7 +9,8 @@ import (
 )
 
 // This file is the security policy of protocol.md §10.3 with D6 and D8:
-// whom a message is encrypted to, and whether a received one is accepted.
+// whether a message may be sent and whom it is encrypted to, and whether a
+// received one is accepted.
 // Core applies it on both sides; a channel and a receive pipeline only
 // carry out what it decides.
 
@@ -27,6 +28,31 @@ func Recipients(sec Security, own, partner string) []string {
 		return []string{own, partner}
 	}
 	return []string{own}
+}
+
+// sendable reports whether a message in decl's security context may be
+// sent with partner as the partner key, or why not (wrapping
+// ErrCannotSend): untrusted needs a partner key,
+// attach_own_keys_for_new_member a partner key listed as own key (the own
+// keys go only to a device the user accepted), and ignore is never sent.
+func sendable(decl *Message, partner string, keys KeyStore) error {
+	switch decl.Security {
+	case Untrusted:
+		if partner == "" {
+			return fmt.Errorf("%w: %s needs a partner key", ErrCannotSend, decl.Name)
+		}
+	case AttachOwnKeysForNewMember:
+		ok, err := keys.OwnKeyIsListed(partner)
+		if err != nil {
+			return err
+		}
+		if partner == "" || !ok {
+			return fmt.Errorf("%w: %s: partner key %q is not trusted as own key", ErrCannotSend, decl.Name, partner)
+		}
+	case IgnoreSecurity:
+		return fmt.Errorf("%w: %s is never sent", ErrCannotSend, decl.Name)
+	}
+	return nil
 }
 
 // Received is a message as a device received it, decrypted.

@@ -2,7 +2,6 @@ package fsm
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"time"
@@ -51,24 +50,11 @@ func (c *Core) Send(decl *Message) error {
 	if o.Partner == "" {
 		o.Partner = c.Transport.SenderFpr
 	}
-	switch decl.Security {
-	case Untrusted:
-		if o.Partner == "" {
-			return fmt.Errorf("%w: %s needs a partner key", ErrCannotSend, decl.Name)
-		}
-	case AttachOwnKeysForNewMember:
-		ok, err := c.cfg.Keys.OwnKeyIsListed(o.Partner)
-		if err != nil {
-			return err
-		}
-		if o.Partner == "" || !ok {
-			return fmt.Errorf("%w: %s: partner key %q is not trusted as own key", ErrCannotSend, decl.Name, o.Partner)
-		}
+	if err := sendable(decl, o.Partner, c.cfg.Keys); err != nil {
+		return err
+	}
+	if decl.Security == AttachOwnKeysForNewMember || decl.Security == AttachOwnKeysForGroup {
 		o.Attached = slices.Clone(c.Own.Keys)
-	case AttachOwnKeysForGroup:
-		o.Attached = slices.Clone(c.Own.Keys)
-	case IgnoreSecurity:
-		return fmt.Errorf("%w: %s is never sent", ErrCannotSend, decl.Name)
 	}
 	if decl.RateLimit > 0 {
 		if c.lastSent == nil {
