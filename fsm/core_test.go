@@ -68,7 +68,7 @@ func TestOpenNegotiationXORsBaseWithPartnerChallenge(t *testing.T) {
 	c, _, _, _ := newTestCore()
 	c.Own.Negotiation = tid(0xf0, 0x0f, 0xff)
 	c.Partner.SenderFpr = "OLD"
-	c.Load(MessageEvent(&wire.Beacon{Challenge: tid(0x0f, 0x0f, 0x01), Version: wire.KeySyncVersion}, "me@x", "BBBB"), false)
+	c.Load(MessageEvent(&wire.Beacon{Challenge: tid(0x0f, 0x0f, 0x01), Version: wire.Version{Major: 1, Minor: 2}}, "me@x", "BBBB"), false)
 	if err := c.Action("openNegotiation"); err != nil {
 		t.Fatal(err)
 	}
@@ -104,15 +104,15 @@ func TestBufferLoadOverwritesOnlyCarriedFields(t *testing.T) {
 	if b.Challenge != tid(1) || b.Response != tid(9) || b.Negotiation != tid(8) || !b.IsGroup {
 		t.Fatalf("buffer %+v", b)
 	}
-	m, err := b.Build(wire.KindNegotiationRequestGrouped, wire.KeySyncVersion)
+	m, err := b.Build(wire.KindNegotiationRequestGrouped, wire.Version{Major: 1, Minor: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &wire.NegotiationRequestGrouped{Challenge: tid(1), Response: tid(9), Version: wire.KeySyncVersion, Negotiation: tid(8), IsGroup: true}
+	want := &wire.NegotiationRequestGrouped{Challenge: tid(1), Response: tid(9), Version: wire.Version{Major: 1, Minor: 2}, Negotiation: tid(8), IsGroup: true}
 	if *m.(*wire.NegotiationRequestGrouped) != *want {
 		t.Fatalf("built %+v, want %+v", m, want)
 	}
-	if _, err := b.Build(wire.Kind(99), wire.KeySyncVersion); err == nil {
+	if _, err := b.Build(wire.Kind(99), wire.Version{Major: 1, Minor: 2}); err == nil {
 		t.Error("Build of an unknown kind succeeded")
 	}
 }
@@ -174,7 +174,7 @@ func TestPartnerKeyFilterD6(t *testing.T) {
 		t.Error("third-party Rollback reached a sameNegotiation handler")
 	}
 	// A Beacon (unencrypted) is not filtered.
-	if !c.Load(MessageEvent(&wire.Beacon{Version: wire.KeySyncVersion}, "me@x", "CCCC"), false) {
+	if !c.Load(MessageEvent(&wire.Beacon{Version: wire.Version{Major: 1, Minor: 2}}, "me@x", "CCCC"), false) {
 		t.Error("Beacon dropped")
 	}
 }

@@ -20,7 +20,7 @@ func TestAcceptRefusesStrangers(t *testing.T) {
 	for _, d := range Embedded().KeySync().Messages {
 		seen[d.Security] = true
 		b := Buffer{Negotiation: n.TID}
-		m, err := b.Build(d.Kind, wire.KeySyncVersion)
+		m, err := b.Build(d.Kind, wire.Version{Major: 1, Minor: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func TestAcceptD6Scope(t *testing.T) {
 			t.Errorf("Beacon %d.%d: %v", v.Major, v.Minor, err)
 		}
 	}
-	if err := Accept(Received{Msg: &wire.Beacon{Version: wire.KeySyncVersion}}, stored, keys); err == nil {
+	if err := Accept(Received{Msg: &wire.Beacon{Version: wire.Version{Major: 1, Minor: 2}}}, stored, keys); err == nil {
 		t.Error("undeclared message accepted")
 	}
 }

@@ -10,9 +10,6 @@ type Version struct {
 	Major, Minor uint8
 }
 
-// KeySyncVersion is the version KeySync messages carry: 1.2.
-var KeySyncVersion = Version{Major: 1, Minor: 2}
-
 // Identity is the wire form of a p≡p identity. Fpr is upper-case hex,
 // 16 to 128 characters. Flags exists only in the current wire variant.
 type Identity struct {

@@ -40,8 +40,8 @@ import (
 // Address is the own address all devices share as their channel.
 const Address = "me@keysync.example"
 
-// Epoch is the virtual time at which every World starts.
-var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+// epoch is the virtual time at which every World starts.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Envelope is one message on the channel.
 type Envelope struct {
@@ -163,7 +163,7 @@ func New(model *fsm.FSM, n int, seed uint64) *World {
 	if model == nil {
 		model = fsm.Embedded().KeySync()
 	}
-	w := &World{Model: model, Now: Epoch, rejects: map[[2]int]bool{}}
+	w := &World{Model: model, Now: epoch, rejects: map[[2]int]bool{}}
 	for i := 0; i < n; i++ {
 		d := &Device{ID: i, rng: seed*1000003 + uint64(i)*7919 + 1, w: w,
 			accepted: map[wire.TID]bool{}, acceptKey: map[string]bool{}, completed: map[int]bool{}, held: map[string]bool{}}
@@ -749,7 +749,7 @@ func (w *World) Clone() *World {
 // violations are left out.
 func (w *World) Fingerprint() string {
 	var b fp
-	b.int(int64(w.Now.Sub(Epoch)))
+	b.int(int64(w.Now.Sub(epoch)))
 	b.int(int64(w.Drops))
 	b.int(int64(w.Dups))
 	b.int(int64(w.Advances))
@@ -780,13 +780,13 @@ func (w *World) Fingerprint() string {
 		b.int(int64(d.Core.Deferred()))
 		for _, k := range []wire.Kind{wire.KindBeacon, wire.KindSynchronizeGroupKeys} {
 			if t, ok := d.Core.LastSent(k); ok {
-				b.int(int64(t.Sub(Epoch)))
+				b.int(int64(t.Sub(epoch)))
 			}
 			b.sep()
 		}
 		b.int(int64(d.rng))
 		if t, ok := d.Core.NextRelease(); ok {
-			b.int(int64(t.Sub(Epoch)))
+			b.int(int64(t.Sub(epoch)))
 		}
 		b.str(d.Keys.Default)
 		b.set(d.Keys.Secret)
