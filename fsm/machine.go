@@ -21,7 +21,7 @@ type Event struct {
 	From       string          // transport.from: the sender's address
 	SenderFpr  string          // transport.sender_fpr: the signing key
 	Identities []wire.Identity // identities_sharing of Accept, Reject, Cancel
-	Attached   []string        // secret keys attached to the message, imported if it is accepted
+	Attached   []string        // secret keys attached to the message, for KeyStore.ImportKeys if it is accepted
 	epoch      uint64          // for Timeout: the state entry that armed it
 }
 

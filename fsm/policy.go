@@ -10,9 +10,8 @@ import (
 
 // This file is the security policy of protocol.md §10.3 with D6 and D8:
 // whether a message may be sent and whom it is encrypted to, and whether a
-// received one is accepted.
-// Core applies it on both sides; a channel and a receive pipeline only
-// carry out what it decides.
+// received one is accepted. Core applies it on both sides; a channel and a
+// receive pipeline only carry out what it decides.
 
 // Recipients returns the keys a message in security context sec is
 // encrypted to, given the device's own key and the partner key: none (sent
