@@ -28,3 +28,7 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 export KEYSYNC_REQUIRE_PEERS=1
 echo "== go test -race"
 go test -race -timeout 30m ./...
+# Under -race the model check explores only its shallow bounds; the deep
+# ones (README.md, "The state machine") run here without it.
+echo "== model check, deep bounds"
+go test -count=1 -timeout 30m -run '^TestModelCheck$' ./fsm/sim

@@ -2,6 +2,8 @@ package fsm
 
 import (
 	"errors"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,12 +11,18 @@ import (
 )
 
 type stubKeys struct {
-	own     map[string]bool // trusted own keys with secret
-	listed  map[string]bool
-	trusted []string
-	revoked []string
+	own      map[string]bool // trusted own keys with secret
+	listed   map[string]bool
+	trusted  []string
+	revoked  []string
+	imported []string
 }
 
+func (k *stubKeys) OwnKey() (string, error) { return "AAAA", nil }
+func (k *stubKeys) ImportKeys(a []string) error {
+	k.imported = append(k.imported, a...)
+	return nil
+}
 func (k *stubKeys) DeviceGrouped() (bool, error)          { return false, nil }
 func (k *stubKeys) IsOwnKey(f string) (bool, error)       { return k.own[f], nil }
 func (k *stubKeys) OwnKeyIsListed(f string) (bool, error) { return k.listed[f], nil }
@@ -47,10 +55,10 @@ func newTestCore() (*Core, *stubKeys, *sink, *fakeClock) {
 	s := &sink{}
 	c := &fakeClock{t: time.Unix(5000, 0)}
 	n := byte(0)
-	core := &Core{FSM: Model.KeySync(), Keys: k, Out: s, Clock: c, NewTID: func() (wire.TID, error) {
+	core := NewCore(Config{FSM: Embedded().KeySync(), Keys: k, Out: s, Clock: c, NewTID: func() (wire.TID, error) {
 		n++
 		return wire.TID{n, n, n}, nil
-	}}
+	}})
 	return core, k, s, c
 }
 
@@ -60,7 +68,7 @@ func TestOpenNegotiationXORsBaseWithPartnerChallenge(t *testing.T) {
 	c, _, _, _ := newTestCore()
 	c.Own.Negotiation = tid(0xf0, 0x0f, 0xff)
 	c.Partner.SenderFpr = "OLD"
-	c.Load(MessageEvent(&wire.Beacon{Challenge: tid(0x0f, 0x0f, 0x01), Version: wire.KeySyncVersion}, "me@x", "BBBB"), nil)
+	c.Load(MessageEvent(&wire.Beacon{Challenge: tid(0x0f, 0x0f, 0x01), Version: wire.Version{Major: 1, Minor: 2}}, "me@x", "BBBB"), false)
 	if err := c.Action("openNegotiation"); err != nil {
 		t.Fatal(err)
 	}
@@ -96,15 +104,15 @@ func TestBufferLoadOverwritesOnlyCarriedFields(t *testing.T) {
 	if b.Challenge != tid(1) || b.Response != tid(9) || b.Negotiation != tid(8) || !b.IsGroup {
 		t.Fatalf("buffer %+v", b)
 	}
-	m, err := b.Build(wire.KindNegotiationRequestGrouped, wire.KeySyncVersion)
+	m, err := b.Build(wire.KindNegotiationRequestGrouped, wire.Version{Major: 1, Minor: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &wire.NegotiationRequestGrouped{Challenge: tid(1), Response: tid(9), Version: wire.KeySyncVersion, Negotiation: tid(8), IsGroup: true}
+	want := &wire.NegotiationRequestGrouped{Challenge: tid(1), Response: tid(9), Version: wire.Version{Major: 1, Minor: 2}, Negotiation: tid(8), IsGroup: true}
 	if *m.(*wire.NegotiationRequestGrouped) != *want {
 		t.Fatalf("built %+v, want %+v", m, want)
 	}
-	if _, err := b.Build(wire.Kind(99), wire.KeySyncVersion); err == nil {
+	if _, err := b.Build(wire.Kind(99), wire.Version{Major: 1, Minor: 2}); err == nil {
 		t.Error("Build of an unknown kind succeeded")
 	}
 }
@@ -134,46 +142,46 @@ func TestSameNegotiationAndPartner(t *testing.T) {
 
 func TestVersionCheckD8(t *testing.T) {
 	c, _, _, _ := newTestCore()
-	if c.Load(MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 2, Minor: 0}}, "me@x", "BBBB"), nil) {
+	if c.Load(MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 2, Minor: 0}}, "me@x", "BBBB"), false) {
 		t.Error("Beacon 2.0 accepted")
 	}
 	if c.KeySync.Challenge == tid(1) {
 		t.Error("rejected Beacon filled the buffer")
 	}
-	if !c.Load(MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 1, Minor: 7}}, "me@x", "BBBB"), nil) {
+	if !c.Load(MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 1, Minor: 7}}, "me@x", "BBBB"), false) {
 		t.Error("Beacon 1.7 rejected")
 	}
 }
 
 func TestPartnerKeyFilterD6(t *testing.T) {
 	c, _, _, _ := newTestCore()
-	hs := Model.KeySync().State("HandshakingOfferer")
+	hs := Embedded().KeySync().State("HandshakingOfferer")
 	c.Stored = true
 	c.Partner = Partner{SenderFpr: "BBBB", Negotiation: tid(5)}
 	rollback := &wire.Rollback{Negotiation: tid(5)}
-	if c.Load(MessageEvent(rollback, "me@x", "CCCC"), hs.Handler("Rollback")) {
+	if c.Load(MessageEvent(rollback, "me@x", "CCCC"), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("Rollback of the negotiation from a third key accepted")
 	}
-	if !c.Load(MessageEvent(rollback, "me@x", "bbbb"), hs.Handler("Rollback")) {
+	if !c.Load(MessageEvent(rollback, "me@x", "bbbb"), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("Rollback from the partner (lower case) dropped")
 	}
-	if !c.Load(MessageEvent(rollback, "me@x", "AAAA"), hs.Handler("Rollback")) {
+	if !c.Load(MessageEvent(rollback, "me@x", "AAAA"), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("Rollback signed by an own listed key dropped")
 	}
 	// Another negotiation's Rollback from a third key, with a handler that
 	// tests sameNegotiation, is dropped as well.
-	if c.Load(MessageEvent(&wire.Rollback{Negotiation: tid(7)}, "me@x", "CCCC"), hs.Handler("Rollback")) {
+	if c.Load(MessageEvent(&wire.Rollback{Negotiation: tid(7)}, "me@x", "CCCC"), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("third-party Rollback reached a sameNegotiation handler")
 	}
 	// A Beacon (unencrypted) is not filtered.
-	if !c.Load(MessageEvent(&wire.Beacon{Version: wire.KeySyncVersion}, "me@x", "CCCC"), nil) {
+	if !c.Load(MessageEvent(&wire.Beacon{Version: wire.Version{Major: 1, Minor: 2}}, "me@x", "CCCC"), false) {
 		t.Error("Beacon dropped")
 	}
 }
 
 func TestRateLimitDefersD9(t *testing.T) {
 	c, _, s, clk := newTestCore()
-	beacon := Model.KeySync().Message("Beacon")
+	beacon := Embedded().KeySync().Message("Beacon")
 	c.KeySync.Challenge = tid(1)
 	for i := 0; i < 3; i++ { // first goes out, two identical ones are deferred once
 		if err := c.Send(beacon); err != nil {
@@ -208,23 +216,23 @@ func TestRateLimitDefersD9(t *testing.T) {
 
 func TestSendSecurityContexts(t *testing.T) {
 	c, _, s, _ := newTestCore()
-	if err := c.Send(Model.KeySync().Message("Rollback")); !errors.Is(err, ErrCannotSend) {
+	if err := c.Send(Embedded().KeySync().Message("Rollback")); !errors.Is(err, ErrCannotSend) {
 		t.Errorf("untrusted without partner key: %v", err)
 	}
 	c.Partner.SenderFpr = "BBBB"
-	if err := c.Send(Model.KeySync().Message("OwnKeysRequester")); !errors.Is(err, ErrCannotSend) {
+	if err := c.Send(Embedded().KeySync().Message("OwnKeysRequester")); !errors.Is(err, ErrCannotSend) {
 		t.Errorf("keys to an untrusted partner: %v", err)
 	}
 	c.Action("trustThisKey")
 	c.Action("prepareOwnKeys")
-	if err := c.Send(Model.KeySync().Message("OwnKeysRequester")); err != nil {
+	if err := c.Send(Embedded().KeySync().Message("OwnKeysRequester")); err != nil {
 		t.Fatal(err)
 	}
 	o := s.sent[len(s.sent)-1]
-	if o.Partner != "BBBB" || len(o.Attached) != 1 || o.Attached[0] != "AAAA" {
+	if o.Partner != "BBBB" || len(o.Attached) != 1 || o.Attached[0] != "AAAA" || o.Signer != "AAAA" || !slices.Equal(o.EncryptTo, []string{"AAAA", "BBBB"}) {
 		t.Errorf("outgoing %+v", o)
 	}
-	if err := c.Send(Model.KeySync().Message("ReceiverRating")); err == nil {
+	if err := c.Send(Embedded().KeySync().Message("ReceiverRating")); err == nil {
 		t.Error("ReceiverRating sent")
 	}
 }
@@ -253,5 +261,73 @@ func TestAbandonRevokesTrustOfCurrentNegotiationD5(t *testing.T) {
 	c.Abandon()
 	if len(k.revoked) != 1 {
 		t.Fatalf("revoked %v after completion", k.revoked)
+	}
+}
+
+// TestLoadImportsKeysOfAcceptedMessagesOnly: the keys attached to a
+// message are imported only when the policy accepts it.
+func TestLoadImportsKeysOfAcceptedMessagesOnly(t *testing.T) {
+	c, k, _, _ := newTestCore()
+	update := MessageEvent(&wire.GroupKeysUpdate{}, "me@x", "CCCC")
+	update.Attached = []string{"CCCC"}
+	if c.Load(update, false) || len(k.imported) != 0 {
+		t.Fatalf("GroupKeysUpdate from an untrusted key: imported %v", k.imported)
+	}
+	update.SenderFpr = "AAAA"
+	if !c.Load(update, false) || !slices.Equal(k.imported, []string{"CCCC"}) {
+		t.Fatalf("GroupKeysUpdate from an own key: imported %v", k.imported)
+	}
+}
+
+// TestBufferFieldsByKind pins which buffer fields each message carries, as
+// update_Sync_state and update_Sync_message copy them.
+func TestBufferFieldsByKind(t *testing.T) {
+	full := Buffer{Challenge: tid(1), Response: tid(2), Negotiation: tid(3), IsGroup: true, Key: "KEY",
+		OwnIdentities: []wire.Identity{{Address: "a", Fpr: "F"}}, Rating: wire.RatingTrusted}
+	carried := map[wire.Kind]string{
+		wire.KindBeacon: "c", wire.KindNegotiationRequest: "crng", wire.KindNegotiationRequestGrouped: "crng",
+		wire.KindNegotiationOpen: "rn", wire.KindRollback: "n", wire.KindCommitReject: "n",
+		wire.KindCommitAcceptOfferer: "n", wire.KindCommitAcceptRequester: "n", wire.KindCommitAccept: "n",
+		wire.KindCommitAcceptForGroup: "n", wire.KindGroupTrustThisKey: "kn", wire.KindGroupHandshake: "kn",
+		wire.KindGroupKeysForNewMember: "i", wire.KindGroupKeysAndClose: "i", wire.KindOwnKeysOfferer: "i",
+		wire.KindOwnKeysRequester: "i", wire.KindGroupKeysUpdate: "i", wire.KindInitUnledGroupKeyReset: "",
+		wire.KindElectGroupKeyResetLeader: "r", wire.KindSynchronizeGroupKeys: "", wire.KindReceiverRating: "R",
+	}
+	for k, fields := range carried {
+		m, err := full.Build(k, wire.Version{Major: 1, Minor: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want Buffer
+		got.Load(m)
+		for _, f := range fields {
+			switch f {
+			case 'c':
+				want.Challenge = full.Challenge
+			case 'r':
+				want.Response = full.Response
+			case 'n':
+				want.Negotiation = full.Negotiation
+			case 'g':
+				want.IsGroup = true
+			case 'k':
+				want.Key = full.Key
+			case 'i':
+				want.OwnIdentities = full.OwnIdentities
+			case 'R':
+				want.Rating = full.Rating
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%v carries %+v, want %+v", k, got, want)
+		}
+		_, hasVersion := messageVersion(m)
+		versioned := k == wire.KindBeacon || k == wire.KindNegotiationRequest || k == wire.KindNegotiationRequestGrouped || k == wire.KindNegotiationOpen
+		if v, _ := messageVersion(m); hasVersion != versioned || hasVersion && v.Minor != 9 {
+			t.Errorf("%v: version %v, %t", k, v, hasVersion)
+		}
+	}
+	if len(carried) != 21 {
+		t.Fatalf("%d kinds", len(carried))
 	}
 }

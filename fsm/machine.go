@@ -3,7 +3,6 @@ package fsm
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/keysync/keysync/wire"
@@ -22,6 +21,7 @@ type Event struct {
 	From       string          // transport.from: the sender's address
 	SenderFpr  string          // transport.sender_fpr: the signing key
 	Identities []wire.Identity // identities_sharing of Accept, Reject, Cancel
+	Attached   []string        // secret keys attached to the message, for KeyStore.ImportKeys if it is accepted
 	epoch      uint64          // for Timeout: the state entry that armed it
 }
 
@@ -50,11 +50,13 @@ const (
 // sends messages and shows notifications. [Core] implements it; a device
 // built on Core supplies the key store and the channel.
 type Device interface {
-	// Load prepares an event taken from the queue before its handler runs
-	// (h is nil when the current state ignores the event): it sets the
-	// transport fields and fills the I/O buffer. It returns false to drop
-	// the event unseen by the handler (D6, D8).
-	Load(ev Event, h *Handler) bool
+	// Load prepares an event taken from the queue before its handler runs,
+	// also when the current state ignores the event: it sets the transport
+	// fields and fills the I/O buffer. inNegotiation is the
+	// TestsNegotiation property of the handler that will run (false if
+	// none). It returns false to drop the event unseen by the handler
+	// (Accept: security context, D6, D8).
+	Load(ev Event, inNegotiation bool) bool
 	// Condition decides the named condition of protocol.md §6.
 	Condition(name string) (bool, error)
 	// Action runs the named action of protocol.md §7.
@@ -67,6 +69,12 @@ type Device interface {
 	// aborted handler, before the machine re-initialises: revoke trust that
 	// trustThisKey granted in it (D5).
 	Abandon() error
+}
+
+// Observer is a Device that wants to know of every state change of its
+// machine, as a model checker does.
+type Observer interface {
+	Transition(from, event, to string)
 }
 
 // Clock tells the time; tests replace it with a virtual clock.
@@ -113,9 +121,6 @@ type Machine struct {
 	entered     time.Time
 	timerQueued bool
 	queue       []Event
-
-	// OnTransition, if set, is called for every state change.
-	OnTransition func(from, event, to string)
 }
 
 // NewMachine returns a stopped machine for f, driving dev with clock.
@@ -124,15 +129,6 @@ func NewMachine(f *FSM, dev Device, clock Clock) *Machine {
 		clock = SystemClock{}
 	}
 	return &Machine{fsm: f, dev: dev, clock: clock, stopped: true}
-}
-
-// Clone returns a copy of m that drives dev with clock, for a model checker
-// that copies whole devices.
-func (m *Machine) Clone(dev Device, clock Clock) *Machine {
-	c := *m
-	c.dev, c.clock = dev, clock
-	c.queue = append([]Event(nil), m.queue...)
-	return &c
 }
 
 // State returns the current state's name, or End when stopped after go End,
@@ -237,7 +233,7 @@ func (m *Machine) dispatch(ev Event) error {
 		return m.reinit(Timeout, true)
 	}
 	h := m.state.Handler(ev.Name)
-	if !m.dev.Load(ev, h) || h == nil {
+	if !m.dev.Load(ev, h != nil && h.TestsNegotiation) || h == nil {
 		return nil
 	}
 	next, err := m.exec(h.Body)
@@ -280,9 +276,7 @@ func (m *Machine) enter(name, event string, reinit bool) error {
 		from := m.State()
 		m.state, m.stopped, m.queue = nil, true, nil
 		m.epoch++
-		if m.OnTransition != nil {
-			m.OnTransition(from, event, End)
-		}
+		m.observe(from, event, End)
 		return nil
 	}
 	s := m.fsm.State(name)
@@ -293,14 +287,19 @@ func (m *Machine) enter(name, event string, reinit bool) error {
 	return m.runInit(reinit)
 }
 
+// observe tells an observing device of a state change.
+func (m *Machine) observe(from, event, to string) {
+	if o, ok := m.dev.(Observer); ok {
+		o.Transition(from, event, to)
+	}
+}
+
 func (m *Machine) setState(s *State, from, event string) {
 	m.state = s
 	m.epoch++
 	m.entered = m.clock.Now()
 	m.timerQueued = false
-	if m.OnTransition != nil {
-		m.OnTransition(from, event, s.Name)
-	}
+	m.observe(from, event, s.Name)
 }
 
 // runInit delivers Init to the current state while handlers go on.
@@ -366,17 +365,4 @@ func (m *Machine) exec(body []Stmt) (string, error) {
 		}
 	}
 	return "", nil
-}
-
-// Summary describes the machine canonically — state, entry time, timer and
-// queued events — for state hashing in a model checker. Entry counts are
-// left out.
-func (m *Machine) Summary() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s@%d,%t,%t[", m.State(), m.entered.UnixNano(), m.timerQueued, m.stopped)
-	for _, ev := range m.queue {
-		fmt.Fprintf(&b, "%s:%+v:%s:%s;", ev.Name, ev.Msg, ev.From, ev.SenderFpr)
-	}
-	b.WriteString("]")
-	return b.String()
 }

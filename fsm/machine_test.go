@@ -16,7 +16,7 @@ type fakeDevice struct {
 	dropAll bool
 }
 
-func (d *fakeDevice) Load(ev Event, h *Handler) bool {
+func (d *fakeDevice) Load(ev Event, inNegotiation bool) bool {
 	d.log = append(d.log, "load "+ev.Name)
 	return !d.dropAll
 }
@@ -54,7 +54,7 @@ func newTestMachine(t *testing.T) (*Machine, *fakeDevice, *fakeClock) {
 	t.Helper()
 	d := &fakeDevice{conds: map[string]bool{}, fail: map[string]bool{}}
 	c := &fakeClock{t: time.Unix(1000, 0)}
-	return NewMachine(Model.KeySync(), d, c), d, c
+	return NewMachine(Embedded().KeySync(), d, c), d, c
 }
 
 func (d *fakeDevice) take() []string { l := d.log; d.log = nil; return l }

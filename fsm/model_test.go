@@ -23,7 +23,7 @@ var wantStates = []struct {
 }
 
 func TestModelStatesAndTimeouts(t *testing.T) {
-	ks := Model.KeySync()
+	ks := Embedded().KeySync()
 	if ks == nil || ks.ID != 1 || ks.Version != (wire.Version{Major: 1, Minor: 2}) {
 		t.Fatalf("KeySync fsm = %+v", ks)
 	}
@@ -37,7 +37,7 @@ func TestModelStatesAndTimeouts(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"TrustSync", "GroupSync"} {
-		f := Model.FSM(name)
+		f := Embedded().FSM(name)
 		if f == nil {
 			t.Fatalf("no %s fsm", name)
 		}
@@ -50,14 +50,9 @@ func TestModelStatesAndTimeouts(t *testing.T) {
 }
 
 func TestModelMessagesMatchWire(t *testing.T) {
-	ks := Model.KeySync()
+	ks := Embedded().KeySync()
 	if len(ks.Messages) != 21 {
 		t.Fatalf("%d messages, want 21 (IDs 2..22)", len(ks.Messages))
-	}
-	for _, m := range ks.Messages {
-		if m.Kind.String() != m.Name {
-			t.Errorf("message %s has kind %v", m.Name, m.Kind)
-		}
 	}
 	want := map[string]struct {
 		sec       Security
@@ -78,7 +73,7 @@ func TestModelMessagesMatchWire(t *testing.T) {
 		}
 	}
 	for _, e := range []string{"Accept", "Reject", "Cancel", "KeyGen", "CannotDecrypt", "LeaveDeviceGroup"} {
-		if _, ok := Model.External(e); !ok {
+		if _, ok := Embedded().External(e); !ok {
 			t.Errorf("external %s missing", e)
 		}
 	}
@@ -86,7 +81,7 @@ func TestModelMessagesMatchWire(t *testing.T) {
 
 func TestRowsNestedIfs(t *testing.T) {
 	var got []string
-	for _, r := range Model.KeySync().Rows() {
+	for _, r := range Embedded().KeySync().Rows() {
 		if r.State == "HandshakingGrouped" && r.Event == "GroupTrustThisKey" {
 			got = append(got, r.String())
 		}
@@ -168,14 +163,26 @@ func TestParseRejectsBadModels(t *testing.T) {
 }
 
 func TestCloneIsIndependent(t *testing.T) {
-	c := Model.Clone()
-	h := c.KeySync().State("FormingGroupOfferer").Handler("Rollback")
-	h.Body = h.Body[0].If.Then
-	if !Model.KeySync().State("FormingGroupOfferer").Handler("Rollback").Tests("sameNegotiation") {
+	m := Embedded()
+	c := m.Clone()
+	s := c.KeySync().State("FormingGroupOfferer")
+	h := s.Handler("Rollback")
+	h.Body[0].If.Cond = "sameChallenge"
+	for i := range s.Handlers {
+		if s.Handlers[i] == h {
+			s.Handlers[i] = NewHandler("Rollback", h.Body)
+		}
+	}
+	orig := m.KeySync().State("FormingGroupOfferer").Handler("Rollback")
+	if orig.Body[0].If.Cond != "sameNegotiation" || !orig.TestsNegotiation {
 		t.Fatal("mutating a clone changed Model")
 	}
-	if h.Tests("sameNegotiation") {
+	if s.Handler("Rollback").TestsNegotiation {
 		t.Fatal("mutation did not take")
+	}
+	m.KeySync().State("Sole").Timeout = 99
+	if Embedded().KeySync().State("Sole").Timeout != 0 {
+		t.Fatal("Embedded returned a model another caller changed")
 	}
 }
 
@@ -183,7 +190,7 @@ func TestCloneIsIndependent(t *testing.T) {
 func TestDotRenders(t *testing.T) {
 	dot := peer.Need(t, "dot")
 	var src strings.Builder
-	if err := Model.KeySync().WriteDot(&src); err != nil {
+	if err := Embedded().KeySync().WriteDot(&src); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(dot, "-Tsvg")

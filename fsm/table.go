@@ -3,6 +3,7 @@ package fsm
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -126,7 +127,7 @@ func (f *FSM) WriteDot(w io.Writer) error {
 		if _, ok := labels[e]; !ok {
 			order = append(order, e)
 		}
-		if !contains(labels[e], r.Event) {
+		if !slices.Contains(labels[e], r.Event) {
 			labels[e] = append(labels[e], r.Event)
 		}
 	}

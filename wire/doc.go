@@ -15,12 +15,15 @@
 // legacy one without (pEp 2.1/3.x, planck ≤ 3.3.20). Encoding writes the
 // current variant unless Options.LegacyIdentity is set; UnmarshalSync and
 // UnmarshalDistribution accept both, taking the first that consumes the
-// whole payload. A few payloads are valid in both; they decode as current.
+// whole payload, and report which. A few payloads are valid in both; they
+// decode as current.
 //
 // Every constraint of the schema is checked in both directions, and a
 // failure is a *FieldError naming the field. Decoding never allocates more
 // than a small multiple of its input. Version.Check is the receive-side
-// version rule (protocol.md D8).
+// version rule (protocol.md D8). NewMessage and EachField give the schema's
+// view of a KeySync message (its fields by ASN.1 name), for code that maps
+// fields without a case per message.
 //
 // The schema is in testdata/wire/asn1; the rules behind the encoding are
 // in protocol.md §16 and the asn1 README.

@@ -137,7 +137,7 @@ func parseRecords(t *testing.T, b []byte) [][]byte {
 	return recs
 }
 
-func runDriver(t *testing.T, bin, pdu, mode string, in []byte) []byte {
+func runDriver(t testing.TB, bin, pdu, mode string, in []byte) []byte {
 	cmd := exec.Command(bin, pdu, mode)
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
@@ -170,9 +170,9 @@ var codecs = []codec{
 		name:    func(i int) string { return syncAlts[i].name },
 		per:     func(o Options, w walker) ([]byte, error) { return o.MarshalSync(w.(SyncMessage)) },
 		xer:     func(o Options, w walker) ([]byte, error) { return o.MarshalSyncXER(w.(SyncMessage)) },
-		unper:   func(b []byte) (walker, error) { return UnmarshalSync(b) },
+		unper:   func(b []byte) (walker, error) { m, _, err := UnmarshalSync(b); return m, err },
 		unperIn: func(o Options, b []byte) (walker, error) { return o.UnmarshalSync(b) },
-		unxer:   func(b []byte) (walker, error) { return UnmarshalSyncXER(b) },
+		unxer:   func(b []byte) (walker, error) { m, _, err := UnmarshalSyncXER(b); return m, err },
 	},
 	{
 		pdu: "distribution", alts: len(distAlts),
@@ -180,9 +180,9 @@ var codecs = []codec{
 		name:    func(i int) string { return distAlts[i].name },
 		per:     func(o Options, w walker) ([]byte, error) { return o.MarshalDistribution(w.(DistributionMessage)) },
 		xer:     func(o Options, w walker) ([]byte, error) { return o.MarshalDistributionXER(w.(DistributionMessage)) },
-		unper:   func(b []byte) (walker, error) { return UnmarshalDistribution(b) },
+		unper:   func(b []byte) (walker, error) { m, _, err := UnmarshalDistribution(b); return m, err },
 		unperIn: func(o Options, b []byte) (walker, error) { return o.UnmarshalDistribution(b) },
-		unxer:   func(b []byte) (walker, error) { return UnmarshalDistributionXER(b) },
+		unxer:   func(b []byte) (walker, error) { m, _, err := UnmarshalDistributionXER(b); return m, err },
 	},
 }
 

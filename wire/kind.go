@@ -1,6 +1,9 @@
 package wire
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Kind identifies a KeySync message. Its value is the message ID of
 // protocol.md §2, which is also the FSM event ID and the [APPLICATION n] tag
@@ -32,34 +35,22 @@ const (
 	KindReceiverRating            Kind = 22
 )
 
-var kindNames = [...]string{
-	KindBeacon:                    "Beacon",
-	KindNegotiationRequest:        "NegotiationRequest",
-	KindNegotiationOpen:           "NegotiationOpen",
-	KindRollback:                  "Rollback",
-	KindCommitReject:              "CommitReject",
-	KindCommitAcceptOfferer:       "CommitAcceptOfferer",
-	KindCommitAcceptRequester:     "CommitAcceptRequester",
-	KindCommitAccept:              "CommitAccept",
-	KindCommitAcceptForGroup:      "CommitAcceptForGroup",
-	KindGroupTrustThisKey:         "GroupTrustThisKey",
-	KindGroupKeysForNewMember:     "GroupKeysForNewMember",
-	KindGroupKeysAndClose:         "GroupKeysAndClose",
-	KindOwnKeysOfferer:            "OwnKeysOfferer",
-	KindOwnKeysRequester:          "OwnKeysRequester",
-	KindNegotiationRequestGrouped: "NegotiationRequestGrouped",
-	KindGroupHandshake:            "GroupHandshake",
-	KindGroupKeysUpdate:           "GroupKeysUpdate",
-	KindInitUnledGroupKeyReset:    "InitUnledGroupKeyReset",
-	KindElectGroupKeyResetLeader:  "ElectGroupKeyResetLeader",
-	KindSynchronizeGroupKeys:      "SynchronizeGroupKeys",
-	KindReceiverRating:            "ReceiverRating",
-}
+// kindNames holds the message names by kind: the schema's element names
+// with a capital.
+var kindNames = func() map[Kind]string {
+	t := map[Kind]string{}
+	for _, a := range syncAlts {
+		if a.outer == 0 {
+			t[Kind(a.index+2)] = strings.ToUpper(a.name[:1]) + a.name[1:]
+		}
+	}
+	return t
+}()
 
 // String returns the message name as in the ASN.1 module, such as "Beacon".
 func (k Kind) String() string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
+	if n, ok := kindNames[k]; ok {
+		return n
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -67,8 +58,8 @@ func (k Kind) String() string {
 // KindByName returns the kind named name, as String spells it.
 func KindByName(name string) (Kind, bool) {
 	for k, n := range kindNames {
-		if n != "" && n == name {
-			return Kind(k), true
+		if n == name {
+			return k, true
 		}
 	}
 	return 0, false

@@ -10,9 +10,6 @@ type Version struct {
 	Major, Minor uint8
 }
 
-// KeySyncVersion is the version KeySync messages carry: 1.2.
-var KeySyncVersion = Version{Major: 1, Minor: 2}
-
 // Identity is the wire form of a p≡p identity. Fpr is upper-case hex,
 // 16 to 128 characters. Flags exists only in the current wire variant.
 type Identity struct {
@@ -43,9 +40,10 @@ const (
 	RatingFullyAnonymous       Rating = 9
 )
 
-// Message is one alternative of the KeySync CHOICE. Every Message is also
-// a SyncMessage, ready for MarshalSync.
+// Message is one alternative of the KeySync CHOICE, a SyncMessage ready for
+// MarshalSync.
 type Message interface {
+	SyncMessage
 	Kind() Kind
 }
 

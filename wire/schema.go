@@ -32,6 +32,7 @@ type list interface {
 	add() walker // appends a zero element and returns it
 	elemName() string
 	minBits() int // lower bound of one element's UPER size
+	ptr() any     // the slice, such as *[]Identity
 }
 
 type identityList struct{ p *[]Identity }
@@ -48,6 +49,7 @@ func (l identityList) grow(n int) {
 func (l identityList) add() walker    { *l.p = append(*l.p, Identity{}); return &(*l.p)[len(*l.p)-1] }
 func (identityList) elemName() string { return "Identity" }
 func (identityList) minBits() int     { return identityMinBits }
+func (l identityList) ptr() any       { return l.p }
 
 type commandList struct{ p *[]Command }
 
@@ -63,6 +65,7 @@ func (l commandList) grow(n int) {
 func (l commandList) add() walker    { *l.p = append(*l.p, Command{}); return &(*l.p)[len(*l.p)-1] }
 func (commandList) elemName() string { return "Command" }
 func (commandList) minBits() int     { return 1 + identityMinBits + 7 + 4*minHash }
+func (l commandList) ptr() any       { return l.p }
 
 // identityMinBits is the smallest legacy Identity: extension bit, three
 // empty PStrings, a 16-character fpr, comm-type and lang.

@@ -2,7 +2,7 @@ package wire
 
 import (
 	"sync"
-	"unsafe"
+	"unicode/utf8"
 
 	"github.com/keysync/keysync/internal/per"
 )
@@ -24,28 +24,32 @@ func MarshalDistribution(m DistributionMessage) ([]byte, error) {
 	return Options{}.MarshalDistribution(m)
 }
 
-// UnmarshalSync decodes a Sync PDU. It tries the current Identity variant,
-// then the legacy one; each must consume the whole input (only zero padding
-// bits may remain).
-func UnmarshalSync(b []byte) (SyncMessage, error) { return eitherVariant(b, Options.UnmarshalSync) }
+// UnmarshalSync decodes a Sync PDU and reports the variant it is in. It
+// tries the current Identity variant, then the legacy one; each must
+// consume the whole input (only zero padding bits may remain).
+func UnmarshalSync(b []byte) (SyncMessage, Options, error) {
+	return eitherVariant(b, Options.UnmarshalSync)
+}
 
 // UnmarshalDistribution decodes a Distribution PDU, trying both Identity
 // variants like UnmarshalSync.
-func UnmarshalDistribution(b []byte) (DistributionMessage, error) {
+func UnmarshalDistribution(b []byte) (DistributionMessage, Options, error) {
 	return eitherVariant(b, Options.UnmarshalDistribution)
 }
 
 // eitherVariant decodes b with the current Identity variant and, if that
 // fails, with the legacy one; each must consume the whole input. It
-// returns the current variant's error when both fail.
-func eitherVariant[T any](b []byte, decode func(Options, []byte) (T, error)) (T, error) {
-	m, err := decode(Options{}, b)
+// returns the variant that decoded b, or the current variant's error when
+// both fail.
+func eitherVariant[T any](b []byte, decode func(Options, []byte) (T, error)) (T, Options, error) {
+	current, legacy := Options{}, Options{LegacyIdentity: true}
+	m, err := decode(current, b)
 	if err != nil {
-		if m2, err2 := decode(Options{LegacyIdentity: true}, b); err2 == nil {
-			return m2, nil
+		if m2, err2 := decode(legacy, b); err2 == nil {
+			return m2, legacy, nil
 		}
 	}
-	return m, err
+	return m, current, err
 }
 
 // MarshalSync returns the UPER encoding of m as a Sync PDU in o's variant.
@@ -79,6 +83,7 @@ func (o Options) UnmarshalSync(b []byte) (SyncMessage, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	d.setStrings()
 	return w.(SyncMessage), nil
 }
 
@@ -90,6 +95,7 @@ func (o Options) UnmarshalDistribution(b []byte) (DistributionMessage, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	d.setStrings()
 	return w.(DistributionMessage), nil
 }
 
@@ -122,14 +128,20 @@ func (e *perEncoder) result() ([]byte, error) {
 
 func getDecoder(o Options, b []byte) *perDecoder {
 	d := decoders.Get().(*perDecoder)
-	*d = perDecoder{legacy: o.LegacyIdentity}
+	d.legacy, d.err = o.LegacyIdentity, nil
 	d.r.Reset(b)
 	return d
 }
 
+// putDecoder returns d to the pool, keeping its buffers unless they grew
+// large; it holds no reference to the input or the message.
 func putDecoder(d *perDecoder) {
-	*d = perDecoder{}
-	decoders.Put(d)
+	d.r.Reset(nil)
+	clear(d.strs)
+	d.text, d.strs = d.text[:0], d.strs[:0]
+	if cap(d.text) <= 1<<16 {
+		decoders.Put(d)
+	}
 }
 
 // perEncoder writes UPER. After the first error every method is a no-op;
@@ -258,7 +270,7 @@ func (e *perEncoder) pstring(name string, p *string) {
 		return
 	}
 	_ = e.w.WriteLength(len(*p)) // ≤ 1024
-	e.w.WriteOctets(unsafe.Slice(unsafe.StringData(*p), len(*p)))
+	e.w.WriteString(*p)
 }
 
 func (e *perEncoder) uint8(name string, p *uint8) {
@@ -333,24 +345,38 @@ type perDecoder struct {
 	r      per.Reader
 	legacy bool
 	err    error
-	// arena holds the octets of every decoded string: one allocation of
-	// at most twice the input (a hash character takes 4 bits).
-	arena []byte
+	// text holds the octets of every string decoded so far; strs says
+	// where each string's field is. setStrings cuts all of them from one
+	// copy of text, so a message's strings cost one allocation. The
+	// decoder allocates every struct and list before filling it, so the
+	// field pointers stay valid until then.
+	text []byte
+	strs []pendingString
 }
 
-// str returns a string of n octets filled by fill, carved from the arena.
-func (d *perDecoder) str(n int, fill func([]byte)) string {
-	if n == 0 {
-		return ""
-	}
-	if cap(d.arena)-len(d.arena) < n {
-		d.arena = make([]byte, 0, max(n, 2*d.r.Remaining()/8+n))
-	}
-	i := len(d.arena)
-	d.arena = d.arena[:i+n]
-	b := d.arena[i : i+n : i+n]
+// pendingString is a decoded string not yet stored in its field.
+type pendingString struct {
+	p      *string
+	off, n int
+}
+
+// str reads a string of n octets with fill into the field p and returns
+// its octets, which stay valid until the next str.
+func (d *perDecoder) str(p *string, n int, fill func([]byte)) []byte {
+	off := len(d.text)
+	d.text = append(d.text, make([]byte, n)...)
+	b := d.text[off : off+n]
 	fill(b)
-	return unsafe.String(&b[0], n)
+	d.strs = append(d.strs, pendingString{p, off, n})
+	return b
+}
+
+// setStrings stores the decoded strings in their fields.
+func (d *perDecoder) setStrings() {
+	all := string(d.text)
+	for _, s := range d.strs {
+		*s.p = all[s.off : s.off+s.n]
+	}
 }
 
 func (d *perDecoder) fail(name string, err error) {
@@ -495,7 +521,7 @@ func (d *perDecoder) hash(name string, p *string) {
 		d.fail(name, per.ErrShort)
 		return
 	}
-	*p = d.str(n, d.readHash)
+	d.str(p, n, d.readHash)
 }
 
 func (d *perDecoder) readHash(b []byte) {
@@ -557,12 +583,9 @@ func (d *perDecoder) pstring(name string, p *string) {
 		d.fail(name, per.ErrShort)
 		return
 	}
-	s := d.str(n, d.readOctets)
-	if err := checkPString(s); err != nil {
-		d.fail(name, err)
-		return
+	if !utf8.Valid(d.str(p, n, d.readOctets)) {
+		d.fail(name, errUTF8)
 	}
-	*p = s
 }
 
 func (d *perDecoder) uint8(name string, p *uint8) {

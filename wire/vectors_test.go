@@ -100,7 +100,7 @@ func TestSyncVectors(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Fatalf("MarshalSync:\n got %x\nwant %x", got, want)
 			}
-			m, err := UnmarshalSync(want)
+			m, _, err := UnmarshalSync(want)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +134,7 @@ func TestDistributionVector(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got %x\nwant %x", got, want)
 	}
-	d, err := UnmarshalDistribution(want)
+	d, _, err := UnmarshalDistribution(want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,9 +153,12 @@ func TestLegacyVectors(t *testing.T) {
 	if err != nil || !bytes.Equal(got, gku) {
 		t.Fatalf("legacy GroupKeysUpdate = %x, %v", got, err)
 	}
-	m, err := UnmarshalSync(gku)
-	if err != nil || !reflect.DeepEqual(m, &GroupKeysUpdate{[]Identity{old}}) {
-		t.Fatalf("UnmarshalSync(legacy) = %#v, %v", m, err)
+	m, variant, err := UnmarshalSync(gku)
+	if err != nil || !reflect.DeepEqual(m, &GroupKeysUpdate{[]Identity{old}}) || variant != legacy {
+		t.Fatalf("UnmarshalSync(legacy) = %#v, %+v, %v", m, variant, err)
+	}
+	if _, variant, err := UnmarshalSync(unhex("20" + gkuTail)); err != nil || variant != (Options{}) {
+		t.Fatalf("UnmarshalSync(current) reports %+v, %v", variant, err)
 	}
 	if _, err := (Options{}).UnmarshalSync(gku); err == nil {
 		t.Error("current-variant decoder accepted the legacy encoding")
@@ -170,8 +173,8 @@ func TestLegacyVectors(t *testing.T) {
 	if err != nil || !bytes.Equal(got, kr) {
 		t.Fatalf("legacy KeyReset = %x, %v", got, err)
 	}
-	d, err := UnmarshalDistribution(kr)
-	if err != nil || !reflect.DeepEqual(d, keyResetMsg(old)) {
+	d, variant, err := UnmarshalDistribution(kr)
+	if err != nil || !reflect.DeepEqual(d, keyResetMsg(old)) || variant != legacy {
 		t.Fatalf("UnmarshalDistribution(legacy) = %#v, %v", d, err)
 	}
 }
@@ -192,7 +195,7 @@ func TestNegativeVectors(t *testing.T) {
 		}
 	}
 	// Beacon 2.2 decodes; D8 rejects it through Version.Check.
-	m, err := UnmarshalSync(unhex("00 00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 40 40"))
+	m, _, err := UnmarshalSync(unhex("00 00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 40 40"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +213,7 @@ func TestNegativeVectors(t *testing.T) {
 	// Extra octets after any vector.
 	for _, v := range syncVectors {
 		b := append(unhex(v.hex), 0x01)
-		if _, err := UnmarshalSync(b); err == nil {
+		if _, _, err := UnmarshalSync(b); err == nil {
 			t.Errorf("%s with a trailing octet decoded", v.name)
 		}
 	}
@@ -244,7 +247,7 @@ func TestSkipExtensions(t *testing.T) {
 	b := append([]byte{0x07}, vN[:]...)
 	// 0 000000 (one addition) 1 (present) | length 3 | 3 octets.
 	b = append(b, 0x01, 0x03, 0xAA, 0x55, 0x66)
-	m, err := UnmarshalSync(b)
+	m, _, err := UnmarshalSync(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,18 +255,32 @@ func TestSkipExtensions(t *testing.T) {
 		t.Fatalf("got %#v", m)
 	}
 	// The addition's open type must be complete.
-	if _, err := UnmarshalSync(b[:len(b)-1]); err == nil {
+	if _, _, err := UnmarshalSync(b[:len(b)-1]); err == nil {
 		t.Error("truncated extension addition decoded")
 	}
 }
 
-// TestMessagesAreSyncMessages: every KeySync Message can be marshalled.
-func TestMessagesAreSyncMessages(t *testing.T) {
-	for _, a := range syncAlts[:21] {
-		m, ok := a.new().(Message)
-		if _, ok2 := m.(SyncMessage); !ok || !ok2 || int(m.Kind())-2 != a.index {
-			t.Errorf("%s: Message %v, SyncMessage %v", a.name, ok, ok2)
+// TestNewMessage: every KeySync kind makes the message its alternative
+// of the schema decodes, named as the ASN.1 module names it; other kinds
+// make none.
+func TestNewMessage(t *testing.T) {
+	for i, a := range syncAlts[:21] {
+		k := Kind(i + 2)
+		m, ok := NewMessage(k)
+		if !ok || m.Kind() != k || a.index != i || reflect.TypeOf(m) != reflect.TypeOf(a.new()) {
+			t.Errorf("%s: NewMessage(%d) = %T, %t", a.name, k, m, ok)
 		}
+		if got, ok := KindByName(k.String()); !ok || got != k || !strings.EqualFold(k.String(), a.name) {
+			t.Errorf("%s: kind %d is named %q", a.name, k, k.String())
+		}
+	}
+	for _, k := range []Kind{0, 1, 23, 255} {
+		if m, ok := NewMessage(k); ok {
+			t.Errorf("NewMessage(%d) = %T", k, m)
+		}
+	}
+	if KindGroupKeysUpdate.String() != "GroupKeysUpdate" || Kind(99).String() != "Kind(99)" {
+		t.Errorf("names %q, %q", KindGroupKeysUpdate, Kind(99))
 	}
 }
 
@@ -285,8 +302,8 @@ func TestHugeCounts(t *testing.T) {
 	} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		_, err1 := UnmarshalSync(b)
-		_, err2 := UnmarshalDistribution(b)
+		_, _, err1 := UnmarshalSync(b)
+		_, _, err2 := UnmarshalDistribution(b)
 		runtime.ReadMemStats(&after)
 		if err1 == nil && err2 == nil {
 			t.Errorf("%s: decoded", name)

@@ -21,15 +21,16 @@ func MarshalDistributionXER(m DistributionMessage) ([]byte, error) {
 	return Options{}.MarshalDistributionXER(m)
 }
 
-// UnmarshalSyncXER parses the XER form of a Sync PDU. Identities must all
-// carry <flags> (current variant) or all omit it (legacy variant).
-func UnmarshalSyncXER(b []byte) (SyncMessage, error) {
+// UnmarshalSyncXER parses the XER form of a Sync PDU and reports its
+// variant. Identities must all carry <flags> (current variant) or all omit
+// it (legacy variant).
+func UnmarshalSyncXER(b []byte) (SyncMessage, Options, error) {
 	return eitherVariant(b, Options.UnmarshalSyncXER)
 }
 
 // UnmarshalDistributionXER parses the XER form of a Distribution PDU, in
 // either variant like UnmarshalSyncXER.
-func UnmarshalDistributionXER(b []byte) (DistributionMessage, error) {
+func UnmarshalDistributionXER(b []byte) (DistributionMessage, Options, error) {
 	return eitherVariant(b, Options.UnmarshalDistributionXER)
 }
 

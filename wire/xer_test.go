@@ -31,7 +31,7 @@ func TestGolden(t *testing.T) {
 			}
 			var gotXER, gotPER []byte
 			if strings.HasPrefix(name, "dist_") {
-				m, err := UnmarshalDistribution(per)
+				m, _, err := UnmarshalDistribution(per)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -39,7 +39,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				m2, err := UnmarshalDistributionXER(xer)
+				m2, _, err := UnmarshalDistributionXER(xer)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -48,7 +48,7 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
-				m, err := UnmarshalSync(per)
+				m, _, err := UnmarshalSync(per)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -56,7 +56,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				m2, err := UnmarshalSyncXER(xer)
+				m2, _, err := UnmarshalSyncXER(xer)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -85,7 +85,7 @@ func TestXERVariations(t *testing.T) {
 		`<Sync><keysync><groupKeysUpdate><ownIdentities><Identity><address>a&lt;&amp;&gt;&quot;&apos;<nul/>	</address><fpr>` + vK + `</fpr><user-id/><username>&#xE9;</username><comm-type> 7 </comm-type><lang>en</lang><flags>1</flags></Identity></ownIdentities></groupKeysUpdate></keysync></Sync>`,
 		"\n<Sync >\r\n\t<keysync>\n<groupKeysUpdate><ownIdentities>\n<Identity><address>a&#60;&#38;>\"'<nul/>\t</address>\n<fpr>\n" + vK + "\n</fpr><user-id></user-id><username>é</username><comm-type>7</comm-type><lang>en</lang><flags>1</flags></Identity></ownIdentities></groupKeysUpdate>\n</keysync></Sync >\n\n",
 	} {
-		m, err := UnmarshalSyncXER([]byte(in))
+		m, _, err := UnmarshalSyncXER([]byte(in))
 		if err != nil {
 			t.Fatalf("%q: %v", in, err)
 		}
@@ -94,11 +94,11 @@ func TestXERVariations(t *testing.T) {
 		}
 	}
 	// DEFAULT members may be omitted; legacy identities have no <flags>.
-	m, err := UnmarshalSyncXER([]byte(`<Sync><keysync><beacon><challenge>00112233445566778899aabbccddeeff</challenge><version><minor>0</minor></version></beacon></keysync></Sync>`))
+	m, _, err := UnmarshalSyncXER([]byte(`<Sync><keysync><beacon><challenge>00112233445566778899aabbccddeeff</challenge><version><minor>0</minor></version></beacon></keysync></Sync>`))
 	if err != nil || !reflect.DeepEqual(m, &Beacon{vC, Version{1, 0}}) {
 		t.Fatalf("Beacon: %#v, %v", m, err)
 	}
-	m, err = UnmarshalSyncXER([]byte(`<Sync><keysync><synchronizeGroupKeys/></keysync></Sync>`))
+	m, _, err = UnmarshalSyncXER([]byte(`<Sync><keysync><synchronizeGroupKeys/></keysync></Sync>`))
 	if err != nil || !reflect.DeepEqual(m, &SynchronizeGroupKeys{}) {
 		t.Fatalf("SynchronizeGroupKeys: %#v, %v", m, err)
 	}
@@ -113,7 +113,7 @@ func TestXERVariations(t *testing.T) {
 		`<Sync><keysync><nothing/></keysync></Sync>`,
 		`<Distribution><keyreset><commands/></keyreset></Distribution>`,
 	} {
-		if m, err := UnmarshalSyncXER([]byte(bad)); err == nil {
+		if m, _, err := UnmarshalSyncXER([]byte(bad)); err == nil {
 			t.Errorf("%q parsed as %#v", bad, m)
 		}
 	}

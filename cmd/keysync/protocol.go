@@ -6,7 +6,7 @@ import (
 )
 
 // newProtocolCmd returns `keysync protocol`, which prints the KeySync state
-// machine of fsm.Model as a table of handler paths or as a Graphviz graph.
+// machine of fsm.Embedded as a table of handler paths or as a Graphviz graph.
 func newProtocolCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "protocol",
@@ -20,14 +20,14 @@ func newProtocolCmd() *cobra.Command {
 		Short: "Print every path through every KeySync handler, tab-separated",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fsm.Model.KeySync().WriteTable(cmd.OutOrStdout())
+			return fsm.Embedded().KeySync().WriteTable(cmd.OutOrStdout())
 		},
 	}, &cobra.Command{
 		Use:   "dot",
 		Short: "Print the KeySync state graph in Graphviz DOT",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return fsm.Model.KeySync().WriteDot(cmd.OutOrStdout())
+			return fsm.Embedded().KeySync().WriteDot(cmd.OutOrStdout())
 		},
 	})
 	return cmd

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/keysync/keysync/wire"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // maxWireInput bounds what `keysync wire` reads from stdin.
@@ -53,9 +55,12 @@ func newWireCmd() *cobra.Command {
 		},
 	}, &cobra.Command{
 		Use:   "encode",
-		Short: "Read XER on stdin, write UPER bytes",
+		Short: "Read XER on stdin, write UPER bytes (to a terminal only with --hex)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !useHex && isTerminal(cmd.OutOrStdout()) {
+				return errors.New("encode: refusing to write binary to a terminal: redirect the output or use --hex")
+			}
 			in, err := readInput(cmd.InOrStdin())
 			if err != nil {
 				return err
@@ -74,6 +79,12 @@ func newWireCmd() *cobra.Command {
 	return cmd
 }
 
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 func readInput(r io.Reader) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxWireInput+1))
 	if err != nil {
@@ -85,33 +96,22 @@ func readInput(r io.Reader) ([]byte, error) {
 	return b, nil
 }
 
-var (
-	current = wire.Options{}
-	legacy  = wire.Options{LegacyIdentity: true}
-)
-
 // decodeWire decodes UPER in the variant that consumes the whole input and
 // prints it as XER in that variant.
 func decodeWire(pdu string, b []byte) ([]byte, error) {
 	switch pdu {
 	case "sync":
-		m, err := current.UnmarshalSync(b)
-		if err == nil {
-			return current.MarshalSyncXER(m)
+		m, variant, err := wire.UnmarshalSync(b)
+		if err != nil {
+			return nil, err
 		}
-		if m, err2 := legacy.UnmarshalSync(b); err2 == nil {
-			return legacy.MarshalSyncXER(m)
-		}
-		return nil, err
+		return variant.MarshalSyncXER(m)
 	case "distribution":
-		m, err := current.UnmarshalDistribution(b)
-		if err == nil {
-			return current.MarshalDistributionXER(m)
+		m, variant, err := wire.UnmarshalDistribution(b)
+		if err != nil {
+			return nil, err
 		}
-		if m, err2 := legacy.UnmarshalDistribution(b); err2 == nil {
-			return legacy.MarshalDistributionXER(m)
-		}
-		return nil, err
+		return variant.MarshalDistributionXER(m)
 	}
 	return nil, fmt.Errorf("unknown --pdu %q (want sync or distribution)", pdu)
 }
@@ -120,23 +120,17 @@ func decodeWire(pdu string, b []byte) ([]byte, error) {
 func encodeWire(pdu string, b []byte) ([]byte, error) {
 	switch pdu {
 	case "sync":
-		m, err := current.UnmarshalSyncXER(b)
-		if err == nil {
-			return current.MarshalSync(m)
+		m, variant, err := wire.UnmarshalSyncXER(b)
+		if err != nil {
+			return nil, err
 		}
-		if m, err2 := legacy.UnmarshalSyncXER(b); err2 == nil {
-			return legacy.MarshalSync(m)
-		}
-		return nil, err
+		return variant.MarshalSync(m)
 	case "distribution":
-		m, err := current.UnmarshalDistributionXER(b)
-		if err == nil {
-			return current.MarshalDistribution(m)
+		m, variant, err := wire.UnmarshalDistributionXER(b)
+		if err != nil {
+			return nil, err
 		}
-		if m, err2 := legacy.UnmarshalDistributionXER(b); err2 == nil {
-			return legacy.MarshalDistribution(m)
-		}
-		return nil, err
+		return variant.MarshalDistribution(m)
 	}
 	return nil, fmt.Errorf("unknown --pdu %q (want sync or distribution)", pdu)
 }

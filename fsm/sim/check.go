@@ -247,7 +247,7 @@ func enabled(w *World, b Bounds) []step {
 	}
 	if w.Advances < b.Advances {
 		if t, ok := w.NextTimer(); ok {
-			steps = append(steps, step{func() string { return fmt.Sprintf("advance clock to +%v", t.Sub(Epoch)) }, func(w *World) { w.AdvanceToNext() }})
+			steps = append(steps, step{func() string { return fmt.Sprintf("advance clock to +%v", t.Sub(epoch)) }, func(w *World) { w.AdvanceToNext() }})
 		}
 	}
 	return steps

@@ -10,10 +10,12 @@ import (
 // space; each user answers at most once; "eager" means a message put on the
 // channel reaches every device in the same step (otherwise each device's
 // receipt is a separate step); messages of one sender keep their order.
+// The shallow ones run always; the deep ones not with -short nor under the
+// race detector (test.sh runs them without it). README.md lists them.
 var checks = []struct {
-	name  string
-	b     Bounds
-	short bool // also run with -short
+	name    string
+	b       Bounds
+	shallow bool
 }{
 	{"2 sole, all answers, 2 clock advances", Bounds{Devices: 2, UserAnswers: 1, Advances: 2, Eager: true}, true},
 	{"2 sole, all answers, 1 loss, 1 advance", Bounds{Devices: 2, UserAnswers: 1, Advances: 1, Drops: 1, Eager: true}, true},
@@ -35,10 +37,13 @@ var checks = []struct {
 func TestModelCheck(t *testing.T) {
 	total := 0
 	for _, c := range checks {
-		if testing.Short() && !c.short {
-			continue
-		}
 		t.Run(c.name, func(t *testing.T) {
+			if !c.shallow && testing.Short() {
+				t.Skip("deep bounds: not with -short")
+			}
+			if !c.shallow && raceDetector {
+				t.Skip("deep bounds: not under the race detector; test.sh runs them without it")
+			}
 			st, fails := Check(nil, c.b)
 			t.Logf("%s: %v", c.name, st)
 			total += st.States
@@ -61,13 +66,20 @@ func TestModelCheck(t *testing.T) {
 // branch.
 func mutate(t *testing.T, state, event, guard string) *fsm.FSM {
 	t.Helper()
-	m := fsm.Model.Clone().KeySync()
-	h := m.State(state).Handler(event)
-	if h == nil || len(h.Body) == 0 || h.Body[0].If == nil || h.Body[0].If.Cond != guard {
-		t.Fatalf("%s %s does not start with if %s", state, event, guard)
+	m := fsm.Embedded().KeySync()
+	s := m.State(state)
+	for i, h := range s.Handlers {
+		if h.Event != event {
+			continue
+		}
+		if len(h.Body) == 0 || h.Body[0].If == nil || h.Body[0].If.Cond != guard {
+			t.Fatalf("%s %s does not start with if %s", state, event, guard)
+		}
+		s.Handlers[i] = fsm.NewHandler(event, h.Body[0].If.Then)
+		return m
 	}
-	h.Body = h.Body[0].If.Then
-	return m
+	t.Fatalf("%s has no handler for %s", state, event)
+	return nil
 }
 
 // TestModelCheckCatchesRemovedSameNegotiation removes sameNegotiation from
@@ -124,7 +136,7 @@ func TestModelCheckCatchesRemovedGuard(t *testing.T) {
 // HandshakingPhase1Offerer: the liveness checks must notice (a device in a
 // transitional state without a timer, or one that never leaves it).
 func TestModelCheckCatchesMissingTimer(t *testing.T) {
-	m := fsm.Model.Clone().KeySync()
+	m := fsm.Embedded().KeySync()
 	m.State("HandshakingPhase1Offerer").Timeout = 0
 	st, fails := Check(m, Bounds{Devices: 2, UserAnswers: 1, Answers: []string{"Accept"}, Advances: 2, Drops: 1, Eager: true, StopAtFirst: true})
 	t.Logf("mutated model: %v", st)

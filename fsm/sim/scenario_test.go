@@ -464,7 +464,7 @@ func TestTimeoutInEveryTransitionalState(t *testing.T) {
 			return w, 1
 		},
 	}
-	for _, s := range fsm.Model.KeySync().States {
+	for _, s := range fsm.Embedded().KeySync().States {
 		if !s.Transitional() {
 			continue
 		}

@@ -12,8 +12,10 @@
 //
 // Keys are upper-case hex fprs. Each device starts with its own key; a
 // message carries its signer, the keys it is encrypted to and the secret
-// keys attached, and a receiver checks the security context of
-// protocol.md §10.3 against its keyring and trust table.
+// keys attached, all as the fsm's policy resolved them (fsm.Recipients). A
+// receiver can read an envelope when it holds the secret key of one of its
+// recipients; whether it accepts the message is the fsm's policy too
+// (fsm.Accept, run by fsm.Core). The simulator makes no such decision.
 //
 // After every step the World checks invariants and records violations:
 // see the Violation constants.
@@ -38,8 +40,8 @@ import (
 // Address is the own address all devices share as their channel.
 const Address = "me@keysync.example"
 
-// Epoch is the virtual time at which every World starts.
-var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+// epoch is the virtual time at which every World starts.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Envelope is one message on the channel.
 type Envelope struct {
@@ -154,20 +156,20 @@ type clock struct{ w *World }
 
 func (c clock) Now() time.Time { return c.w.Now }
 
-// New returns a world of n sole devices running model (nil: fsm.Model's
-// KeySync), not yet started. Seed makes the TIDs differ between worlds.
+// New returns a world of n sole devices running model (nil: the KeySync
+// fsm of fsm.Embedded), not yet started. Seed makes the TIDs differ between
+// worlds.
 func New(model *fsm.FSM, n int, seed uint64) *World {
 	if model == nil {
-		model = fsm.Model.KeySync()
+		model = fsm.Embedded().KeySync()
 	}
-	w := &World{Model: model, Now: Epoch, rejects: map[[2]int]bool{}}
+	w := &World{Model: model, Now: epoch, rejects: map[[2]int]bool{}}
 	for i := 0; i < n; i++ {
 		d := &Device{ID: i, rng: seed*1000003 + uint64(i)*7919 + 1, w: w,
 			accepted: map[wire.TID]bool{}, acceptKey: map[string]bool{}, completed: map[int]bool{}, held: map[string]bool{}}
 		d.Keys = newKeys(d)
 		d.wire()
-		d.Machine = fsm.NewMachine(model, d.Core, clock{w})
-		d.Machine.OnTransition = d.onTransition
+		d.Machine = fsm.NewMachine(model, observed{d.Core, d}, clock{w})
 		w.Devices = append(w.Devices, d)
 	}
 	return w
@@ -199,12 +201,29 @@ func (w *World) Group(ids ...int) {
 // A device copied by World.Clone still points at the original's core,
 // whose variables are copied.
 func (d *Device) wire() {
+	cfg := fsm.Config{FSM: d.w.Model, Keys: d.Keys, Out: (*channel)(d), NewTID: d.newTID, Clock: clock{d.w}, Notify: d.notify}
 	if d.Core != nil {
-		d.Core = d.Core.CloneCore(d.Keys, (*channel)(d), d.newTID, clock{d.w}, d.notify)
+		d.Core = d.Core.Clone(cfg)
 		return
 	}
-	d.Core = &fsm.Core{FSM: d.w.Model, Keys: d.Keys, Out: (*channel)(d), NewTID: d.newTID, Clock: clock{d.w}, Notifier: d.notify}
+	d.Core = fsm.NewCore(cfg)
 }
+
+// observed is the fsm.Device the machine drives: the device's core, and
+// the device observing the machine's state changes.
+type observed struct {
+	*fsm.Core
+	d *Device
+}
+
+var (
+	_ fsm.Observer = observed{}
+	_ fsm.KeyStore = (*Keys)(nil)
+	_ fsm.Channel  = (*channel)(nil)
+)
+
+// Transition implements fsm.Observer.
+func (o observed) Transition(from, event, to string) { o.d.onTransition(from, event, to) }
 
 func (d *Device) notify(s fsm.Signal) { d.Signals = append(d.Signals, s) }
 
@@ -251,22 +270,15 @@ func (d *Device) run(f func() error) {
 	}
 }
 
-// channel is a device's fsm.Channel: it signs and encrypts as §10.3 says
-// and puts the envelope into the world's pending set.
+// channel is a device's fsm.Channel: it puts the envelope, signed and
+// encrypted as the fsm's policy resolved, into the world's pending set.
 type channel Device
 
 // Transmit implements fsm.Channel.
 func (c *channel) Transmit(o fsm.Outgoing) error {
 	d := (*Device)(c)
-	own := d.Keys.Default
-	e := &Envelope{Sender: d.ID, Signer: own, Msg: o.Msg, Decl: o.Decl, Attached: slices.Clone(o.Attached)}
-	switch o.Decl.Security {
-	case fsm.Unencrypted:
-	case fsm.Untrusted, fsm.AttachOwnKeysForNewMember:
-		e.EncryptedTo = []string{own, o.Partner}
-	default:
-		e.EncryptedTo = []string{own}
-	}
+	e := &Envelope{Sender: d.ID, Signer: o.Signer, Msg: o.Msg, Decl: o.Decl,
+		EncryptedTo: slices.Clone(o.EncryptTo), Attached: slices.Clone(o.Attached)}
 	if o.Decl.Security == fsm.AttachOwnKeysForNewMember {
 		d.w.checkCommit(d, "send "+o.Decl.Name)
 	}
@@ -546,13 +558,13 @@ func (w *World) Quiet() bool {
 }
 
 // receive is the device's receive pipeline (protocol.md §10.3–10.4): it
-// decrypts, checks the security context, imports attached keys and queues
-// the event.
+// decrypts, if it holds a secret key the envelope is encrypted to, and
+// queues the event; the fsm's policy decides whether the message is
+// accepted and its attached keys imported (fsm.Accept).
 func (d *Device) receive(e *Envelope) error {
-	k := d.Keys
 	decrypts := e.EncryptedTo == nil
 	for _, r := range e.EncryptedTo {
-		decrypts = decrypts || k.Secret[r]
+		decrypts = decrypts || d.Keys.Secret[r]
 	}
 	if !decrypts || !d.Machine.Running() {
 		return nil
@@ -560,24 +572,17 @@ func (d *Device) receive(e *Envelope) error {
 	if e.Reset != nil {
 		return d.receiveReset(e)
 	}
-	switch e.Decl.Security {
-	case fsm.IgnoreSecurity:
-		return nil
-	case fsm.Trusted, fsm.AttachOwnKeysForNewMember, fsm.AttachOwnKeysForGroup:
-		if !k.Trust[e.Signer] || k.Revoked[e.Signer] {
-			return nil
-		}
-	}
-	d.importKeys(e)
-	d.Machine.Post(fsm.MessageEvent(e.Msg, Address, e.Signer))
+	ev := fsm.MessageEvent(e.Msg, Address, e.Signer)
+	ev.Attached = e.Attached
+	d.Machine.Post(ev)
 	return nil
 }
 
-// importKeys adds the attached secret keys to the keyring, checking the
-// key-flow invariants.
-func (d *Device) importKeys(e *Envelope) {
+// importKeys adds the attached secret keys of envelope e to the keyring,
+// checking the key-flow invariants.
+func (d *Device) importKeys(e *Envelope, attached []string) {
 	w := d.w
-	for _, f := range e.Attached {
+	for _, f := range attached {
 		if d.Keys.Secret[f] || e.Sender == d.ID {
 			continue
 		}
@@ -625,10 +630,10 @@ func (w *World) linked(a, b int) bool {
 
 func (d *Device) receiveReset(e *Envelope) error {
 	k := d.Keys
-	if !k.Trust[e.Signer] || !k.Secret[e.Signer] || e.Sender == d.ID {
+	if e.Sender == d.ID || fsm.AcceptKeyReset(e.Signer, k) != nil {
 		return nil
 	}
-	d.importKeys(e)
+	d.importKeys(e, e.Attached)
 	if k.Default == e.Reset.Old {
 		k.Revoked[e.Reset.Old] = true
 		k.Default = e.Reset.New
@@ -733,8 +738,7 @@ func (w *World) Clone() *World {
 		e.held = maps.Clone(d.held)
 		e.Keys = d.Keys.clone(&e)
 		e.wire()
-		e.Machine = d.Machine.Clone(e.Core, clock{&c})
-		e.Machine.OnTransition = e.onTransition
+		e.Machine = d.Machine.Clone(observed{e.Core, &e}, clock{&c})
 		c.Devices = append(c.Devices, &e)
 	}
 	return &c
@@ -745,7 +749,7 @@ func (w *World) Clone() *World {
 // violations are left out.
 func (w *World) Fingerprint() string {
 	var b fp
-	b.int(int64(w.Now.Sub(Epoch)))
+	b.int(int64(w.Now.Sub(epoch)))
 	b.int(int64(w.Drops))
 	b.int(int64(w.Dups))
 	b.int(int64(w.Advances))
@@ -776,13 +780,13 @@ func (w *World) Fingerprint() string {
 		b.int(int64(d.Core.Deferred()))
 		for _, k := range []wire.Kind{wire.KindBeacon, wire.KindSynchronizeGroupKeys} {
 			if t, ok := d.Core.LastSent(k); ok {
-				b.int(int64(t.Sub(Epoch)))
+				b.int(int64(t.Sub(epoch)))
 			}
 			b.sep()
 		}
 		b.int(int64(d.rng))
 		if t, ok := d.Core.NextRelease(); ok {
-			b.int(int64(t.Sub(Epoch)))
+			b.int(int64(t.Sub(epoch)))
 		}
 		b.str(d.Keys.Default)
 		b.set(d.Keys.Secret)
@@ -925,6 +929,20 @@ func (k *Keys) clone(d *Device) *Keys {
 	c.Secret, c.Trust, c.Revoked = maps.Clone(k.Secret), maps.Clone(k.Trust), maps.Clone(k.Revoked)
 	c.d = d
 	return &c
+}
+
+// OwnKey implements fsm.KeyStore.
+func (k *Keys) OwnKey() (string, error) { return k.Default, nil }
+
+// ImportKeys implements fsm.KeyStore: the keys come with the envelope being
+// delivered.
+func (k *Keys) ImportKeys(attached []string) error {
+	e := k.d.w.current
+	if e == nil {
+		return errors.New("importKeys: no message being delivered")
+	}
+	k.d.importKeys(e, attached)
+	return nil
 }
 
 // DeviceGrouped implements fsm.KeyStore.

@@ -57,7 +57,7 @@ func TestSecurityContexts(t *testing.T) {
 	// Device 2 (sole) forges a GroupKeysUpdate carrying its key to the group.
 	forged := &Envelope{Sender: 2, Signer: fpr(2, 0), Decl: w.Model.Message("GroupKeysUpdate"),
 		EncryptedTo: []string{fpr(0, 0)}, Attached: []string{fpr(2, 0)}}
-	forged.Msg, _ = (&fsm.Buffer{}).Build(forged.Decl.Kind, wire.KeySyncVersion)
+	forged.Msg, _ = (&fsm.Buffer{}).Build(forged.Decl.Kind, wire.Version{Major: 1, Minor: 2})
 	w.Pending = append(w.Pending, forged)
 	w.Settle()
 	for _, d := range w.Devices[:2] {

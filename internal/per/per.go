@@ -28,9 +28,6 @@ type Writer struct {
 // Reset empties w, keeping its buffer.
 func (w *Writer) Reset() { w.buf, w.acc, w.n = w.buf[:0], 0, 0 }
 
-// Bits returns the number of bits written.
-func (w *Writer) Bits() int { return 8*len(w.buf) + int(w.n) }
-
 // Bytes pads the bits written with zero bits to whole octets and returns
 // them. The result aliases w's buffer; further writes start on the next
 // octet.
@@ -66,14 +63,19 @@ func (w *Writer) WriteBits(v uint64, n int) {
 }
 
 // WriteOctets writes p, unaligned.
-func (w *Writer) WriteOctets(p []byte) {
+func (w *Writer) WriteOctets(p []byte) { writeOctets(w, p) }
+
+// WriteString writes the octets of s, unaligned.
+func (w *Writer) WriteString(s string) { writeOctets(w, s) }
+
+func writeOctets[T string | []byte](w *Writer, p T) {
 	if w.n == 0 {
 		w.buf = append(w.buf, p...)
 		return
 	}
 	w.buf = slices.Grow(w.buf, len(p))
-	for _, c := range p {
-		w.acc = w.acc<<8 | uint64(c)
+	for i := 0; i < len(p); i++ {
+		w.acc = w.acc<<8 | uint64(p[i])
 		w.buf = append(w.buf, byte(w.acc>>w.n))
 	}
 }
@@ -97,9 +99,6 @@ type Reader struct {
 	buf []byte
 	pos int // bit position
 }
-
-// NewReader returns a Reader for b.
-func NewReader(b []byte) *Reader { return &Reader{buf: b} }
 
 // Reset makes r read b from its start.
 func (r *Reader) Reset(b []byte) { r.buf, r.pos = b, 0 }
@@ -127,27 +126,6 @@ func (r *Reader) ReadBits(n int) (uint64, error) {
 		r.pos += take
 	}
 	return v, nil
-}
-
-// ReadBool reads one bit.
-func (r *Reader) ReadBool() (bool, error) {
-	if r.pos >= 8*len(r.buf) {
-		return false, ErrShort
-	}
-	b := r.buf[r.pos>>3]>>(7-uint(r.pos&7))&1 == 1
-	r.pos++
-	return b, nil
-}
-
-// ReadOctets reads n octets into a new slice; it fails before allocating
-// when fewer than n octets remain.
-func (r *Reader) ReadOctets(n int) ([]byte, error) {
-	if n < 0 || n > r.Remaining()/8 {
-		return nil, ErrShort
-	}
-	p := make([]byte, n)
-	r.readInto(p)
-	return p, nil
 }
 
 // ReadInto fills p with the next len(p) octets.
