@@ -5,8 +5,9 @@ set -eu
 cd "$(dirname "$0")"
 
 # Real peers the tests check against: libotr (C), python3-potr, asn1c,
-# graphviz (dot), gnupg. Installed only when missing.
-pkgs="gcc pkg-config libotr5-dev python3-potr asn1c graphviz gnupg"
+# graphviz (dot), gnupg, man-db (man and groff for the man page). Installed
+# only when missing.
+pkgs="gcc pkg-config libotr5-dev python3-potr asn1c graphviz gnupg man-db"
 missing=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
