@@ -39,14 +39,22 @@ func (k *PrivateKey) Fingerprint() Fingerprint {
 // ErrInvalidKey is wrapped by every error Validate returns.
 var ErrInvalidKey = errors.New("invalid OTR DSA key")
 
-// Validate checks what OTR v3 needs of a DSA key: q of 160 bits,
-// 1 < g < p, 0 < x < q, and y = g^x mod p. The error names the failed check
-// and never includes the secret x.
+// MaxDSABits is the largest p that Validate accepts. libotr generates
+// 1024-bit keys; libgcrypt's DSA goes up to 3072 bits.
+const MaxDSABits = 3072
+
+// Validate checks what OTR v3 needs of a DSA key: p of at most MaxDSABits
+// bits, q of 160 bits, 1 < g < p, 0 < x < q, and y = g^x mod p. The sizes
+// are checked first, so that a hostile key costs no more arithmetic than a
+// real one. The error names the failed check and never includes the
+// secret x.
 func (k *PrivateKey) Validate() error {
 	one := big.NewInt(1)
 	switch {
 	case k.P == nil || k.Q == nil || k.G == nil || k.Y == nil || k.X == nil:
 		return fmt.Errorf("%w: missing parameter", ErrInvalidKey)
+	case k.P.BitLen() > MaxDSABits:
+		return fmt.Errorf("%w: p has %d bits, OTR keys have at most %d", ErrInvalidKey, k.P.BitLen(), MaxDSABits)
 	case k.Q.BitLen() != 160:
 		return fmt.Errorf("%w: q has %d bits, OTR needs 160", ErrInvalidKey, k.Q.BitLen())
 	case k.G.Cmp(one) <= 0 || k.G.Cmp(k.P) >= 0:

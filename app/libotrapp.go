@@ -3,13 +3,11 @@ package app
 import (
 	"bytes"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"unsafe"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/atomicfile"
@@ -93,16 +91,10 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 		return nil
 	}
 	readFingerprints := func(r io.Reader, path string) error {
-		// Rows go straight into the model, which is sized from a count of
-		// the file's lines: a million rows never exist twice.
-		n, err := countLines(r)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		s.Fingerprints = make([]keysync.KnownFingerprint, 0, n)
+		// Rows go straight into the model: a million rows never exist twice.
 		origins := map[[2]string]*keysync.Origin{}
 		var o *keysync.Origin
-		err = libotr.ScanFingerprints(r, path, func(r libotr.FingerprintRow) error {
+		err := libotr.ScanFingerprints(r, path, func(r libotr.FingerprintRow) error {
 			// Rows come grouped by account: look up only when it changes.
 			if o == nil || r.Account != o.LocalName || r.Protocol != o.Protocol {
 				k := [2]string{r.Account, r.Protocol}
@@ -179,48 +171,24 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 	return s, notices, nil
 }
 
-// countLines counts the line feeds of r, if it can be rewound, and
-// rewinds it.
-func countLines(r io.Reader) (int, error) {
-	rs, ok := r.(io.ReadSeeker)
-	if !ok {
-		return 0, nil
-	}
-	n := 0
-	buf := make([]byte, 256<<10)
-	for {
-		m, err := rs.Read(buf)
-		n += bytes.Count(buf[:m], []byte{'\n'})
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
-	_, err := rs.Seek(0, io.SeekStart)
-	return n + 1, err
-}
-
 // collapseRows collapses the rows of one fingerprints file as libotr does:
 // rows with the same account, protocol, contact and fingerprint become the
 // first of them, with the last one's trust.
 func collapseRows(rows []keysync.KnownFingerprint) []keysync.KnownFingerprint {
-	seed := maphash.MakeSeed()
+	// Rows of one account and protocol share their Origin; the username
+	// is ContactName, or Contact when that is the same.
+	type rowKey struct {
+		origin   *keysync.Origin
+		username string
+		fp       keysync.Fingerprint
+	}
 	return collapse.Rows(rows,
-		func(f *keysync.KnownFingerprint) uint64 {
-			// Rows of one account and protocol share their Origin.
-			var h maphash.Hash
-			h.SetSeed(seed)
-			h.WriteString(f.Contact)
-			h.WriteByte(0)
-			h.WriteString(f.ContactName)
-			h.Write(f.Fingerprint[:])
-			return h.Sum64() ^ uint64(uintptr(unsafe.Pointer(f.Origin)))*0x9e3779b97f4a7c15
-		},
-		func(a, b *keysync.KnownFingerprint) bool {
-			return a.Origin == b.Origin && a.Fingerprint == b.Fingerprint &&
-				a.Contact == b.Contact && a.ContactName == b.ContactName
+		func(f *keysync.KnownFingerprint) rowKey {
+			user := f.ContactName
+			if user == "" {
+				user = f.Contact
+			}
+			return rowKey{f.Origin, user, f.Fingerprint}
 		},
 		func(first, dup *keysync.KnownFingerprint) { first.Trust = dup.Trust })
 }
@@ -300,12 +268,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 	}
 
 	fps := &fingerprintRows{p: p, n: n, byAccount: byAccount, fps: s.Fingerprints}
-	// Encoding once here counts the rows, notes what is skipped and finds
-	// rows libotr could not read back before anything is written.
-	nrows, err := fps.encode(io.Discard, func(a keysync.Account, why string) { noteSkip(a, why, "fingerprint") })
-	if err != nil {
-		return nil, nil, err
-	}
+	nrows := fps.count(func(a keysync.Account, why string) { noteSkip(a, why, "fingerprint") })
 
 	var files []File
 	if keys := keys.sorted(); len(keys) > 0 {
@@ -396,40 +359,57 @@ type fingerprintRows struct {
 	fps       []keysync.KnownFingerprint
 }
 
-// WriteTo writes the file.
+// count returns the number of rows the file holds and calls skip for
+// every fingerprint the app cannot hold.
+func (r *fingerprintRows) count(skip func(a keysync.Account, why string)) int {
+	n := 0
+	r.each(func(row *libotr.FingerprintRow, local keysync.Account, why string) {
+		if why != "" {
+			skip(local, why)
+			return
+		}
+		n++
+	})
+	return n
+}
+
+// WriteTo writes the file in chunks of rows.
 func (r *fingerprintRows) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
-	_, err := r.encode(cw, func(keysync.Account, string) {})
+	rows := make([]libotr.FingerprintRow, 0, 4096)
+	var err error
+	r.each(func(row *libotr.FingerprintRow, _ keysync.Account, why string) {
+		if why != "" || err != nil {
+			return
+		}
+		rows = append(rows, *row)
+		if len(rows) == cap(rows) {
+			err = libotr.WriteFingerprints(cw, rows)
+			rows = rows[:0]
+		}
+	})
+	if err == nil {
+		err = libotr.WriteFingerprints(cw, rows)
+	}
 	return cw.n, err
 }
 
-// encode writes the row of every fingerprint the app can hold and calls
-// skip for every one it cannot, returning the number of rows written.
-func (r *fingerprintRows) encode(w io.Writer, skip func(a keysync.Account, why string)) (int, error) {
-	nrows := 0
-	rows := make([]libotr.FingerprintRow, 0, 4096)
-	flush := func() error {
-		nrows += len(rows)
-		err := libotr.WriteFingerprints(w, rows)
-		rows = rows[:0]
-		return err
-	}
+// each calls fn with the libotr row of every fingerprint, in order, and
+// with why the app cannot hold it ("" when it can).
+func (r *fingerprintRows) each(fn func(row *libotr.FingerprintRow, local keysync.Account, why string)) {
 	var last keysync.Account
 	var name, protocol, why string
+	var row libotr.FingerprintRow
 	for i := range r.fps {
 		f := &r.fps[i]
-		if len(rows) == cap(rows) {
-			if err := flush(); err != nil {
-				return 0, err
-			}
-		}
 		if f.Origin.App == r.p.name {
 			user := f.Contact
 			if f.ContactName != "" {
 				user = f.ContactName
 			}
-			rows = append(rows, libotr.FingerprintRow{Username: user, Account: f.Origin.LocalName,
-				Protocol: f.Origin.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
+			row = libotr.FingerprintRow{Username: user, Account: f.Origin.LocalName,
+				Protocol: f.Origin.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust}
+			fn(&row, f.Origin.Local, "")
 			continue
 		}
 		if i == 0 || f.Origin.Local != last { // rows come grouped by account
@@ -440,17 +420,10 @@ func (r *fingerprintRows) encode(w io.Writer, skip func(a keysync.Account, why s
 			}
 			name, protocol, why = r.n.name(la)
 		}
-		if why != "" {
-			skip(last, why)
-			continue
-		}
-		rows = append(rows, libotr.FingerprintRow{Username: f.Contact, Account: name,
-			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
+		row = libotr.FingerprintRow{Username: f.Contact, Account: name,
+			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust}
+		fn(&row, last, why)
 	}
-	if err := flush(); err != nil {
-		return 0, err
-	}
-	return nrows, nil
 }
 
 // countWriter counts the bytes written through it.

@@ -2,11 +2,14 @@ package libotr
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"testing/iotest"
+
+	"github.com/keysync/keysync"
 )
 
 func addFixtures(f *testing.F, files []string) {
@@ -28,6 +31,12 @@ func FuzzReadPrivKeys(f *testing.F) {
 		keys, err := ReadPrivKeys(bytes.NewReader(data), "f")
 		if err != nil {
 			return
+		}
+		for _, k := range keys {
+			// Validation is bounded whatever the sizes (see TestValidateRejectsHugeP).
+			if err := k.Key.Validate(); err != nil && !errors.Is(err, keysync.ErrInvalidKey) {
+				t.Fatalf("Validate: %v", err)
+			}
 		}
 		var out bytes.Buffer
 		if err := WritePrivKeys(&out, keys); err != nil {
