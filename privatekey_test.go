@@ -18,7 +18,7 @@ func TestValidateRejectsHugeP(t *testing.T) {
 	q.Add(q, big.NewInt(7))
 	g := new(big.Int).Sub(p, big.NewInt(2))
 	x := new(big.Int).Sub(q, big.NewInt(1))
-	k := &PrivateKey{P: p, Q: q, G: g, Y: big.NewInt(3), X: x}
+	k := &DSAKey{P: p, Q: q, G: g, Y: big.NewInt(3), X: x}
 	start := time.Now()
 	err := k.Validate()
 	if took := time.Since(start); took > time.Second {
@@ -43,7 +43,7 @@ func TestValidateSizes(t *testing.T) {
 		{1024, big.NewInt(7), "q has 3 bits, OTR needs 160"},
 	} {
 		p := new(big.Int).Lsh(big.NewInt(1), uint(c.pBits-1))
-		k := &PrivateKey{P: p, Q: c.q, G: big.NewInt(2), Y: big.NewInt(3), X: big.NewInt(5)}
+		k := &DSAKey{P: p, Q: c.q, G: big.NewInt(2), Y: big.NewInt(3), X: big.NewInt(5)}
 		if err := k.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("p of %d bits, q of %d bits: Validate() = %v, want %q", c.pBits, c.q.BitLen(), err, c.want)
 		}

@@ -18,13 +18,15 @@ import (
 // libotrApp is an app that keeps its trust store in libotr's files:
 // a private key file, a fingerprints file and, for libotr 4 apps, an
 // instance tags file. The apps differ in file names, in how they name
-// accounts and protocols (the mapper) and in which protocols they speak.
+// accounts and protocols (the mapper and protocols) and in which protocols
+// they speak.
 type libotrApp struct {
 	name                     string
 	keyFile, fpFile, tagFile string // tagFile is "" when the app keeps none
 	only                     string // the one canonical protocol the app speaks, or ""
 	defaultDir               func() (string, error)
 	mapper                   func(dir string) (mapper, error)
+	protocols                *protocols
 }
 
 // mapper translates between an app's account spellings and the model.
@@ -38,38 +40,45 @@ type mapper interface {
 
 func (p *libotrApp) Name() string                { return p.name }
 func (p *libotrApp) DefaultDir() (string, error) { return p.defaultDir() }
+func (p *libotrApp) spellings() *protocols       { return p.protocols }
 
-// accountCache memoizes canonical lookups: fingerprint files repeat the
-// same few (account, protocol) pairs on every row.
-type accountCache struct {
-	m     mapper
-	store *keysync.Store
-	app   string
-	seen  map[[2]string]*keysync.LocalAccount
+// origins gives every (account name, protocol) of one store its Origin,
+// made once and shared by all records of that account: fingerprint files
+// repeat the same few pairs on every row.
+type origins struct {
+	m      mapper
+	model  *keysync.Model
+	source string
+	app    string
+	seen   map[[2]string]*keysync.Origin
 }
 
-func (c *accountCache) get(name, protocol string) *keysync.LocalAccount {
+func (c *origins) get(name, protocol string) *keysync.Origin {
 	k := [2]string{name, protocol}
-	if la, ok := c.seen[k]; ok {
-		return la
+	if o, ok := c.seen[k]; ok {
+		return o
 	}
 	a, unmapped := c.m.canonical(name, protocol)
-	la := c.store.AddAccount(a)
+	la := c.model.AddAccount(a)
 	if unmapped != "" {
 		la.Unmapped = unmapped
 	}
-	la.AddSpelling(keysync.Spelling{App: c.app, Name: name, Protocol: protocol})
-	c.seen[k] = la
-	return la
+	o := &keysync.Origin{Source: c.source, App: c.app, Local: a, Name: name, Protocol: protocol}
+	la.AddOrigin(o)
+	c.seen[k] = o
+	return o
 }
 
-func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
+// Read reads the app's files in r.Dir. libotr's files are not encrypted,
+// so it never prompts.
+func (p *libotrApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
+	dir := r.Dir
 	m, err := p.mapper(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &keysync.Store{}
-	c := &accountCache{m: m, store: s, app: p.name, seen: map[[2]string]*keysync.LocalAccount{}}
+	s := &keysync.Model{}
+	c := &origins{m: m, model: s, source: r.Source, app: p.name, seen: map[[2]string]*keysync.Origin{}}
 	var notices []Notice
 
 	readKeys := func(r io.Reader, path string) error {
@@ -78,11 +87,9 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			return err
 		}
 		for _, k := range keys {
-			la := c.get(k.Name, k.Protocol)
-			la.Keys = append(la.Keys, keysync.Key{
-				PrivateKey: k.Key, Source: source, Line: k.Line,
-				Spelling: keysync.Spelling{App: p.name, Name: k.Name, Protocol: k.Protocol},
-			})
+			o := c.get(k.Name, k.Protocol)
+			la := s.Account(o.Local)
+			la.Keys = append(la.Keys, keysync.Key{PrivateKey: k.Key, Origin: o, Line: k.Line})
 			if err := k.Key.Validate(); err != nil {
 				notices = append(notices, Notice{File: path, Line: k.Line,
 					Msg: fmt.Sprintf("key of %q (%s), fingerprint %s: %v", k.Name, k.Protocol, k.Key.Fingerprint().Human(), err)})
@@ -99,17 +106,11 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 				s.Fingerprints = make([]keysync.KnownFingerprint, 0, fi.Size()/64+1)
 			}
 		}
-		origins := map[[2]string]*keysync.Origin{}
 		var o *keysync.Origin
 		err := libotr.ScanFingerprints(r, path, func(r libotr.FingerprintRow) error {
 			// Rows come grouped by account: look up only when it changes.
-			if o == nil || r.Account != o.LocalName || r.Protocol != o.Protocol {
-				k := [2]string{r.Account, r.Protocol}
-				if o = origins[k]; o == nil {
-					la := c.get(r.Account, r.Protocol)
-					o = &keysync.Origin{Local: la.Account, Source: source, App: p.name, LocalName: r.Account, Protocol: r.Protocol}
-					origins[k] = o
-				}
+			if o == nil || r.Account != o.Name || r.Protocol != o.Protocol {
+				o = c.get(r.Account, r.Protocol)
 			}
 			f := keysync.KnownFingerprint{
 				Contact:     canonicalAddress(o.Local.Protocol, r.Username),
@@ -135,11 +136,9 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			return err
 		}
 		for _, t := range tags {
-			la := c.get(t.Account, t.Protocol)
-			la.InstanceTags = append(la.InstanceTags, keysync.InstanceTag{
-				Tag: t.Tag, Source: source, Line: t.Line,
-				Spelling: keysync.Spelling{App: p.name, Name: t.Account, Protocol: t.Protocol},
-			})
+			o := c.get(t.Account, t.Protocol)
+			la := s.Account(o.Local)
+			la.InstanceTags = append(la.InstanceTags, keysync.InstanceTag{Tag: t.Tag, Origin: o, Line: t.Line})
 		}
 		return nil
 	}
@@ -215,9 +214,9 @@ func (n *namer) name(la *keysync.LocalAccount) (name, protocol, why string) {
 	case la.Unmapped != "":
 		// Only the app that could not map it can hold it, under its own name.
 		why = la.Unmapped
-		for _, sp := range la.Spellings {
-			if sp.App == n.p.name {
-				name, protocol, why = sp.Name, sp.Protocol, ""
+		for _, o := range la.Origins {
+			if o.App == n.p.name {
+				name, protocol, why = o.Name, o.Protocol, ""
 				break
 			}
 		}
@@ -230,10 +229,12 @@ func (n *namer) name(la *keysync.LocalAccount) (name, protocol, why string) {
 	return name, protocol, why
 }
 
-func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notice, error) {
+// Write plans the app's files in dir. It holds only OTR keys and
+// fingerprints.
+func (p *libotrApp) Write(dir, source string, s *keysync.Model) (Plan, []Notice, error) {
 	m, err := p.mapper(dir)
 	if err != nil {
-		return nil, nil, err
+		return Plan{}, nil, err
 	}
 	n := &namer{p: p, m: m, cache: map[keysync.Account][3]string{}}
 	skipped := map[keysync.Account]*skip{}
@@ -257,45 +258,50 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 	for _, la := range s.Accounts {
 		name, protocol, why := n.name(la)
 		for _, k := range la.Keys {
+			dsa, ok := k.PrivateKey.(*keysync.DSAKey)
+			if !ok {
+				noteSkip(la.Account, "libotr holds only "+keysync.OTRDSA.String()+" keys", "private key")
+				continue
+			}
 			kn, kp := name, protocol
-			if k.Spelling.App == p.name {
-				kn, kp = k.Spelling.Name, k.Spelling.Protocol
+			if k.Origin.App == p.name {
+				kn, kp = k.Origin.Name, k.Origin.Protocol
 			} else if why != "" {
 				noteSkip(la.Account, why, "private key")
 				continue
 			}
-			keys.add(k.Source, k.Line, libotr.PrivKey{Name: kn, Protocol: kp, Key: k.PrivateKey})
+			keys.add(k.Origin.Source, k.Line, libotr.PrivKey{Name: kn, Protocol: kp, Key: dsa})
 		}
 		if p.tagFile == "" {
 			continue
 		}
 		if t, ok := pickTag(la.InstanceTags, p.name, source); ok {
-			tagRows.add(t.Source, t.Line, libotr.InstanceTag{Account: t.Spelling.Name, Protocol: t.Spelling.Protocol, Tag: t.Tag})
+			tagRows.add(t.Origin.Source, t.Line, libotr.InstanceTag{Account: t.Origin.Name, Protocol: t.Origin.Protocol, Tag: t.Tag})
 		}
 	}
 
 	fps := &fingerprintRows{p: p, n: n, byAccount: byAccount, fps: s.Fingerprints}
 	nrows := fps.count(func(a keysync.Account, why string) { noteSkip(a, why, "fingerprint") })
 
-	var files []File
+	var plan Plan
 	if keys := keys.sorted(); len(keys) > 0 {
 		var b bytes.Buffer
 		if err := libotr.WritePrivKeys(&b, keys); err != nil {
-			return nil, nil, err
+			return Plan{}, nil, err
 		}
-		files = append(files, File{Path: filepath.Join(dir, p.keyFile), Content: atomicfile.Bytes(b.Bytes()), Secret: true,
+		plan.Files = append(plan.Files, File{Path: filepath.Join(dir, p.keyFile), Content: atomicfile.Bytes(b.Bytes()), Secret: true,
 			Summary: count(len(keys), "private key")})
 	}
 	if nrows > 0 {
-		files = append(files, File{Path: filepath.Join(dir, p.fpFile), Content: fps,
+		plan.Files = append(plan.Files, File{Path: filepath.Join(dir, p.fpFile), Content: fps,
 			Summary: count(nrows, "fingerprint")})
 	}
 	if tags := tagRows.sorted(); len(tags) > 0 {
 		var b bytes.Buffer
 		if err := libotr.WriteInstanceTags(&b, tags); err != nil {
-			return nil, nil, err
+			return Plan{}, nil, err
 		}
-		files = append(files, File{Path: filepath.Join(dir, p.tagFile), Content: atomicfile.Bytes(b.Bytes()),
+		plan.Files = append(plan.Files, File{Path: filepath.Join(dir, p.tagFile), Content: atomicfile.Bytes(b.Bytes()),
 			Summary: count(len(tags), "instance tag")})
 	}
 
@@ -304,7 +310,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 		sk := skipped[a]
 		notices = append(notices, Notice{Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, a, sk.describe(), sk.why)})
 	}
-	return files, notices, nil
+	return plan, notices, nil
 }
 
 // fileOrder collects entries of one file and restores the order their
@@ -366,6 +372,9 @@ type fingerprintRows struct {
 	fps       []keysync.KnownFingerprint
 }
 
+// onlyOTR is why a libotr app skips a fingerprint of another kind.
+var onlyOTR = "libotr holds only " + keysync.OTRDSA.String() + " fingerprints"
+
 // count returns the number of rows the file holds and calls skip for
 // every fingerprint the app cannot hold.
 func (r *fingerprintRows) count(skip func(a keysync.Account, why string)) int {
@@ -409,12 +418,16 @@ func (r *fingerprintRows) each(fn func(row *libotr.FingerprintRow, local keysync
 	var row libotr.FingerprintRow
 	for i := range r.fps {
 		f := &r.fps[i]
+		if f.Fingerprint.Kind != keysync.OTRDSA {
+			fn(&row, f.Origin.Local, onlyOTR)
+			continue
+		}
 		if f.Origin.App == r.p.name {
 			user := f.Contact
 			if f.ContactName != "" {
 				user = f.ContactName
 			}
-			row = libotr.FingerprintRow{Username: user, Account: f.Origin.LocalName,
+			row = libotr.FingerprintRow{Username: user, Account: f.Origin.Name,
 				Protocol: f.Origin.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust}
 			fn(&row, f.Origin.Local, "")
 			continue
@@ -459,12 +472,12 @@ func count(n int, thing string) string {
 // libotr makes a new one.
 func pickTag(tags []keysync.InstanceTag, appName, source string) (keysync.InstanceTag, bool) {
 	for _, t := range tags {
-		if t.Source == source && t.Spelling.App == appName {
+		if t.Origin.Source == source && t.Origin.App == appName {
 			return t, true
 		}
 	}
 	for _, t := range tags {
-		if t.Spelling.App == appName {
+		if t.Origin.App == appName {
 			return t, true
 		}
 	}

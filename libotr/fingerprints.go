@@ -266,8 +266,9 @@ func (p *fpParser) parseLine(b []byte, hasLF bool, line int) error {
 		if h|l == 0xff || h > 15 || l > 15 {
 			return p.errf(line, "fingerprint is not 40 hex digits")
 		}
-		row.Fingerprint[i] = h<<4 | l
+		row.Fingerprint.Sum[i] = h<<4 | l
 	}
+	row.Fingerprint.Kind = keysync.OTRDSA
 	row.Account = p.intern(acct, 0)
 	row.Protocol = p.intern(proto, 1)
 	if len(trust) > 0 {
@@ -300,7 +301,7 @@ func WriteFingerprints(w io.Writer, rows []FingerprintRow) error {
 		buf = append(buf, '\t')
 		buf = append(buf, r.Protocol...)
 		buf = append(buf, '\t')
-		for _, c := range r.Fingerprint {
+		for _, c := range r.Fingerprint.Sum {
 			buf = append(buf, lowerHex[c>>4], lowerHex[c&15])
 		}
 		buf = append(buf, '\t')
@@ -340,6 +341,8 @@ const (
 
 func checkFields(r *FingerprintRow) error {
 	switch {
+	case r.Fingerprint.Kind != keysync.OTRDSA:
+		return fmt.Errorf("fingerprint of kind %s, libotr holds only %s", r.Fingerprint.Kind, keysync.OTRDSA)
 	case badIn(r.Username, badColumn):
 		return errors.New("username contains a tab, line feed or NUL")
 	case badIn(r.Account, badColumn):

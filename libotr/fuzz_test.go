@@ -51,7 +51,7 @@ func FuzzReadPrivKeys(f *testing.F) {
 		}
 		for i := range keys {
 			a, b := keys[i], again[i]
-			if a.Name != b.Name || a.Protocol != b.Protocol || !a.Key.Equal(b.Key) || !reflect.DeepEqual(a.Key.Raw, b.Key.Raw) {
+			if a.Name != b.Name || a.Protocol != b.Protocol || !a.Key.Equal(b.Key) || !reflect.DeepEqual(a.Key.Native, b.Key.Native) {
 				t.Fatalf("key %d changed: %+v -> %+v", i, a, b)
 			}
 		}

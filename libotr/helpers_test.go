@@ -33,11 +33,12 @@ func genRows(n int) []FingerprintRow {
 		r.Username = fmt.Sprintf("contact%07d@chat.example.net", i/2)
 		r.Account, r.Protocol = accounts[a], protocols[a]
 		x := uint64(i)*0x9e3779b97f4a7c15 + 1
-		for j := range r.Fingerprint {
+		r.Fingerprint.Kind = keysync.OTRDSA
+		for j := range r.Fingerprint.Sum {
 			x ^= x << 13
 			x ^= x >> 7
 			x ^= x << 17
-			r.Fingerprint[j] = byte(x)
+			r.Fingerprint.Sum[j] = byte(x)
 		}
 		r.Trust = trusts[i%len(trusts)]
 	}

@@ -5,26 +5,26 @@ import (
 	"testing"
 )
 
-func mustStore(t *testing.T, arg string) Store {
+func mustLocation(t *testing.T, arg string) Location {
 	t.Helper()
-	s, err := ParseStore(arg)
+	s, err := ParseLocation(arg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func TestParseStore(t *testing.T) {
-	s := mustStore(t, "pidgin:./a/b/")
+func TestParseLocation(t *testing.T) {
+	s := mustLocation(t, "pidgin:./a/b/")
 	if s.Name != "pidgin:a/b" || s.Dir != "a/b" || s.App.Name() != "pidgin" {
-		t.Errorf("ParseStore = %+v", s)
+		t.Errorf("ParseLocation = %+v", s)
 	}
-	if s := mustStore(t, "irssi:C:x"); s.Dir != "C:x" {
+	if s := mustLocation(t, "irssi:C:x"); s.Dir != "C:x" {
 		t.Errorf("folder with a colon: %q", s.Dir)
 	}
 	for _, bad := range []string{"nosuchapp", "pidgin:"} {
-		if _, err := ParseStore(bad); err == nil {
-			t.Errorf("ParseStore(%q) accepted", bad)
+		if _, err := ParseLocation(bad); err == nil {
+			t.Errorf("ParseLocation(%q) accepted", bad)
 		}
 	}
 }
@@ -37,21 +37,21 @@ func TestConvertConflictAndPrefer(t *testing.T) {
 	for _, f := range []string{"otr.private_key", "otr.fingerprints", "Accounts.plist"} {
 		copyFile(t, fixtures+"/adium/"+f, dir+"/"+f)
 	}
-	from := []Store{mustStore(t, "pidgin:"+fixtures+"/pidgin")}
-	to := []Store{mustStore(t, "adium:"+dir)}
-	c, err := Convert(from, to, "")
+	from := []Location{mustLocation(t, "pidgin:"+fixtures+"/pidgin")}
+	to := []Location{mustLocation(t, "adium:"+dir)}
+	c, err := Convert(from, to, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Unresolved != 1 || len(c.Files) != 0 || !strings.Contains(c.Conflicts[0].Account.String(), "gptest@jabber.org") {
-		t.Fatalf("without prefer: %d unresolved, %d files, conflicts %+v", c.Unresolved, len(c.Files), c.Conflicts)
+	if c.Unresolved != 1 || len(c.Plan.Files) != 0 || !strings.Contains(c.Conflicts[0].Account.String(), "gptest@jabber.org") {
+		t.Fatalf("without prefer: %d unresolved, %d files, conflicts %+v", c.Unresolved, len(c.Plan.Files), c.Conflicts)
 	}
-	c, err = Convert(from, to, to[0].Name)
+	c, err = Convert(from, to, to[0].Name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Unresolved != 0 || c.Conflicts[0].Winner != to[0].Name || len(c.Files) != 2 {
-		t.Fatalf("with prefer: %d unresolved, winner %q, %d files", c.Unresolved, c.Conflicts[0].Winner, len(c.Files))
+	if c.Unresolved != 0 || c.Conflicts[0].Winner != to[0].Name || len(c.Plan.Files) != 2 {
+		t.Fatalf("with prefer: %d unresolved, winner %q, %d files", c.Unresolved, c.Conflicts[0].Winner, len(c.Plan.Files))
 	}
 	var skipped int
 	for _, n := range c.Notices {
