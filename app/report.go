@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/keysync/keysync"
@@ -261,6 +262,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		}
 		return b.WriteByte('\n')
 	}
+	q := &quoter{cache: map[string][]byte{}}
 	b.WriteString("{\n")
 	if err := member("sources", r.Sources, "  ", false); err != nil {
 		return err
@@ -292,8 +294,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 					b.WriteString(",\n")
 				}
 				n++
-				b.WriteString("        ")
-				return value(c, "        ")
+				return q.contact(b, c)
 			})
 			if err != nil {
 				return err
@@ -320,4 +321,60 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	}
 	b.WriteString("}\n")
 	return b.Flush()
+}
+
+// quoter writes JSON strings as encoding/json does, keeping the quoted
+// form of the few strings that repeat on every row (trust values, sources).
+type quoter struct {
+	cache map[string][]byte
+}
+
+func (q *quoter) quote(b *bufio.Writer, s string, cache bool) error {
+	if data, ok := q.cache[s]; ok {
+		_, err := b.Write(data)
+		return err
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	if cache && len(q.cache) < 1024 {
+		q.cache[s] = data
+	}
+	_, err = b.Write(data)
+	return err
+}
+
+// contact writes c as an element of an account's contacts array, as
+// json.MarshalIndent(c, "        ", "  ") does, without reflection.
+func (q *quoter) contact(b *bufio.Writer, c ContactReport) error {
+	b.WriteString("        {\n          \"contact\": ")
+	if err := q.quote(b, c.Contact, false); err != nil {
+		return err
+	}
+	b.WriteString(",\n          \"fingerprints\": ")
+	if len(c.Fingerprints) == 0 {
+		b.WriteString("[]")
+	} else {
+		b.WriteString("[\n")
+		for i, f := range c.Fingerprints {
+			if i > 0 {
+				b.WriteString(",\n")
+			}
+			b.WriteString("            {\n              \"fingerprint\": ")
+			q.quote(b, f.Fingerprint, false)
+			b.WriteString(",\n              \"trust\": ")
+			q.quote(b, f.Trust, true)
+			b.WriteString(",\n              \"trusted\": ")
+			b.WriteString(strconv.FormatBool(f.Trusted))
+			b.WriteString(",\n              \"source\": ")
+			if err := q.quote(b, f.Source, true); err != nil {
+				return err
+			}
+			b.WriteString("\n            }")
+		}
+		b.WriteString("\n          ]")
+	}
+	_, err := b.WriteString("\n        }")
+	return err
 }
