@@ -2,6 +2,7 @@ package keysync
 
 import (
 	"math/big"
+	"reflect"
 	"testing"
 )
 
@@ -144,5 +145,13 @@ func TestMergeFingerprintKinds(t *testing.T) {
 	m, conflicts := Merge([]Source{{"a", a}, {"b", b}}, "")
 	if len(conflicts) != 0 || len(m.Fingerprints) != 2 {
 		t.Fatalf("conflicts %+v, %d fingerprints; want none and 2", conflicts, len(m.Fingerprints))
+	}
+}
+
+// A known fingerprint stays small: a million rows share their Origin and
+// take 80 bytes each.
+func TestKnownFingerprintSize(t *testing.T) {
+	if size := reflect.TypeFor[KnownFingerprint]().Size(); size > 80 {
+		t.Errorf("KnownFingerprint takes %d bytes, want at most 80", size)
 	}
 }

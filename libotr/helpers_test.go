@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"unsafe"
 
 	"github.com/keysync/keysync"
 )
@@ -13,8 +12,6 @@ import (
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
-
-func unsafeData(s string) *byte { return unsafe.StringData(s) }
 
 // plainReader hides a reader's Len and Stat methods, so readers get no
 // size hint.
