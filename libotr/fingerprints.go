@@ -39,6 +39,11 @@ type FingerprintRow struct {
 // "FILE:LINE: message".
 func ReadFingerprints(r io.Reader, file string) ([]FingerprintRow, error) {
 	var rows []FingerprintRow
+	if size := sizeHint(r); size > 0 {
+		// A row takes 44 bytes at the least and about 100 in practice:
+		// room for one per 64 bytes rarely needs to grow.
+		rows = make([]FingerprintRow, 0, size/64+1)
+	}
 	err := ScanFingerprints(r, file, func(row FingerprintRow) error {
 		rows = append(rows, row)
 		return nil
