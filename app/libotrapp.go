@@ -413,7 +413,7 @@ func (r *fingerprintRows) WriteTo(w io.Writer) (int64, error) {
 // each calls fn with the libotr row of every fingerprint, in order, and
 // with why the app cannot hold it ("" when it can).
 func (r *fingerprintRows) each(fn func(row *libotr.FingerprintRow, local keysync.Account, why string)) {
-	var last keysync.Account
+	var last *keysync.LocalAccount
 	var name, protocol, why string
 	var row libotr.FingerprintRow
 	for i := range r.fps {
@@ -432,17 +432,16 @@ func (r *fingerprintRows) each(fn func(row *libotr.FingerprintRow, local keysync
 			fn(&row, f.Origin.Local, "")
 			continue
 		}
-		if i == 0 || f.Origin.Local != last { // rows come grouped by account
-			last = f.Origin.Local
-			la := r.byAccount[last]
-			if la == nil {
-				la = &keysync.LocalAccount{Account: last}
+		if last == nil || f.Origin.Local != last.Account { // rows come grouped by account
+			last = r.byAccount[f.Origin.Local]
+			if last == nil {
+				last = &keysync.LocalAccount{Account: f.Origin.Local}
 			}
-			name, protocol, why = r.n.name(la)
+			name, protocol, why = r.n.name(last)
 		}
 		row = libotr.FingerprintRow{Username: f.Contact, Account: name,
 			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust}
-		fn(&row, last, why)
+		fn(&row, last.Account, why)
 	}
 }
 
