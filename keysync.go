@@ -16,7 +16,6 @@ package keysync
 import (
 	"encoding/hex"
 	"fmt"
-	"strings"
 )
 
 // Account names a chat account in canonical form: Protocol is a lower-case
@@ -67,15 +66,18 @@ func (f Fingerprint) String() string { return hex.EncodeToString(f.Sum[:]) }
 // Human returns the form people compare: for OTR libotr's, upper case in
 // five groups of eight digits.
 func (f Fingerprint) Human() string {
-	s := strings.ToUpper(hex.EncodeToString(f.Sum[:]))
-	var b strings.Builder
-	for i := 0; i < len(s); i += 8 {
-		if i > 0 {
-			b.WriteByte(' ')
+	const upperHex = "0123456789ABCDEF"
+	var b [len(f.Sum)*2 + len(f.Sum)/4 - 1]byte
+	n := 0
+	for i, c := range f.Sum {
+		if i > 0 && i%4 == 0 {
+			b[n] = ' '
+			n++
 		}
-		b.WriteString(s[i : i+8])
+		b[n], b[n+1] = upperHex[c>>4], upperHex[c&15]
+		n += 2
 	}
-	return b.String()
+	return string(b[:n])
 }
 
 // Origin says where records were read: the store, its app, and how that app

@@ -49,3 +49,17 @@ func TestValidateSizes(t *testing.T) {
 		}
 	}
 }
+
+func TestFingerprintForms(t *testing.T) {
+	var sum [20]byte
+	for i := range sum {
+		sum[i] = byte(i*17 + 10)
+	}
+	f := OTRFingerprint(sum)
+	if got, want := f.String(), "0a1b2c3d4e5f708192a3b4c5d6e7f8091a2b3c4d"; got != want {
+		t.Errorf("String() = %s, want %s", got, want)
+	}
+	if got, want := f.Human(), "0A1B2C3D 4E5F7081 92A3B4C5 D6E7F809 1A2B3C4D"; got != want {
+		t.Errorf("Human() = %s, want %s", got, want)
+	}
+}

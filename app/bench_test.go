@@ -62,3 +62,29 @@ func BenchmarkConvertFingerprints(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkShowJSON reads a Pidgin store and writes its report as JSON:
+// the work of `keysync show --json`.
+func BenchmarkShowJSON(b *testing.B) {
+	for _, n := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			dir := b.TempDir()
+			size := writeFingerprints(b, dir, n)
+			locs, err := ParseLocations([]string{"pidgin:" + dir})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := Show(locs, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := r.WriteJSON(io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -143,22 +143,34 @@ func NewReport(locs []Location, m *keysync.Model, conflicts []keysync.Conflict, 
 		account int
 		contact string
 	}
-	last := map[contactKey]int32{} // contact → its last row so far
+	// last maps a contact to its last row so far. Files keep a contact's
+	// rows together, so a row of the previous row's contact needs no
+	// lookup.
+	last := make(map[contactKey]int32, len(m.Fingerprints)/2)
+	var prev contactKey
+	ai := -1
 	for i := range m.Fingerprints {
 		f := &m.Fingerprints[i]
 		r.next[i] = -1
-		ai, ok := index[f.Local()]
-		if !ok {
-			add(&keysync.LocalAccount{Account: f.Local()})
-			ai = index[f.Local()]
+		if ai < 0 || f.Local() != m.Fingerprints[i-1].Local() {
+			var ok bool
+			if ai, ok = index[f.Local()]; !ok {
+				add(&keysync.LocalAccount{Account: f.Local()})
+				ai = index[f.Local()]
+			}
 		}
 		k := contactKey{ai, f.Contact}
-		if j, seen := last[k]; seen {
+		if i > 0 && k == prev {
+			r.next[i-1] = int32(i)
+		} else if j, seen := last[k]; seen {
 			r.next[j] = int32(i)
 		} else {
 			r.contacts[ai] = append(r.contacts[ai], contactRows{f.Contact, int32(i)})
 		}
-		last[k] = int32(i)
+		if i+1 == len(m.Fingerprints) || m.Fingerprints[i+1].Contact != f.Contact || m.Fingerprints[i+1].Local() != f.Local() {
+			last[k] = int32(i) // the contact's run of rows ends here
+		}
+		prev = k
 	}
 	for _, c := range conflicts {
 		r.Conflicts = append(r.Conflicts, NewConflictReport(c))

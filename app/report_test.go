@@ -3,8 +3,10 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/keysync/keysync"
@@ -96,5 +98,37 @@ func TestUnresolvedExitCode(t *testing.T) {
 	}
 	if err := (&Conversion{}).Err(); err != nil {
 		t.Fatalf("no conflicts: Err() = %v", err)
+	}
+}
+
+// TestReportGroupsContacts checks that a contact's fingerprints are listed
+// together, in row order, under its account, contacts in order of first
+// appearance, however the rows are interleaved.
+func TestReportGroupsContacts(t *testing.T) {
+	me := &keysync.Origin{Source: "s", Local: keysync.Account{Protocol: "xmpp", Address: "me@x"}}
+	other := &keysync.Origin{Source: "t", Local: keysync.Account{Protocol: "irc", Address: "nick@irc"}}
+	var m keysync.Model
+	for i, r := range []struct {
+		o       *keysync.Origin
+		contact string
+	}{{me, "a"}, {me, "b"}, {me, "a"}, {me, "a"}, {other, "a"}, {me, "c"}, {me, "b"}, {other, "a"}, {me, "a"}} {
+		m.Fingerprints = append(m.Fingerprints, keysync.KnownFingerprint{Origin: r.o, Contact: r.contact,
+			Fingerprint: keysync.OTRFingerprint([20]byte{byte(i)}), Trust: keysync.Trust(fmt.Sprint(i))})
+	}
+	r := NewReport(nil, &m, nil, nil)
+	var got []string
+	for i, a := range r.Accounts {
+		r.EachContact(i, func(c ContactReport) error {
+			s := a.Account + " " + c.Contact + ":"
+			for _, f := range c.Fingerprints {
+				s += " " + f.Trust
+			}
+			got = append(got, s)
+			return nil
+		})
+	}
+	want := []string{"xmpp:me@x a: 0 2 3 8", "xmpp:me@x b: 1 6", "xmpp:me@x c: 5", "irc:nick@irc a: 4 7"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
