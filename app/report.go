@@ -346,6 +346,11 @@ func (q *quoter) quote(b *bufio.Writer, s string, cache bool) error {
 		_, err := b.Write(data)
 		return err
 	}
+	if plainJSON(s) {
+		b.WriteByte('"')
+		b.WriteString(s)
+		return b.WriteByte('"')
+	}
 	data, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -389,4 +394,16 @@ func (q *quoter) contact(b *bufio.Writer, c ContactReport) error {
 	}
 	_, err := b.WriteString("\n        }")
 	return err
+}
+
+// plainJSON reports whether encoding/json writes s as is between quotes:
+// printable ASCII other than the quote, the backslash and <, > and &.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
