@@ -85,6 +85,7 @@ type UnresolvedError struct {
 	Conflicts int // how many
 }
 
+// Error says how many conflicts are unresolved and how to settle them.
 func (e *UnresolvedError) Error() string {
 	s := "s"
 	if e.Conflicts == 1 {

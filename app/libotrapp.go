@@ -38,7 +38,10 @@ type mapper interface {
 	native(a keysync.Account) (name, protocol, why string)
 }
 
-func (p *libotrApp) Name() string                { return p.name }
+// Name returns the app's name, such as "pidgin".
+func (p *libotrApp) Name() string { return p.name }
+
+// DefaultDir returns the app's folder on this OS.
 func (p *libotrApp) DefaultDir() (string, error) { return p.defaultDir() }
 func (p *libotrApp) spellings() *protocols       { return p.protocols }
 
@@ -451,6 +454,7 @@ type countWriter struct {
 	n int64
 }
 
+// Write writes p and counts its bytes.
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)

@@ -34,6 +34,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error returns "line N: message".
 func (e *Error) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 // isTokenChar reports whether c may appear in a token.
