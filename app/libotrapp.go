@@ -102,12 +102,9 @@ func (p *libotrApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
 	}
 	readFingerprints := func(r io.Reader, path string) error {
 		// Rows go straight into the model: a million rows never exist
-		// twice. A row takes 44 bytes at the least and about 100 in
-		// practice, so room for a row per 64 bytes rarely needs to grow.
+		// twice.
 		if f, ok := r.(*os.File); ok {
-			if fi, err := f.Stat(); err == nil {
-				s.Fingerprints = make([]keysync.KnownFingerprint, 0, fi.Size()/64+1)
-			}
+			s.Fingerprints = make([]keysync.KnownFingerprint, 0, estimateRows(f))
 		}
 		var o *keysync.Origin
 		err := libotr.ScanFingerprints(r, path, func(r libotr.FingerprintRow) error {
@@ -178,6 +175,24 @@ func (p *libotrApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
 		}
 	}
 	return s, notices, nil
+}
+
+// estimateRows estimates the lines of a file from the size of the whole
+// and the lines of its first 64 KB, with a margin, so that the rows of a
+// large file are allocated once.
+func estimateRows(f *os.File) int {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	head := make([]byte, 64<<10)
+	n, _ := f.ReadAt(head, 0)
+	lines := bytes.Count(head[:n], []byte{'\n'})
+	if n == 0 || lines == 0 {
+		return 1
+	}
+	est := fi.Size() * int64(lines) / int64(n)
+	return int(est + est/32 + 16)
 }
 
 // collapseRows collapses the rows of one fingerprints file as libotr does:
