@@ -29,11 +29,13 @@ type App interface {
 	DefaultDir() (string, error)
 	// Read reads the store that r names. Problems that do not stop
 	// reading (an invalid key, an unmapped account) come back as notices.
+	// Every record's Origin and every notice names r.Source: the source
+	// is stamped once, here.
 	Read(r ReadRequest) (*keysync.Model, []Notice, error)
 	// Write plans what makes the store in dir hold m, as far as the app can
-	// hold it; what it cannot hold is reported as notices. source is the
-	// store's name, as in ReadRequest. It may read dir (an account list)
-	// but changes nothing.
+	// hold it; what it cannot hold is reported as notices, which name
+	// source, the store's name as in ReadRequest. It may read dir (an
+	// account list) but changes nothing.
 	Write(dir, source string, m *keysync.Model) (Plan, []Notice, error)
 }
 

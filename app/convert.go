@@ -59,10 +59,7 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Name, err)
 		}
-		for _, n := range ns {
-			n.Source = t.Name
-			c.Notices = append(c.Notices, n)
-		}
+		c.Notices = append(c.Notices, ns...)
 		if len(plan.Files) == 0 && len(plan.Commands) == 0 {
 			c.Notices = append(c.Notices, Notice{Source: t.Name, Msg: t.Name + ": nothing to write"})
 		}

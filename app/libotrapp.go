@@ -72,16 +72,16 @@ func (c *origins) get(name, protocol string) *keysync.Origin {
 	return o
 }
 
-// Read reads the app's files in r.Dir. libotr's files are not encrypted,
+// Read reads the app's files in req.Dir. libotr's files are not encrypted,
 // so it never prompts.
-func (p *libotrApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
-	dir := r.Dir
+func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
+	dir := req.Dir
 	m, err := p.mapper(dir)
 	if err != nil {
 		return nil, nil, err
 	}
 	s := &keysync.Model{}
-	c := &origins{m: m, model: s, source: r.Source, app: p.name, seen: map[[2]string]*keysync.Origin{}}
+	c := &origins{m: m, model: s, source: req.Source, app: p.name, seen: map[[2]string]*keysync.Origin{}}
 	var notices []Notice
 
 	readKeys := func(r io.Reader, path string) error {
@@ -94,7 +94,7 @@ func (p *libotrApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
 			la := s.Account(o.Local)
 			la.Keys = append(la.Keys, keysync.Key{PrivateKey: k.Key, Origin: o, Line: k.Line})
 			if err := k.Key.Validate(); err != nil {
-				notices = append(notices, Notice{File: path, Line: k.Line,
+				notices = append(notices, Notice{Source: req.Source, File: path, Line: k.Line,
 					Msg: fmt.Sprintf("key of %q (%s), fingerprint %s: %v", k.Name, k.Protocol, k.Key.Fingerprint().Human(), err)})
 			}
 		}
@@ -171,7 +171,7 @@ func (p *libotrApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
 	}
 	for _, la := range s.Accounts {
 		if la.Unmapped != "" {
-			notices = append(notices, Notice{Msg: fmt.Sprintf("%s: account %s: %s", p.name, la.Address, la.Unmapped)})
+			notices = append(notices, Notice{Source: req.Source, Msg: fmt.Sprintf("%s: account %s: %s", p.name, la.Address, la.Unmapped)})
 		}
 	}
 	return s, notices, nil
@@ -326,7 +326,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Model) (Plan, []Notice,
 	var notices []Notice
 	for _, a := range skipOrder {
 		sk := skipped[a]
-		notices = append(notices, Notice{Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, a, sk.describe(), sk.why)})
+		notices = append(notices, Notice{Source: source, Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, a, sk.describe(), sk.why)})
 	}
 	return plan, notices, nil
 }

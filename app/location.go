@@ -84,13 +84,9 @@ func ResolvePrefer(arg string, locs []Location) (string, error) {
 	return "", fmt.Errorf("%s is none of the --from or --to stores", p.Name)
 }
 
-// Read reads the store; its notices name it as their Source.
+// Read reads the store, named l.Name in its records and notices.
 func (l Location) Read(prompt Prompt) (*keysync.Model, []Notice, error) {
-	m, notices, err := l.App.Read(ReadRequest{Dir: l.Dir, Source: l.Name, Prompt: prompt})
-	for i := range notices {
-		notices[i].Source = l.Name
-	}
-	return m, notices, err
+	return l.App.Read(ReadRequest{Dir: l.Dir, Source: l.Name, Prompt: prompt})
 }
 
 // ReadAll reads every store, in order, as sources to merge.

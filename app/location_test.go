@@ -63,3 +63,32 @@ func TestConvertConflictAndPrefer(t *testing.T) {
 		t.Errorf("want the two accounts Adium lacks reported as skipped by the target, got %v", c.Notices)
 	}
 }
+
+// A reader names its store in every record and notice.
+func TestReadStampsSource(t *testing.T) {
+	l := mustLocation(t, "pidgin:"+fixtures+"/pidgin")
+	m, notices, err := l.Read(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) == 0 {
+		t.Fatal("want the invalid key's notice")
+	}
+	for _, n := range notices {
+		if n.Source != l.Name {
+			t.Errorf("notice %q names %q, want %q", n, n.Source, l.Name)
+		}
+	}
+	for _, la := range m.Accounts {
+		for _, k := range la.Keys {
+			if k.Origin.Source != l.Name || k.Origin.App != "pidgin" || k.Origin.Local != la.Account {
+				t.Errorf("key of %s: origin %+v", la.Account, *k.Origin)
+			}
+		}
+	}
+	for _, f := range m.Fingerprints {
+		if f.Origin.Source != l.Name {
+			t.Errorf("fingerprint origin %+v", *f.Origin)
+		}
+	}
+}
