@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -131,4 +133,68 @@ func TestReportGroupsContacts(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// heapAfterGC returns the bytes of live heap objects.
+func heapAfterGC() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// midWriter measures the live heap once, when half of the output is
+// written.
+type midWriter struct {
+	n, half int64
+	heap    int64
+}
+
+func (w *midWriter) Write(p []byte) (int, error) {
+	if w.n < w.half && w.n+int64(len(p)) >= w.half {
+		w.heap = heapAfterGC()
+	}
+	w.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestReportStreams checks that a report costs a few bytes a row beyond the
+// model, and writing its JSON no more: contacts are made one at a time
+// while they are written. (Holding every contact's report alone takes
+// 190 bytes a row; the JSON encoded in memory as well, over 500.)
+func TestReportStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 200,000 rows")
+	}
+	const n = 200_000
+	dir := t.TempDir()
+	writeFingerprints(t, dir, n)
+	locs, err := ParseLocations([]string{"pidgin:" + dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources, notices, err := ReadAll(locs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, conflicts := keysync.Merge(sources, "")
+	model := heapAfterGC()
+	r := NewReport(locs, merged, conflicts, notices)
+	report := heapAfterGC()
+	var size countWriter
+	size.w = io.Discard
+	if err := r.WriteJSON(&size); err != nil {
+		t.Fatal(err)
+	}
+	w := &midWriter{half: size.n / 2}
+	if err := r.WriteJSON(w); err != nil {
+		t.Fatal(err)
+	}
+	perRow := func(h int64) int64 { return (h - model) / n }
+	if perRow(report) > 64 || perRow(w.heap) > 64 {
+		t.Errorf("beyond the model: report %d bytes a row, while writing %d bytes a row; want at most 64",
+			perRow(report), perRow(w.heap))
+	}
+	runtime.KeepAlive(r)
+	runtime.KeepAlive(merged)
 }
