@@ -161,7 +161,7 @@ func (w *midWriter) Write(p []byte) (int, error) {
 // TestReportStreams checks that a report costs a few bytes a row beyond the
 // model, and writing its JSON no more: contacts are made one at a time
 // while they are written. (Holding every contact's report alone takes
-// 190 bytes a row; the JSON encoded in memory as well, over 500.)
+// 190 bytes a row, and encoding/json holds the whole JSON as well.)
 func TestReportStreams(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 200,000 rows")
