@@ -192,7 +192,10 @@ func estimateRows(f *os.File) int {
 		return 1
 	}
 	est := fi.Size() * int64(lines) / int64(n)
-	return int(est + est/32 + 16)
+	est += est/32 + 16
+	// A row's line has at least three tabs, 40 hex digits and a line feed:
+	// blank lines at the start cannot make the estimate exceed that.
+	return int(min(est, fi.Size()/44+1))
 }
 
 // collapseRows collapses the rows of one fingerprints file as libotr does:
