@@ -1,17 +1,21 @@
 // Package keysync is the trust model shared by every app format keysync reads
-// and writes: local accounts with their OTR private keys and instance tags,
-// and, per (local account, contact), every known fingerprint with its trust.
+// and writes: local accounts with their private keys and instance tags, and,
+// per (local account, contact), every known fingerprint with its trust.
+//
+// Keys and fingerprints have a kind (KeyKind): OTR's DSA keys today, with
+// OpenPGP keys next. A format's byte-exact form of a key is kept as an
+// opaque native value of that key, for the format that read it.
 //
 // App formats live in their own packages (libotr for the raw libotr files,
 // app for the chat apps that use them) and map their spellings of accounts
-// and protocols into this model at the edges. Merge combines several stores
-// into one and reports every conflict instead of dropping data.
+// and protocols into this model at the edges; every record says where it
+// came from through a shared Origin. Merge combines several models into one
+// and reports every conflict instead of dropping data.
 package keysync
 
 import (
 	"encoding/hex"
 	"fmt"
-	"strings"
 )
 
 // Account names a chat account in canonical form: Protocol is a lower-case
@@ -26,21 +30,122 @@ type Account struct {
 // String returns "protocol:address".
 func (a Account) String() string { return a.Protocol + ":" + a.Address }
 
-// Less orders accounts by protocol, then address.
-func (a Account) Less(b Account) bool {
-	if a.Protocol != b.Protocol {
-		return a.Protocol < b.Protocol
+// KeyKind is the kind of a key and of its fingerprint. The zero value is no
+// kind. OpenPGP (GnuPG's keys and the devices') is the next kind to come.
+type KeyKind uint8
+
+// Key kinds.
+const (
+	// OTRDSA is OTR v2/v3's DSA key; its fingerprint is SHA-1 over the
+	// MPIs of p, q, g and y.
+	OTRDSA KeyKind = 1
+)
+
+// String returns the kind's name, such as "otr-dsa".
+func (k KeyKind) String() string {
+	if k == OTRDSA {
+		return "otr-dsa"
 	}
-	return a.Address < b.Address
+	return fmt.Sprintf("key kind %d", uint8(k))
 }
 
-// Spelling is how one app names an account, a contact or a protocol. Readers
-// record it so that writing back to the same app restores it exactly.
-type Spelling struct {
-	App      string // app name, such as "pidgin"
-	Name     string // the name as the app stores it, such as "me@example.org/Home"
-	Protocol string // the protocol as the app stores it, such as "prpl-jabber"
+// Fingerprint identifies a public key of one kind. Sum holds 20 bytes:
+// OTR's SHA-1, as an OpenPGP v4 fingerprint will.
+type Fingerprint struct {
+	Kind KeyKind
+	Sum  [20]byte
 }
+
+// OTRFingerprint returns the OTR fingerprint with the given SHA-1 sum.
+func OTRFingerprint(sum [20]byte) Fingerprint { return Fingerprint{Kind: OTRDSA, Sum: sum} }
+
+// String returns the sum as 40 lower-case hex digits, the form of libotr's
+// otr.fingerprints.
+func (f Fingerprint) String() string { return hex.EncodeToString(f.Sum[:]) }
+
+// Human returns the form people compare: for OTR libotr's, upper case in
+// five groups of eight digits.
+func (f Fingerprint) Human() string {
+	const upperHex = "0123456789ABCDEF"
+	var b [len(f.Sum)*2 + len(f.Sum)/4 - 1]byte
+	n := 0
+	for i, c := range f.Sum {
+		if i > 0 && i%4 == 0 {
+			b[n] = ' '
+			n++
+		}
+		b[n], b[n+1] = upperHex[c>>4], upperHex[c&15]
+		n += 2
+	}
+	return string(b[:n])
+}
+
+// Origin says where records were read: the store, its app, and how that app
+// spells the local account they belong to. Records read together share one
+// Origin, which keeps a million fingerprint rows small.
+type Origin struct {
+	// Source is the store, such as "pidgin:/home/u/.purple". For a known
+	// fingerprint it is where the row's trust was read: the row's own
+	// store unless Merge took the trust from another.
+	Source   string
+	App      string  // such as "pidgin"
+	Local    Account // the local account, canonical
+	Name     string  // the local account as the app names it, such as "me@example.org/Home"
+	Protocol string  // the protocol as the app spells it, such as "prpl-jabber"
+}
+
+// Key is one private key of a local account.
+type Key struct {
+	PrivateKey PrivateKey
+	Origin     *Origin
+	Line       int // where the source file has it; orders keys on writing back
+}
+
+// InstanceTag is a libotr 4 instance tag. It names one client installation,
+// so it is only ever written back to the app it was read from.
+type InstanceTag struct {
+	Tag    uint32
+	Origin *Origin
+	Line   int // where the source file has it; orders tags on writing back
+}
+
+// LocalAccount is one of the user's own accounts.
+type LocalAccount struct {
+	Account
+	Keys         []Key         // every key found; more than one from different sources is a conflict
+	InstanceTags []InstanceTag // per app installation
+	Origins      []*Origin     // every store and app spelling that named the account, in reading order
+	// Unmapped is set when a source named the account in a way that could not
+	// be resolved to an address (an Adium ObjectID missing from
+	// Accounts.plist, say). It says why; Address then holds the raw name.
+	Unmapped string
+}
+
+// AddOrigin records o among the account's origins, once.
+func (la *LocalAccount) AddOrigin(o *Origin) {
+	for _, x := range la.Origins {
+		if *x == *o {
+			return
+		}
+	}
+	la.Origins = append(la.Origins, o)
+}
+
+// KnownFingerprint is a contact's fingerprint as seen from one local account.
+type KnownFingerprint struct {
+	Contact     string // the contact's address, canonical (bare JID, nick)
+	Fingerprint Fingerprint
+	Trust       Trust
+	// Origin names the local account that knows the fingerprint, the
+	// store its trust was read from and the app's spelling.
+	Origin *Origin
+	// ContactName is the app's spelling of Contact when it differs from the
+	// canonical form (an XMPP resource or upper case), else "".
+	ContactName string
+}
+
+// Local returns the local account that knows the fingerprint.
+func (f *KnownFingerprint) Local() Account { return f.Origin.Local }
 
 // Trust is a fingerprint's trust value as libotr stores it, kept verbatim.
 // The empty string means unverified; any other value means trusted.
@@ -57,119 +162,16 @@ const (
 // Trusted reports whether libotr treats the value as trusted.
 func (t Trust) Trusted() bool { return t != "" }
 
-// Fingerprint is an OTR v2/v3 fingerprint: SHA-1 over the MPIs of p, q, g, y.
-type Fingerprint [20]byte
-
-// String returns the fingerprint as 40 lower-case hex digits, the form of
-// libotr's otr.fingerprints.
-func (f Fingerprint) String() string { return hex.EncodeToString(f[:]) }
-
-// Human returns libotr's human form: upper case, five groups of eight digits.
-func (f Fingerprint) Human() string {
-	s := strings.ToUpper(hex.EncodeToString(f[:]))
-	var b strings.Builder
-	for i := 0; i < len(s); i += 8 {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(s[i : i+8])
-	}
-	return b.String()
-}
-
-// ParseFingerprint parses 40 hex digits in either case, optionally grouped
-// by spaces as in the human form.
-func ParseFingerprint(s string) (Fingerprint, error) {
-	var f Fingerprint
-	h := strings.ReplaceAll(s, " ", "")
-	if len(h) != 40 {
-		return f, fmt.Errorf("fingerprint %q: want 40 hex digits, have %d", s, len(h))
-	}
-	if _, err := hex.Decode(f[:], []byte(h)); err != nil {
-		return f, fmt.Errorf("fingerprint %q: not hex", s)
-	}
-	return f, nil
-}
-
-// Key is one private key of a local account, with where it came from.
-type Key struct {
-	PrivateKey *PrivateKey
-	Source     string   // the source it was read from, such as "pidgin:/home/u/.purple"
-	Spelling   Spelling // how the source named the account
-	Line       int      // where the source file has it; orders keys on writing back
-}
-
-// InstanceTag is a libotr 4 instance tag. It names one client installation,
-// so it is only ever written back to the app it was read from.
-type InstanceTag struct {
-	Tag      uint32
-	Source   string
-	Spelling Spelling
-	Line     int // where the source file has it; orders tags on writing back
-}
-
-// LocalAccount is one of the user's own accounts.
-type LocalAccount struct {
-	Account
-	Keys         []Key         // every key found; more than one from different sources is a conflict
-	InstanceTags []InstanceTag // per app installation
-	Spellings    []Spelling    // every app spelling seen for the account, in reading order
-	// Unmapped is set when a source named the account in a way that could not
-	// be resolved to an address (an Adium ObjectID missing from
-	// Accounts.plist, say). It says why; Address then holds the raw name.
-	Unmapped string
-}
-
-// AddSpelling records sp among the account's spellings, once.
-func (la *LocalAccount) AddSpelling(sp Spelling) {
-	for _, x := range la.Spellings {
-		if x == sp {
-			return
-		}
-	}
-	la.Spellings = append(la.Spellings, sp)
-}
-
-// KnownFingerprint is a contact's fingerprint as seen from one local account.
-type KnownFingerprint struct {
-	Contact     string // the contact's address, canonical (bare JID, nick)
-	Fingerprint Fingerprint
-	Trust       Trust
-	// Origin says which local account knows the fingerprint, where the row
-	// was read and how its app spelled it; rows read together share one
-	// Origin, which keeps a million rows small.
-	Origin *Origin
-	// ContactName is the app's spelling of Contact when it differs from the
-	// canonical form (an XMPP resource or upper case), else "".
-	ContactName string
-}
-
-// Local returns the local account that knows the fingerprint.
-func (f *KnownFingerprint) Local() Account { return f.Origin.Local }
-
-// Origin is the local account of known fingerprints, their source, and
-// the app's spelling of their local account and protocol columns.
-type Origin struct {
-	Local Account
-	// Source is where the row's trust was read, such as
-	// "pidgin:/home/u/.purple": the row's own source unless Merge took the
-	// trust from another.
-	Source    string
-	App       string // such as "pidgin"
-	LocalName string // the local account as the app names it
-	Protocol  string // the protocol as the app spells it
-}
-
-// Store is the merged trust store: local accounts and known fingerprints, in
-// the order they were read.
-type Store struct {
+// Model is the trust of one or more stores: local accounts and known
+// fingerprints, in the order they were read.
+type Model struct {
 	Accounts     []*LocalAccount
 	Fingerprints []KnownFingerprint
 }
 
 // Account returns the local account a, or nil.
-func (s *Store) Account(a Account) *LocalAccount {
-	for _, la := range s.Accounts {
+func (m *Model) Account(a Account) *LocalAccount {
+	for _, la := range m.Accounts {
 		if la.Account == a {
 			return la
 		}
@@ -178,11 +180,11 @@ func (s *Store) Account(a Account) *LocalAccount {
 }
 
 // AddAccount returns the local account a, adding it if it is missing.
-func (s *Store) AddAccount(a Account) *LocalAccount {
-	if la := s.Account(a); la != nil {
+func (m *Model) AddAccount(a Account) *LocalAccount {
+	if la := m.Account(a); la != nil {
 		return la
 	}
 	la := &LocalAccount{Account: a}
-	s.Accounts = append(s.Accounts, la)
+	m.Accounts = append(m.Accounts, la)
 	return la
 }

@@ -2,11 +2,11 @@ package keysync
 
 import "hash/maphash"
 
-// Source is one store to merge, named for conflict reports
+// Source is the model of one store to merge, named for conflict reports
 // (such as "pidgin:/home/u/.purple").
 type Source struct {
 	Name  string
-	Store *Store
+	Model *Model
 }
 
 // ConflictKind says what two sources disagree on.
@@ -38,7 +38,7 @@ type ConflictValue struct {
 	Value  string
 }
 
-// Merge combines sources into one store and lists every conflict. It is a
+// Merge combines sources into one model and lists every conflict. It is a
 // pure function of its arguments; the result may share memory with them.
 //
 // Accounts, keys, instance tags and fingerprints keep the order in which
@@ -48,24 +48,25 @@ type ConflictValue struct {
 // fingerprint are a TrustConflict (a non-empty trust beats the empty one
 // without conflict: verification is knowledge gained). If prefer names a
 // source that holds a side of a conflict, that side wins and the conflict is
-// returned with Winner set; otherwise every side is kept in the store and
-// the conflict is unresolved.
-func Merge(sources []Source, prefer string) (*Store, []Conflict) {
-	out := &Store{}
+// returned with Winner set. Otherwise the conflict is unresolved: the model
+// keeps every key of a key conflict, but only the first source's value of a
+// trust conflict (the others are in the Conflict's Values).
+func Merge(sources []Source, prefer string) (*Model, []Conflict) {
+	out := &Model{}
 	var conflicts []Conflict
 	byAccount := map[Account]*LocalAccount{}
 	// keySources records, per merged key, every source that holds it.
-	keySources := map[*PrivateKey][]string{}
+	keySources := map[PrivateKey][]string{}
 	for _, src := range sources {
-		for _, la := range src.Store.Accounts {
+		for _, la := range src.Model.Accounts {
 			m := byAccount[la.Account]
 			if m == nil {
 				m = &LocalAccount{Account: la.Account, Unmapped: la.Unmapped}
 				byAccount[la.Account] = m
 				out.Accounts = append(out.Accounts, m)
 			}
-			for _, sp := range la.Spellings {
-				m.AddSpelling(sp)
+			for _, o := range la.Origins {
+				m.AddOrigin(o)
 			}
 			for _, t := range la.InstanceTags {
 				if !containsTag(m.InstanceTags, t) {
@@ -95,7 +96,7 @@ func Merge(sources []Source, prefer string) (*Store, []Conflict) {
 
 // keyConflict reports a conflict if m's distinct keys come from more than
 // one source, and applies prefer.
-func keyConflict(m *LocalAccount, keySources map[*PrivateKey][]string, prefer string) (Conflict, bool) {
+func keyConflict(m *LocalAccount, keySources map[PrivateKey][]string, prefer string) (Conflict, bool) {
 	if len(m.Keys) < 2 {
 		return Conflict{}, false
 	}
@@ -162,7 +163,8 @@ func (x *fpIndex) hash(f *KnownFingerprint) uint64 {
 	h.WriteByte(0)
 	h.WriteString(f.Contact)
 	h.WriteByte(0)
-	h.Write(f.Fingerprint[:])
+	h.WriteByte(byte(f.Fingerprint.Kind))
+	h.Write(f.Fingerprint.Sum[:])
 	return h.Sum64()
 }
 
@@ -199,11 +201,11 @@ func (x *fpIndex) add(rows []KnownFingerprint, i int) {
 // mergeFingerprints merges the known fingerprints of all sources.
 func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []Conflict) {
 	if len(sources) == 1 {
-		return sources[0].Store.Fingerprints, nil
+		return sources[0].Model.Fingerprints, nil
 	}
 	n := 0
 	for _, s := range sources {
-		n = max(n, len(s.Store.Fingerprints))
+		n = max(n, len(s.Model.Fingerprints))
 	}
 	out := make([]KnownFingerprint, 0, n)
 	index := newFPIndex(n)
@@ -231,7 +233,7 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 	}
 	var conflicts []Conflict
 	for _, src := range sources {
-		for _, f := range src.Store.Fingerprints {
+		for _, f := range src.Model.Fingerprints {
 			i, seen := index.find(out, &f)
 			if !seen {
 				out = append(out, f)
@@ -282,7 +284,7 @@ func containsTag(list []InstanceTag, t InstanceTag) bool {
 	return false
 }
 
-func indexKey(keys []Key, k *PrivateKey) int {
+func indexKey(keys []Key, k PrivateKey) int {
 	for i, x := range keys {
 		if x.PrivateKey.Equal(k) {
 			return i

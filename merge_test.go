@@ -2,20 +2,21 @@ package keysync
 
 import (
 	"math/big"
+	"reflect"
 	"testing"
 )
 
 // testKey returns a small but valid-looking key distinct per seed; Merge
 // compares keys by value, so validity does not matter here.
-func testKey(seed int64) *PrivateKey {
-	return &PrivateKey{P: big.NewInt(1000 + seed), Q: big.NewInt(7), G: big.NewInt(2), Y: big.NewInt(seed), X: big.NewInt(3)}
+func testKey(seed int64) *DSAKey {
+	return &DSAKey{P: big.NewInt(1000 + seed), Q: big.NewInt(7), G: big.NewInt(2), Y: big.NewInt(seed), X: big.NewInt(3)}
 }
 
-func store(source string, keys map[Account]*PrivateKey, fps ...KnownFingerprint) *Store {
-	s := &Store{}
+func store(source string, keys map[Account]*DSAKey, fps ...KnownFingerprint) *Model {
+	s := &Model{}
 	for a, k := range keys {
 		la := s.AddAccount(a)
-		la.Keys = append(la.Keys, Key{PrivateKey: k, Source: source})
+		la.Keys = append(la.Keys, Key{PrivateKey: k, Origin: &Origin{Source: source, Local: a}})
 	}
 	for i := range fps {
 		fps[i].Origin.Source = source
@@ -26,13 +27,13 @@ func store(source string, keys map[Account]*PrivateKey, fps ...KnownFingerprint)
 
 var (
 	alice = Account{Protocol: "xmpp", Address: "alice@example.org"}
-	fpA   = Fingerprint{1}
-	fpB   = Fingerprint{2}
+	fpA   = OTRFingerprint([20]byte{1})
+	fpB   = OTRFingerprint([20]byte{2})
 )
 
 func TestMergeSameKeyIsNoConflict(t *testing.T) {
-	a := store("a", map[Account]*PrivateKey{alice: testKey(1)})
-	b := store("b", map[Account]*PrivateKey{alice: testKey(1)})
+	a := store("a", map[Account]*DSAKey{alice: testKey(1)})
+	b := store("b", map[Account]*DSAKey{alice: testKey(1)})
 	m, conflicts := Merge([]Source{{"a", a}, {"b", b}}, "")
 	if len(conflicts) != 0 {
 		t.Fatalf("conflicts = %+v, want none", conflicts)
@@ -43,8 +44,8 @@ func TestMergeSameKeyIsNoConflict(t *testing.T) {
 }
 
 func TestMergeKeyConflict(t *testing.T) {
-	a := store("a", map[Account]*PrivateKey{alice: testKey(1)})
-	b := store("b", map[Account]*PrivateKey{alice: testKey(2)})
+	a := store("a", map[Account]*DSAKey{alice: testKey(1)})
+	b := store("b", map[Account]*DSAKey{alice: testKey(2)})
 	m, conflicts := Merge([]Source{{"a", a}, {"b", b}}, "")
 	if len(conflicts) != 1 || conflicts[0].Kind != KeyConflict || conflicts[0].Winner != "" {
 		t.Fatalf("conflicts = %+v, want one unresolved key conflict", conflicts)
@@ -71,10 +72,11 @@ func TestMergeKeyConflict(t *testing.T) {
 }
 
 func TestMergeSeveralKeysInOneSourceAreKept(t *testing.T) {
-	s := &Store{}
+	s := &Model{}
 	la := s.AddAccount(alice)
-	la.Keys = []Key{{PrivateKey: testKey(1), Source: "a"}, {PrivateKey: testKey(2), Source: "a"}}
-	m, conflicts := Merge([]Source{{"a", s}, {"b", &Store{}}}, "")
+	o := &Origin{Source: "a", Local: alice}
+	la.Keys = []Key{{PrivateKey: testKey(1), Origin: o}, {PrivateKey: testKey(2), Origin: o}}
+	m, conflicts := Merge([]Source{{"a", s}, {"b", &Model{}}}, "")
 	if len(conflicts) != 0 || len(m.Account(alice).Keys) != 2 {
 		t.Fatalf("conflicts %+v, keys %d; want none and 2", conflicts, len(m.Account(alice).Keys))
 	}
@@ -132,5 +134,24 @@ func TestFPIndexCollision(t *testing.T) {
 	}
 	if i, ok := x.find(rows, &rows[0]); !ok || i != 0 {
 		t.Fatalf("find = %d, %v; want 0, true", i, ok)
+	}
+}
+
+// Fingerprints of different kinds are different, even with equal sums.
+func TestMergeFingerprintKinds(t *testing.T) {
+	other := Fingerprint{Kind: OTRDSA + 1, Sum: fpA.Sum}
+	a := store("a", nil, KnownFingerprint{Origin: &Origin{Local: alice}, Contact: "bob", Fingerprint: fpA, Trust: SMP})
+	b := store("b", nil, KnownFingerprint{Origin: &Origin{Local: alice}, Contact: "bob", Fingerprint: other, Trust: Manual})
+	m, conflicts := Merge([]Source{{"a", a}, {"b", b}}, "")
+	if len(conflicts) != 0 || len(m.Fingerprints) != 2 {
+		t.Fatalf("conflicts %+v, %d fingerprints; want none and 2", conflicts, len(m.Fingerprints))
+	}
+}
+
+// A known fingerprint stays small: a million rows share their Origin and
+// take 80 bytes each.
+func TestKnownFingerprintSize(t *testing.T) {
+	if size := reflect.TypeFor[KnownFingerprint]().Size(); size > 80 {
+		t.Errorf("KnownFingerprint takes %d bytes, want at most 80", size)
 	}
 }

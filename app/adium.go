@@ -21,9 +21,29 @@ func init() {
 			}
 			return homeDir("Library", "Application Support", "Adium 2.0", "Users", "Default")
 		},
-		mapper: adiumMapper,
+		mapper:    adiumMapper,
+		protocols: &adiumProtocols,
 	})
 }
+
+// adiumProtocols are Adium's service ids. Its GTalk and Facebook accounts
+// are XMPP. Adium writes the ids of Accounts.plist; these are for reading.
+var adiumProtocols = protocols{prefix: "libpurple-", known: []protocolSpelling{
+	{"xmpp", []string{"libpurple-Jabber", "libpurple-jabber-gtalk", "libpurple-jabber", "libpurple-Facebook"}},
+	{"bonjour", []string{"bonjour-libezv"}},
+	{"irc", []string{"libpurple-IRC", "irc"}},
+	{"aim", []string{"libpurple-oscar-AIM"}},
+	{"icq", []string{"libpurple-oscar-ICQ"}},
+	{"yahoo", []string{"libpurple-Yahoo!"}},
+	{"msn", []string{"libpurple-MSN"}},
+	{"gadu-gadu", []string{"libpurple-Gadu-Gadu"}},
+	{"groupwise", []string{"libpurple-GroupWise"}},
+	{"sametime", []string{"libpurple-Sametime"}},
+	{"qq", []string{"libpurple-QQ"}},
+	{"myspace", []string{"libpurple-MySpace"}},
+	{"sip", []string{"libpurple-SIMPLE"}},
+	{"silc", []string{"libpurple-SILC"}},
+}}
 
 // adiumAccount is one entry of Accounts.plist's Accounts array.
 type adiumAccount struct {

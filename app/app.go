@@ -2,11 +2,13 @@
 // each app's spellings of accounts and protocols to the canonical model of
 // package keysync.
 //
-// Every app is reached through the App interface; Lookup finds one by name.
-// Readers return a keysync.Store whose Spellings remember how the app named
-// things, so that writing back to the same app restores them. Writers
-// compute file contents only; applying them to disk is the caller's job
-// (atomically, with backups).
+// Every app is reached through the App interface; Lookup finds one by name
+// and a Location names one app's store in one folder. Readers return a
+// keysync.Model whose records share Origins that remember how the app
+// named things, so that writing back to the same app restores them. Writers
+// return a Plan (files to replace, commands to run) and change nothing;
+// Convert, Prepared.Apply and Report tie reading, merging, planning,
+// writing and reporting together for the command line and other callers.
 package app
 
 import (
@@ -25,15 +27,47 @@ type App interface {
 	Name() string
 	// DefaultDir is the folder holding the app's files on this OS.
 	DefaultDir() (string, error)
-	// Read reads the store in dir. source labels everything read, for
-	// conflicts and for keeping instance tags with their installation.
-	// Problems that do not stop reading (an invalid key, an unmapped
-	// account) come back as notices.
-	Read(dir, source string) (*keysync.Store, []Notice, error)
-	// Write computes the files that make dir hold s, as far as the app can
-	// hold it; what it cannot hold is reported as notices. It reads dir's
-	// account list (accounts.xml, Accounts.plist) but writes nothing.
-	Write(dir, source string, s *keysync.Store) ([]File, []Notice, error)
+	// Read reads the store that r names. Problems that do not stop
+	// reading (an invalid key, an unmapped account) come back as notices.
+	// Every record's Origin and every notice names r.Source: the source
+	// is stamped once, here.
+	Read(r ReadRequest) (*keysync.Model, []Notice, error)
+	// Write plans what makes the store in dir hold m, as far as the app can
+	// hold it; what it cannot hold is reported as notices, which name
+	// source, the store's name as in ReadRequest. It may read dir (an
+	// account list) but changes nothing.
+	Write(dir, source string, m *keysync.Model) (Plan, []Notice, error)
+}
+
+// ReadRequest names the store an App reads and how it may ask for secrets.
+type ReadRequest struct {
+	Dir string
+	// Source is the store's name, such as "pidgin:/home/u/.purple": the
+	// Source of every Origin read, for conflicts and for keeping instance
+	// tags with their installation.
+	Source string
+	// Prompt asks the user for a secret the store needs (a password that
+	// encrypts it); nil when no one can be asked.
+	Prompt Prompt
+}
+
+// Prompt asks the user for the secret that what describes (such as
+// "password of the ChatSecure database /path") and returns it. The caller
+// clears it when done.
+type Prompt func(what string) ([]byte, error)
+
+// Plan is what writing a model into a store comes to: files whose content
+// is replaced, then commands that change what is not a file (a GnuPG
+// keyring through gpg).
+type Plan struct {
+	Files    []File
+	Commands []Command
+}
+
+// add appends the steps of q to p.
+func (p *Plan) add(q Plan) {
+	p.Files = append(p.Files, q.Files...)
+	p.Commands = append(p.Commands, q.Commands...)
 }
 
 // File is the complete new content of one file of an app.
@@ -43,8 +77,18 @@ type File struct {
 	// gives the same bytes each time; a large file is encoded as it is
 	// written rather than held in memory.
 	Content io.WriterTo
-	Secret  bool // holds private keys: mode 0600, contents never printed
-	Summary string
+	Secret  bool   // holds private keys: mode 0600, contents never printed
+	Summary string // what the file holds, such as "3 fingerprints"
+}
+
+// Command is a program to run with its standard input.
+type Command struct {
+	Path  string      // the program, such as "gpg"
+	Args  []string    // its arguments, without the program
+	Stdin io.WriterTo // what it reads, or nil
+	// Secret says that Stdin holds private keys: it is never printed.
+	Secret  bool
+	Summary string // what the command changes, such as "2 keys"
 }
 
 // Notice reports something a reader or writer could not use or had to skip.
@@ -55,6 +99,7 @@ type Notice struct {
 	Msg    string
 }
 
+// String returns "FILE:LINE: MSG", "FILE: MSG" or "MSG".
 func (n Notice) String() string {
 	switch {
 	case n.File != "" && n.Line > 0:

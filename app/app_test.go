@@ -12,13 +12,13 @@ import (
 
 const fixtures = "../testdata/fixtures"
 
-func read(t *testing.T, name, dir string) (*keysync.Store, []Notice) {
+func read(t *testing.T, name, dir string) (*keysync.Model, []Notice) {
 	t.Helper()
 	a, ok := Lookup(name)
 	if !ok {
 		t.Fatalf("no app %q", name)
 	}
-	s, notices, err := a.Read(dir, name+":"+dir)
+	s, notices, err := a.Read(ReadRequest{Dir: dir, Source: name + ":" + dir})
 	if err != nil {
 		t.Fatalf("read %s:%s: %v", name, dir, err)
 	}
@@ -31,15 +31,15 @@ type written struct {
 	Data []byte
 }
 
-func write(t *testing.T, name, dir string, s *keysync.Store) ([]written, []Notice) {
+func write(t *testing.T, name, dir string, s *keysync.Model) ([]written, []Notice) {
 	t.Helper()
 	a, _ := Lookup(name)
-	files, notices, err := a.Write(dir, name+":"+dir, s)
+	plan, notices, err := a.Write(dir, name+":"+dir, s)
 	if err != nil {
 		t.Fatalf("write %s:%s: %v", name, dir, err)
 	}
 	var out []written
-	for _, f := range files {
+	for _, f := range plan.Files {
 		var b bytes.Buffer
 		if _, err := f.Content.WriteTo(&b); err != nil {
 			t.Fatalf("write %s: %v", f.Path, err)
@@ -50,7 +50,7 @@ func write(t *testing.T, name, dir string, s *keysync.Store) ([]written, []Notic
 }
 
 // keyFingerprints lists "protocol:address=fingerprint" for every key.
-func keyFingerprints(s *keysync.Store) []string {
+func keyFingerprints(s *keysync.Model) []string {
 	var out []string
 	for _, la := range s.Accounts {
 		for _, k := range la.Keys {
@@ -61,7 +61,7 @@ func keyFingerprints(s *keysync.Store) []string {
 }
 
 // rows lists "local|contact|fingerprint|trust" for every fingerprint.
-func rows(s *keysync.Store) []string {
+func rows(s *keysync.Model) []string {
 	var out []string
 	for _, f := range s.Fingerprints {
 		out = append(out, strings.Join([]string{f.Local().String(), f.Contact, f.Fingerprint.String(), string(f.Trust)}, "|"))
@@ -273,7 +273,7 @@ func TestInstanceTagsStayWithTheirApp(t *testing.T) {
 
 func TestMissingStore(t *testing.T) {
 	a, _ := Lookup("pidgin")
-	_, _, err := a.Read(t.TempDir(), "x")
+	_, _, err := a.Read(ReadRequest{Dir: t.TempDir(), Source: "x"})
 	if err == nil || !strings.Contains(err.Error(), ErrNoStore.Error()) {
 		t.Fatalf("err = %v", err)
 	}
@@ -283,7 +283,7 @@ func TestBadInputNamesFileAndLine(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(dir+"/otr.fingerprints", []byte("a\tb\tprpl-jabber\t0123456789012345678901234567890123456789\t\nbroken line\n"), 0o600)
 	a, _ := Lookup("pidgin")
-	_, _, err := a.Read(dir, "x")
+	_, _, err := a.Read(ReadRequest{Dir: dir, Source: "x"})
 	if err == nil || !strings.Contains(err.Error(), "otr.fingerprints:2") {
 		t.Fatalf("err = %v, want file:line", err)
 	}

@@ -46,16 +46,42 @@ func BenchmarkConvertFingerprints(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportAllocs()
 			for b.Loop() {
-				s, _, err := pidgin.Read(dir, "pidgin:"+dir)
+				s, _, err := pidgin.Read(ReadRequest{Dir: dir, Source: "pidgin:" + dir})
 				if err != nil {
 					b.Fatal(err)
 				}
-				m, _ := keysync.Merge([]keysync.Source{{Name: "pidgin:" + dir, Store: s}}, "")
-				files, _, err := kopete.Write(b.TempDir(), "kopete:x", m)
-				if err != nil || len(files) != 1 {
-					b.Fatal(err, len(files))
+				m, _ := keysync.Merge([]keysync.Source{{Name: "pidgin:" + dir, Model: s}}, "")
+				plan, _, err := kopete.Write(b.TempDir(), "kopete:x", m)
+				if err != nil || len(plan.Files) != 1 {
+					b.Fatal(err, len(plan.Files))
 				}
-				if _, err := files[0].Content.WriteTo(io.Discard); err != nil {
+				if _, err := plan.Files[0].Content.WriteTo(io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkShowJSON reads a Pidgin store and writes its report as JSON:
+// the work of `keysync show --json`.
+func BenchmarkShowJSON(b *testing.B) {
+	for _, n := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			dir := b.TempDir()
+			size := writeFingerprints(b, dir, n)
+			locs, err := ParseLocations([]string{"pidgin:" + dir})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := Show(locs, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := r.WriteJSON(io.Discard); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -46,11 +46,11 @@ const adiumAccountsPlist = `<?xml version="1.0" encoding="UTF-8"?>
 `
 
 func fp(b byte) keysync.Fingerprint {
-	var f keysync.Fingerprint
-	for i := range f {
-		f[i] = b ^ byte(i*37)
+	var sum [20]byte
+	for i := range sum {
+		sum[i] = b ^ byte(i*37)
 	}
-	return f
+	return keysync.OTRFingerprint(sum)
 }
 
 // libotrPidgin has libotr write a Pidgin store and returns its folder.
@@ -83,7 +83,7 @@ func libotrPidgin(t *testing.T, otr *otrtest.OTR) string {
 func convert(t *testing.T, fromApp, fromDir, toApp, toDir string) []Notice {
 	t.Helper()
 	s, _ := read(t, fromApp, fromDir)
-	m, conflicts := keysync.Merge([]keysync.Source{{Name: fromApp + ":" + fromDir, Store: s}}, "")
+	m, conflicts := keysync.Merge([]keysync.Source{{Name: fromApp + ":" + fromDir, Model: s}}, "")
 	if len(conflicts) != 0 {
 		t.Fatalf("conflicts: %+v", conflicts)
 	}

@@ -11,9 +11,13 @@ func init() {
 			only:       "irc",
 			defaultDir: func() (string, error) { return homeDir(dir, "otr") },
 			mapper:     func(string) (mapper, error) { return ircAccounts{}, nil },
+			protocols:  &ircProtocols,
 		})
 	}
 }
+
+// ircProtocols is irssi-otr's and xchat-otr's one protocol.
+var ircProtocols = protocols{known: []protocolSpelling{{"irc", []string{"IRC"}}}}
 
 // ircAccounts maps irssi-otr's and xchat-otr's accounts: "nick@server"
 // names under the constant protocol "IRC".
@@ -24,5 +28,5 @@ func (ircAccounts) canonical(name, protocol string) (keysync.Account, string) {
 }
 
 func (ircAccounts) native(a keysync.Account) (name, protocol, why string) {
-	return a.Address, "IRC", ""
+	return a.Address, ircProtocols.native("irc"), ""
 }

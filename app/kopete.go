@@ -22,9 +22,30 @@ func init() {
 			}
 			return homeDir(".kde", "share", "apps", "kopete_otr")
 		},
-		mapper: func(string) (mapper, error) { return kopeteAccounts{}, nil },
+		mapper:    func(string) (mapper, error) { return kopeteAccounts{}, nil },
+		protocols: &kopeteProtocols,
 	})
 }
+
+// kopeteProtocols are Kopete's protocol display names; a protocol not
+// listed is written under its canonical name.
+var kopeteProtocols = protocols{known: []protocolSpelling{
+	{"xmpp", []string{"Jabber", "Google Talk"}},
+	{"bonjour", []string{"Bonjour"}},
+	{"irc", []string{"IRC"}},
+	{"aim", []string{"AIM"}},
+	{"icq", []string{"ICQ"}},
+	{"yahoo", []string{"Yahoo"}},
+	{"msn", []string{"WLM", "MSN"}},
+	{"gadu-gadu", []string{"Gadu-Gadu"}},
+	{"groupwise", []string{"GroupWise"}},
+	{"sametime", []string{"Meanwhile"}},
+	{"qq", []string{"QQ"}},
+	{"zephyr", []string{"Zephyr"}},
+	{"myspace", []string{"MySpace"}},
+	{"sip", []string{"SIP"}},
+	{"silc", []string{"SILC"}},
+}}
 
 // kopeteAccounts maps Kopete's accounts: the account id (a bare JID for
 // Jabber) under the protocol's display name ("Jabber", "IRC", …).
@@ -36,5 +57,5 @@ func (kopeteAccounts) canonical(name, protocol string) (keysync.Account, string)
 }
 
 func (kopeteAccounts) native(a keysync.Account) (name, protocol, why string) {
-	return a.Address, nativeProtocol("kopete", a.Protocol), ""
+	return a.Address, kopeteProtocols.native(a.Protocol), ""
 }

@@ -3,13 +3,11 @@ package app
 import (
 	"bytes"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"unsafe"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/atomicfile"
@@ -20,13 +18,15 @@ import (
 // libotrApp is an app that keeps its trust store in libotr's files:
 // a private key file, a fingerprints file and, for libotr 4 apps, an
 // instance tags file. The apps differ in file names, in how they name
-// accounts and protocols (the mapper) and in which protocols they speak.
+// accounts and protocols (the mapper and protocols) and in which protocols
+// they speak.
 type libotrApp struct {
 	name                     string
 	keyFile, fpFile, tagFile string // tagFile is "" when the app keeps none
 	only                     string // the one canonical protocol the app speaks, or ""
 	defaultDir               func() (string, error)
 	mapper                   func(dir string) (mapper, error)
+	protocols                *protocols
 }
 
 // mapper translates between an app's account spellings and the model.
@@ -38,40 +38,50 @@ type mapper interface {
 	native(a keysync.Account) (name, protocol, why string)
 }
 
-func (p *libotrApp) Name() string                { return p.name }
-func (p *libotrApp) DefaultDir() (string, error) { return p.defaultDir() }
+// Name returns the app's name, such as "pidgin".
+func (p *libotrApp) Name() string { return p.name }
 
-// accountCache memoizes canonical lookups: fingerprint files repeat the
-// same few (account, protocol) pairs on every row.
-type accountCache struct {
-	m     mapper
-	store *keysync.Store
-	app   string
-	seen  map[[2]string]*keysync.LocalAccount
+// DefaultDir returns the app's folder on this OS.
+func (p *libotrApp) DefaultDir() (string, error) { return p.defaultDir() }
+func (p *libotrApp) spellings() *protocols       { return p.protocols }
+
+// origins gives every (account name, protocol) of one store its Origin,
+// made once and shared by all records of that account: fingerprint files
+// repeat the same few pairs on every row.
+type origins struct {
+	m      mapper
+	model  *keysync.Model
+	source string
+	app    string
+	seen   map[[2]string]*keysync.Origin
 }
 
-func (c *accountCache) get(name, protocol string) *keysync.LocalAccount {
+func (c *origins) get(name, protocol string) *keysync.Origin {
 	k := [2]string{name, protocol}
-	if la, ok := c.seen[k]; ok {
-		return la
+	if o, ok := c.seen[k]; ok {
+		return o
 	}
 	a, unmapped := c.m.canonical(name, protocol)
-	la := c.store.AddAccount(a)
+	la := c.model.AddAccount(a)
 	if unmapped != "" {
 		la.Unmapped = unmapped
 	}
-	la.AddSpelling(keysync.Spelling{App: c.app, Name: name, Protocol: protocol})
-	c.seen[k] = la
-	return la
+	o := &keysync.Origin{Source: c.source, App: c.app, Local: a, Name: name, Protocol: protocol}
+	la.AddOrigin(o)
+	c.seen[k] = o
+	return o
 }
 
-func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
+// Read reads the app's files in req.Dir. libotr's files are not encrypted,
+// so it never prompts.
+func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
+	dir := req.Dir
 	m, err := p.mapper(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &keysync.Store{}
-	c := &accountCache{m: m, store: s, app: p.name, seen: map[[2]string]*keysync.LocalAccount{}}
+	s := &keysync.Model{}
+	c := &origins{m: m, model: s, source: req.Source, app: p.name, seen: map[[2]string]*keysync.Origin{}}
 	var notices []Notice
 
 	readKeys := func(r io.Reader, path string) error {
@@ -80,37 +90,27 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			return err
 		}
 		for _, k := range keys {
-			la := c.get(k.Name, k.Protocol)
-			la.Keys = append(la.Keys, keysync.Key{
-				PrivateKey: k.Key, Source: source, Line: k.Line,
-				Spelling: keysync.Spelling{App: p.name, Name: k.Name, Protocol: k.Protocol},
-			})
+			o := c.get(k.Name, k.Protocol)
+			la := s.Account(o.Local)
+			la.Keys = append(la.Keys, keysync.Key{PrivateKey: k.Key, Origin: o, Line: k.Line})
 			if err := k.Key.Validate(); err != nil {
-				notices = append(notices, Notice{File: path, Line: k.Line,
+				notices = append(notices, Notice{Source: req.Source, File: path, Line: k.Line,
 					Msg: fmt.Sprintf("key of %q (%s), fingerprint %s: %v", k.Name, k.Protocol, k.Key.Fingerprint().Human(), err)})
 			}
 		}
 		return nil
 	}
 	readFingerprints := func(r io.Reader, path string) error {
-		// Rows go straight into the model, which is sized from a count of
-		// the file's lines: a million rows never exist twice.
-		n, err := countLines(r)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+		// Rows go straight into the model: a million rows never exist
+		// twice.
+		if f, ok := r.(*os.File); ok {
+			s.Fingerprints = make([]keysync.KnownFingerprint, 0, estimateRows(f))
 		}
-		s.Fingerprints = make([]keysync.KnownFingerprint, 0, n)
-		origins := map[[2]string]*keysync.Origin{}
 		var o *keysync.Origin
-		err = libotr.ScanFingerprints(r, path, func(r libotr.FingerprintRow) error {
+		err := libotr.ScanFingerprints(r, path, func(r libotr.FingerprintRow) error {
 			// Rows come grouped by account: look up only when it changes.
-			if o == nil || r.Account != o.LocalName || r.Protocol != o.Protocol {
-				k := [2]string{r.Account, r.Protocol}
-				if o = origins[k]; o == nil {
-					la := c.get(r.Account, r.Protocol)
-					o = &keysync.Origin{Local: la.Account, Source: source, App: p.name, LocalName: r.Account, Protocol: r.Protocol}
-					origins[k] = o
-				}
+			if o == nil || r.Account != o.Name || r.Protocol != o.Protocol {
+				o = c.get(r.Account, r.Protocol)
 			}
 			f := keysync.KnownFingerprint{
 				Contact:     canonicalAddress(o.Local.Protocol, r.Username),
@@ -136,11 +136,9 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			return err
 		}
 		for _, t := range tags {
-			la := c.get(t.Account, t.Protocol)
-			la.InstanceTags = append(la.InstanceTags, keysync.InstanceTag{
-				Tag: t.Tag, Source: source, Line: t.Line,
-				Spelling: keysync.Spelling{App: p.name, Name: t.Account, Protocol: t.Protocol},
-			})
+			o := c.get(t.Account, t.Protocol)
+			la := s.Account(o.Local)
+			la.InstanceTags = append(la.InstanceTags, keysync.InstanceTag{Tag: t.Tag, Origin: o, Line: t.Line})
 		}
 		return nil
 	}
@@ -173,54 +171,51 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 	}
 	for _, la := range s.Accounts {
 		if la.Unmapped != "" {
-			notices = append(notices, Notice{Msg: fmt.Sprintf("%s: account %s: %s", p.name, la.Address, la.Unmapped)})
+			notices = append(notices, Notice{Source: req.Source, Msg: fmt.Sprintf("%s: account %s: %s", p.name, la.Address, la.Unmapped)})
 		}
 	}
 	return s, notices, nil
 }
 
-// countLines counts the line feeds of r, if it can be rewound, and
-// rewinds it.
-func countLines(r io.Reader) (int, error) {
-	rs, ok := r.(io.ReadSeeker)
-	if !ok {
-		return 0, nil
+// estimateRows estimates the lines of a file from the size of the whole
+// and the lines of its first 64 KB, with a margin, so that the rows of a
+// large file are allocated once.
+func estimateRows(f *os.File) int {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0
 	}
-	n := 0
-	buf := make([]byte, 256<<10)
-	for {
-		m, err := rs.Read(buf)
-		n += bytes.Count(buf[:m], []byte{'\n'})
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, err
-		}
+	head := make([]byte, 64<<10)
+	n, _ := f.ReadAt(head, 0)
+	lines := bytes.Count(head[:n], []byte{'\n'})
+	if n == 0 || lines == 0 {
+		return 1
 	}
-	_, err := rs.Seek(0, io.SeekStart)
-	return n + 1, err
+	est := fi.Size() * int64(lines) / int64(n)
+	est += est/32 + 16
+	// A row's line has at least three tabs, 40 hex digits and a line feed:
+	// blank lines at the start cannot make the estimate exceed that.
+	return int(min(est, fi.Size()/44+1))
 }
 
 // collapseRows collapses the rows of one fingerprints file as libotr does:
 // rows with the same account, protocol, contact and fingerprint become the
 // first of them, with the last one's trust.
 func collapseRows(rows []keysync.KnownFingerprint) []keysync.KnownFingerprint {
-	seed := maphash.MakeSeed()
+	// Rows of one account and protocol share their Origin; the username
+	// is ContactName, or Contact when that is the same.
+	type rowKey struct {
+		origin   *keysync.Origin
+		username string
+		fp       keysync.Fingerprint
+	}
 	return collapse.Rows(rows,
-		func(f *keysync.KnownFingerprint) uint64 {
-			// Rows of one account and protocol share their Origin.
-			var h maphash.Hash
-			h.SetSeed(seed)
-			h.WriteString(f.Contact)
-			h.WriteByte(0)
-			h.WriteString(f.ContactName)
-			h.Write(f.Fingerprint[:])
-			return h.Sum64() ^ uint64(uintptr(unsafe.Pointer(f.Origin)))*0x9e3779b97f4a7c15
-		},
-		func(a, b *keysync.KnownFingerprint) bool {
-			return a.Origin == b.Origin && a.Fingerprint == b.Fingerprint &&
-				a.Contact == b.Contact && a.ContactName == b.ContactName
+		func(f *keysync.KnownFingerprint) rowKey {
+			user := f.ContactName
+			if user == "" {
+				user = f.Contact
+			}
+			return rowKey{f.Origin, user, f.Fingerprint}
 		},
 		func(first, dup *keysync.KnownFingerprint) { first.Trust = dup.Trust })
 }
@@ -240,9 +235,9 @@ func (n *namer) name(la *keysync.LocalAccount) (name, protocol, why string) {
 	case la.Unmapped != "":
 		// Only the app that could not map it can hold it, under its own name.
 		why = la.Unmapped
-		for _, sp := range la.Spellings {
-			if sp.App == n.p.name {
-				name, protocol, why = sp.Name, sp.Protocol, ""
+		for _, o := range la.Origins {
+			if o.App == n.p.name {
+				name, protocol, why = o.Name, o.Protocol, ""
 				break
 			}
 		}
@@ -255,10 +250,12 @@ func (n *namer) name(la *keysync.LocalAccount) (name, protocol, why string) {
 	return name, protocol, why
 }
 
-func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notice, error) {
+// Write plans the app's files in dir. It holds only OTR keys and
+// fingerprints.
+func (p *libotrApp) Write(dir, source string, s *keysync.Model) (Plan, []Notice, error) {
 	m, err := p.mapper(dir)
 	if err != nil {
-		return nil, nil, err
+		return Plan{}, nil, err
 	}
 	n := &namer{p: p, m: m, cache: map[keysync.Account][3]string{}}
 	skipped := map[keysync.Account]*skip{}
@@ -282,59 +279,59 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 	for _, la := range s.Accounts {
 		name, protocol, why := n.name(la)
 		for _, k := range la.Keys {
+			dsa, ok := k.PrivateKey.(*keysync.DSAKey)
+			if !ok {
+				noteSkip(la.Account, "libotr holds only "+keysync.OTRDSA.String()+" keys", "private key")
+				continue
+			}
 			kn, kp := name, protocol
-			if k.Spelling.App == p.name {
-				kn, kp = k.Spelling.Name, k.Spelling.Protocol
+			if k.Origin.App == p.name {
+				kn, kp = k.Origin.Name, k.Origin.Protocol
 			} else if why != "" {
 				noteSkip(la.Account, why, "private key")
 				continue
 			}
-			keys.add(k.Source, k.Line, libotr.PrivKey{Name: kn, Protocol: kp, Key: k.PrivateKey})
+			keys.add(k.Origin.Source, k.Line, libotr.PrivKey{Name: kn, Protocol: kp, Key: dsa})
 		}
 		if p.tagFile == "" {
 			continue
 		}
 		if t, ok := pickTag(la.InstanceTags, p.name, source); ok {
-			tagRows.add(t.Source, t.Line, libotr.InstanceTag{Account: t.Spelling.Name, Protocol: t.Spelling.Protocol, Tag: t.Tag})
+			tagRows.add(t.Origin.Source, t.Line, libotr.InstanceTag{Account: t.Origin.Name, Protocol: t.Origin.Protocol, Tag: t.Tag})
 		}
 	}
 
 	fps := &fingerprintRows{p: p, n: n, byAccount: byAccount, fps: s.Fingerprints}
-	// Encoding once here counts the rows, notes what is skipped and finds
-	// rows libotr could not read back before anything is written.
-	nrows, err := fps.encode(io.Discard, func(a keysync.Account, why string) { noteSkip(a, why, "fingerprint") })
-	if err != nil {
-		return nil, nil, err
-	}
+	nrows := fps.count(func(a keysync.Account, why string) { noteSkip(a, why, "fingerprint") })
 
-	var files []File
+	var plan Plan
 	if keys := keys.sorted(); len(keys) > 0 {
 		var b bytes.Buffer
 		if err := libotr.WritePrivKeys(&b, keys); err != nil {
-			return nil, nil, err
+			return Plan{}, nil, err
 		}
-		files = append(files, File{Path: filepath.Join(dir, p.keyFile), Content: atomicfile.Bytes(b.Bytes()), Secret: true,
+		plan.Files = append(plan.Files, File{Path: filepath.Join(dir, p.keyFile), Content: atomicfile.Bytes(b.Bytes()), Secret: true,
 			Summary: count(len(keys), "private key")})
 	}
 	if nrows > 0 {
-		files = append(files, File{Path: filepath.Join(dir, p.fpFile), Content: fps,
+		plan.Files = append(plan.Files, File{Path: filepath.Join(dir, p.fpFile), Content: fps,
 			Summary: count(nrows, "fingerprint")})
 	}
 	if tags := tagRows.sorted(); len(tags) > 0 {
 		var b bytes.Buffer
 		if err := libotr.WriteInstanceTags(&b, tags); err != nil {
-			return nil, nil, err
+			return Plan{}, nil, err
 		}
-		files = append(files, File{Path: filepath.Join(dir, p.tagFile), Content: atomicfile.Bytes(b.Bytes()),
+		plan.Files = append(plan.Files, File{Path: filepath.Join(dir, p.tagFile), Content: atomicfile.Bytes(b.Bytes()),
 			Summary: count(len(tags), "instance tag")})
 	}
 
 	var notices []Notice
 	for _, a := range skipOrder {
 		sk := skipped[a]
-		notices = append(notices, Notice{Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, a, sk.describe(), sk.why)})
+		notices = append(notices, Notice{Source: source, Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, a, sk.describe(), sk.why)})
 	}
-	return files, notices, nil
+	return plan, notices, nil
 }
 
 // fileOrder collects entries of one file and restores the order their
@@ -396,61 +393,77 @@ type fingerprintRows struct {
 	fps       []keysync.KnownFingerprint
 }
 
-// WriteTo writes the file.
+// onlyOTR is why a libotr app skips a fingerprint of another kind.
+var onlyOTR = "libotr holds only " + keysync.OTRDSA.String() + " fingerprints"
+
+// count returns the number of rows the file holds and calls skip for
+// every fingerprint the app cannot hold.
+func (r *fingerprintRows) count(skip func(a keysync.Account, why string)) int {
+	n := 0
+	r.each(func(row *libotr.FingerprintRow, local keysync.Account, why string) {
+		if why != "" {
+			skip(local, why)
+			return
+		}
+		n++
+	})
+	return n
+}
+
+// WriteTo writes the file in chunks of rows.
 func (r *fingerprintRows) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
-	_, err := r.encode(cw, func(keysync.Account, string) {})
+	rows := make([]libotr.FingerprintRow, 0, 4096)
+	var err error
+	r.each(func(row *libotr.FingerprintRow, _ keysync.Account, why string) {
+		if why != "" || err != nil {
+			return
+		}
+		rows = append(rows, *row)
+		if len(rows) == cap(rows) {
+			err = libotr.WriteFingerprints(cw, rows)
+			rows = rows[:0]
+		}
+	})
+	if err == nil {
+		err = libotr.WriteFingerprints(cw, rows)
+	}
 	return cw.n, err
 }
 
-// encode writes the row of every fingerprint the app can hold and calls
-// skip for every one it cannot, returning the number of rows written.
-func (r *fingerprintRows) encode(w io.Writer, skip func(a keysync.Account, why string)) (int, error) {
-	nrows := 0
-	rows := make([]libotr.FingerprintRow, 0, 4096)
-	flush := func() error {
-		nrows += len(rows)
-		err := libotr.WriteFingerprints(w, rows)
-		rows = rows[:0]
-		return err
-	}
-	var last keysync.Account
+// each calls fn with the libotr row of every fingerprint, in order, and
+// with why the app cannot hold it ("" when it can).
+func (r *fingerprintRows) each(fn func(row *libotr.FingerprintRow, local keysync.Account, why string)) {
+	var last *keysync.LocalAccount
 	var name, protocol, why string
+	var row libotr.FingerprintRow
 	for i := range r.fps {
 		f := &r.fps[i]
-		if len(rows) == cap(rows) {
-			if err := flush(); err != nil {
-				return 0, err
-			}
+		if f.Fingerprint.Kind != keysync.OTRDSA {
+			fn(&row, f.Origin.Local, onlyOTR)
+			continue
 		}
 		if f.Origin.App == r.p.name {
 			user := f.Contact
 			if f.ContactName != "" {
 				user = f.ContactName
 			}
-			rows = append(rows, libotr.FingerprintRow{Username: user, Account: f.Origin.LocalName,
-				Protocol: f.Origin.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
+			row = libotr.FingerprintRow{Username: user, Account: f.Origin.Name,
+				Protocol: f.Origin.Protocol, Fingerprint: f.Fingerprint, Trust: f.Trust}
+			fn(&row, f.Origin.Local, "")
 			continue
 		}
-		if i == 0 || f.Origin.Local != last { // rows come grouped by account
-			last = f.Origin.Local
-			la := r.byAccount[last]
-			if la == nil {
-				la = &keysync.LocalAccount{Account: last}
+		if last == nil || f.Origin.Local != last.Account { // rows come grouped by account
+			last = r.byAccount[f.Origin.Local]
+			if last == nil {
+				last = &keysync.LocalAccount{Account: f.Origin.Local}
 			}
-			name, protocol, why = r.n.name(la)
+			name, protocol, why = r.n.name(last)
 		}
-		if why != "" {
-			skip(last, why)
-			continue
-		}
-		rows = append(rows, libotr.FingerprintRow{Username: f.Contact, Account: name,
-			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
+		row = libotr.FingerprintRow{Username: f.Contact, Account: name,
+			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust}
+		fn(&row, last.Account, why)
 	}
-	if err := flush(); err != nil {
-		return 0, err
-	}
-	return nrows, nil
 }
 
 // countWriter counts the bytes written through it.
@@ -459,6 +472,7 @@ type countWriter struct {
 	n int64
 }
 
+// Write writes p and counts its bytes.
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
@@ -479,12 +493,12 @@ func count(n int, thing string) string {
 // libotr makes a new one.
 func pickTag(tags []keysync.InstanceTag, appName, source string) (keysync.InstanceTag, bool) {
 	for _, t := range tags {
-		if t.Source == source && t.Spelling.App == appName {
+		if t.Origin.Source == source && t.Origin.App == appName {
 			return t, true
 		}
 	}
 	for _, t := range tags {
-		if t.Spelling.App == appName {
+		if t.Origin.App == appName {
 			return t, true
 		}
 	}

@@ -25,9 +25,20 @@ func init() {
 			}
 			return homeDir(".purple")
 		},
-		mapper: pidginMapper,
+		mapper:    pidginMapper,
+		protocols: &pidginProtocols,
 	})
 }
+
+// pidginProtocols are libpurple's protocol ids: "prpl-" and the protocol,
+// but for these.
+var pidginProtocols = protocols{prefix: "prpl-", known: []protocolSpelling{
+	{"xmpp", []string{"prpl-jabber"}},
+	{"gadu-gadu", []string{"prpl-gg"}},
+	{"groupwise", []string{"prpl-novell"}},
+	{"sametime", []string{"prpl-meanwhile"}},
+	{"sip", []string{"prpl-simple"}},
+}}
 
 // purpleAccount is one <account> of libpurple's accounts.xml.
 type purpleAccount struct {
@@ -106,7 +117,7 @@ func (p pidginAccounts) canonical(name, protocol string) (keysync.Account, strin
 }
 
 func (p pidginAccounts) native(a keysync.Account) (name, protocol, why string) {
-	protocol = nativeProtocol("pidgin", a.Protocol)
+	protocol = pidginProtocols.native(a.Protocol)
 	for _, x := range p.list {
 		xp := canonicalProtocol(x.Protocol)
 		if xp == a.Protocol && canonicalAddress(xp, x.Name) == a.Address {

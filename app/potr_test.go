@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/peer"
 )
 
@@ -35,7 +36,7 @@ func TestFingerprintsMatchPotr(t *testing.T) {
 				if k.PrivateKey.Validate() != nil {
 					continue
 				}
-				pk := k.PrivateKey
+				pk := k.PrivateKey.(*keysync.DSAKey)
 				fmt.Fprintf(&in, "%s %s %s %s %s\n", pk.Y, pk.G, pk.P, pk.Q, pk.X)
 				want = append(want, pk.Fingerprint().String())
 			}

@@ -1,81 +1,89 @@
 package app
 
-import "strings"
+import (
+	"sort"
+	"strings"
+	"sync"
+)
 
-// protocolSpellings maps canonical protocol names to each app's spelling.
-// The first spelling listed per app is the one written; the others are
-// accepted when reading (Adium's GTalk accounts are XMPP, and Kopete
-// samples carry Pidgin's prpl ids). Unknown spellings fall back to the
-// generic rules of canonicalProtocol.
-var protocolSpellings = []struct {
-	canonical string
-	pidgin    []string
-	adium     []string
-	kopete    []string
-}{
-	{"xmpp", []string{"prpl-jabber"}, []string{"libpurple-Jabber", "libpurple-jabber-gtalk", "libpurple-jabber", "libpurple-Facebook"}, []string{"Jabber", "Google Talk"}},
-	{"bonjour", []string{"prpl-bonjour"}, []string{"bonjour-libezv"}, []string{"Bonjour"}},
-	{"irc", []string{"prpl-irc"}, []string{"libpurple-IRC", "irc"}, []string{"IRC"}},
-	{"aim", []string{"prpl-aim"}, []string{"libpurple-oscar-AIM"}, []string{"AIM"}},
-	{"icq", []string{"prpl-icq"}, []string{"libpurple-oscar-ICQ"}, []string{"ICQ"}},
-	{"yahoo", []string{"prpl-yahoo"}, []string{"libpurple-Yahoo!"}, []string{"Yahoo"}},
-	{"msn", []string{"prpl-msn"}, []string{"libpurple-MSN"}, []string{"WLM", "MSN"}},
-	{"gadu-gadu", []string{"prpl-gg"}, []string{"libpurple-Gadu-Gadu"}, []string{"Gadu-Gadu"}},
-	{"groupwise", []string{"prpl-novell"}, []string{"libpurple-GroupWise"}, []string{"GroupWise"}},
-	{"sametime", []string{"prpl-meanwhile"}, []string{"libpurple-Sametime"}, []string{"Meanwhile"}},
-	{"qq", []string{"prpl-qq"}, []string{"libpurple-QQ"}, []string{"QQ"}},
-	{"zephyr", []string{"prpl-zephyr"}, []string{"libpurple-zephyr"}, []string{"Zephyr"}},
-	{"myspace", []string{"prpl-myspace"}, []string{"libpurple-MySpace"}, []string{"MySpace"}},
-	{"sip", []string{"prpl-simple"}, []string{"libpurple-SIMPLE"}, []string{"SIP"}},
-	{"silc", []string{"prpl-silc"}, []string{"libpurple-SILC"}, []string{"SILC"}},
+// protocols is one app's spellings of protocols.
+type protocols struct {
+	// known lists canonical protocol names with the app's spellings: the
+	// first is the one written, the others are accepted when reading.
+	known []protocolSpelling
+	// prefix spells a protocol the app does not list: prefix followed by
+	// the canonical name. Readers drop any app's prefix from a spelling no
+	// app lists.
+	prefix string
 }
 
-// canonicalProtocol maps any app's protocol spelling to the canonical
-// lower-case protocol name. Known spellings of every app are recognised
-// (files are copied between apps); otherwise a "prpl-" or "libpurple-"
-// prefix is dropped and the rest lower-cased.
-func canonicalProtocol(s string) string {
-	for _, p := range protocolSpellings {
-		for _, list := range [][]string{p.pidgin, p.adium, p.kopete} {
-			for _, x := range list {
-				if x == s {
-					return p.canonical
+// protocolSpelling is a canonical protocol name and an app's spellings.
+type protocolSpelling struct {
+	canonical string
+	native    []string
+}
+
+// native returns the app's spelling of a canonical protocol.
+func (p *protocols) native(canonical string) string {
+	for _, x := range p.known {
+		if x.canonical == canonical {
+			return x.native[0]
+		}
+	}
+	return p.prefix + canonical
+}
+
+// spelledApp is an app with protocol spellings of its own.
+type spelledApp interface{ spellings() *protocols }
+
+// readSpellings maps every app's protocol spellings to canonical names
+// (apps in name order; the first app to list a spelling decides), and
+// lists the apps' prefixes, longest first.
+var readSpellings = sync.OnceValues(func() (map[string]string, []string) {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	m := map[string]string{}
+	var prefixes []string
+	for _, n := range names {
+		sa, ok := registry[n].(spelledApp)
+		if !ok {
+			continue
+		}
+		p := sa.spellings()
+		for _, x := range p.known {
+			for _, s := range x.native {
+				if _, taken := m[s]; !taken {
+					m[s] = x.canonical
 				}
 			}
 		}
+		if p.prefix != "" {
+			prefixes = append(prefixes, p.prefix)
+		}
 	}
-	if strings.EqualFold(s, "IRC") || strings.EqualFold(s, "xmpp") {
-		return strings.ToLower(s)
-	}
-	s = strings.TrimPrefix(s, "prpl-")
-	s = strings.TrimPrefix(s, "libpurple-")
-	return strings.ToLower(s)
-}
+	sort.Slice(prefixes, func(i, j int) bool { return len(prefixes[i]) > len(prefixes[j]) })
+	return m, prefixes
+})
 
-// nativeProtocol returns an app's spelling of a canonical protocol.
-func nativeProtocol(appName, canonical string) string {
-	for _, p := range protocolSpellings {
-		if p.canonical != canonical {
-			continue
-		}
-		switch appName {
-		case "pidgin":
-			return p.pidgin[0]
-		case "adium":
-			return p.adium[0]
-		case "kopete":
-			return p.kopete[0]
+// canonicalProtocol maps any app's protocol spelling to the canonical
+// lower-case protocol name. Every app's spellings are recognised (files
+// are copied between apps: Kopete samples carry Pidgin's prpl ids);
+// otherwise an app's prefix ("prpl-", "libpurple-") is dropped and the
+// rest lower-cased.
+func canonicalProtocol(s string) string {
+	known, prefixes := readSpellings()
+	if c, ok := known[s]; ok {
+		return c
+	}
+	for _, p := range prefixes {
+		if rest, ok := strings.CutPrefix(s, p); ok {
+			return strings.ToLower(rest)
 		}
 	}
-	switch appName {
-	case "pidgin":
-		return "prpl-" + canonical
-	case "adium":
-		return "libpurple-" + canonical
-	case "irssi", "xchat":
-		return "IRC"
-	}
-	return canonical
+	return strings.ToLower(s)
 }
 
 // canonicalAddress returns the canonical form of an account or contact

@@ -9,7 +9,8 @@
 #            + otrl_privkey_write_fingerprints;
 #   convert: the whole command `keysync convert --from pidgin:IN --to kopete:OUT`
 #            (read into the model, merge, map to Kopete, write atomically),
-#            timed by /usr/bin/time when it exists.
+#            timed by /usr/bin/time when it exists;
+#   show:    `keysync show --json --from pidgin:IN` into /dev/null, the same way.
 # Wall time is for the whole process; max RSS comes from getrusage in each
 # program. libotr is skipped at a size where its quadratic growth projects
 # more than LIBOTR_LIMIT seconds (default 120). Both outputs are checked to
@@ -31,8 +32,8 @@ now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
 [ $# -gt 0 ] || set -- 10000 100000 1000000
-echo "| rows | file MB | keysync s (read/sort/write) | keysync max RSS MiB | RSS/file | libotr s (read/write) | libotr max RSS MiB | libotr/keysync | keysync convert s, max RSS MiB |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| rows | file MB | keysync s (read/sort/write) | keysync max RSS MiB | RSS/file | libotr s (read/write) | libotr max RSS MiB | libotr/keysync | keysync convert s, max RSS MiB | keysync show --json s, max RSS MiB |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 prev_n="" prev_t=""
 for n in "$@"; do
 	"$work/fpbench" gen "$n" "$work/in"
@@ -48,7 +49,7 @@ for n in "$@"; do
 	kratio=$(calc %.2f "$4 * 1024 / $bytes")
 	kparts="$1/$2/$3"
 
-	conv="-"
+	conv="-" show="-"
 	if [ -x /usr/bin/time ]; then
 		rm -rf "$work/pidgin" "$work/kopete"
 		mkdir "$work/pidgin"
@@ -57,6 +58,10 @@ for n in "$@"; do
 			--from "pidgin:$work/pidgin" --to "kopete:$work/kopete" >/dev/null
 		read -r csec ckb <"$work/time"
 		conv="$csec, $(calc %.0f "$ckb / 1024")"
+		/usr/bin/time -f "%e %M" -o "$work/time" "$work/keysync" show --json \
+			--from "pidgin:$work/pidgin" >/dev/null
+		read -r ssec skb <"$work/time"
+		show="$ssec, $(calc %.0f "$skb / 1024")"
 		rm -rf "$work/pidgin" "$work/kopete"
 	fi
 
@@ -82,5 +87,5 @@ for n in "$@"; do
 		cmp -s "$work/a" "$work/b" || { echo "outputs differ at $n rows" >&2; exit 1; }
 		rm -f "$work/a" "$work/b"
 	fi
-	echo "| $n | $mb | $kt ($kparts) | $krss | $kratio | $lt | $lrss | $ratio | $conv |"
+	echo "| $n | $mb | $kt ($kparts) | $krss | $kratio | $lt | $lrss | $ratio | $conv | $show |"
 done

@@ -6,12 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"io/fs"
 	"slices"
 	"strings"
-	"unsafe"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/collapse"
@@ -41,22 +39,24 @@ type FingerprintRow struct {
 // "FILE:LINE: message".
 func ReadFingerprints(r io.Reader, file string) ([]FingerprintRow, error) {
 	var rows []FingerprintRow
-	err := scanFingerprints(r, file,
-		func(n int) { rows = make([]FingerprintRow, 0, n) },
-		func(row FingerprintRow) error {
-			rows = append(rows, row)
-			return nil
-		})
+	if size := sizeHint(r); size > 0 {
+		// A row takes 44 bytes at the least and about 100 in practice:
+		// room for one per 64 bytes rarely needs to grow.
+		rows = make([]FingerprintRow, 0, size/64+1)
+	}
+	err := ScanFingerprints(r, file, func(row FingerprintRow) error {
+		rows = append(rows, row)
+		return nil
+	})
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
-	seed := maphash.MakeSeed()
+	type rowKey struct {
+		username, account, protocol string
+		fp                          keysync.Fingerprint
+	}
 	return collapse.Rows(rows,
-		func(r *FingerprintRow) uint64 { return rowHash(seed, r) },
-		func(o, r *FingerprintRow) bool {
-			return o.Fingerprint == r.Fingerprint && o.Account == r.Account &&
-				o.Protocol == r.Protocol && o.Username == r.Username
-		},
+		func(r *FingerprintRow) rowKey { return rowKey{r.Username, r.Account, r.Protocol, r.Fingerprint} },
 		func(first, dup *FingerprintRow) { first.Trust = dup.Trust }), nil
 }
 
@@ -65,39 +65,26 @@ func ReadFingerprints(r io.Reader, file string) ([]FingerprintRow, error) {
 // rows: it is for callers that keep the rows in a form of their own and
 // collapse them there. Its strings stay valid after fn returns.
 func ScanFingerprints(r io.Reader, file string, fn func(FingerprintRow) error) error {
-	return scanFingerprints(r, file, func(int) {}, fn)
-}
-
-// scanFingerprints parses rows and calls emit with each; estimate gets an
-// estimate of the number of rows once the first chunk is read.
-func scanFingerprints(r io.Reader, file string, estimate func(rows int), emit func(FingerprintRow) error) error {
-	p := fpParser{file: file, ids: map[string]string{}, emit: emit}
-	hint := sizeHint(r)
-	if hint >= 0 {
-		p.names.next = int(min(hint/4+64, 1<<20))
-	} else {
-		p.names.next = 4 << 10
-	}
+	p := fpParser{file: file, ids: map[string]string{}, emit: fn}
 	bufSize := 256 << 10
-	if hint >= 0 && hint+1 < int64(bufSize) {
+	if hint := sizeHint(r); hint >= 0 && hint+1 < int64(bufSize) {
 		bufSize = int(max(hint+1, 2*(MaxLineLen+2)))
 	}
 	buf := make([]byte, bufSize)
 	start, end := 0, 0
 	eof := false
 	line := 0
-	first := true
 	for {
 		i := bytes.IndexByte(buf[start:end], '\n')
 		if i < 0 {
 			if end-start > MaxLineLen+1 {
-				return p.errf(line+1, "line longer than %d bytes (libotr would split it)", MaxLineLen)
+				return p.fail(p.errf(line+1, "line longer than %d bytes (libotr would split it)", MaxLineLen))
 			}
 			if eof {
 				if start < end {
 					line++
 					if err := p.parseLine(buf[start:end], false, line); err != nil {
-						return err
+						return p.fail(err)
 					}
 				}
 				break
@@ -110,28 +97,20 @@ func scanFingerprints(r io.Reader, file string, estimate func(rows int), emit fu
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
 				eof = true
 			} else if err != nil {
-				return fmt.Errorf("%s: %w", file, err)
-			}
-			if first && hint > 0 {
-				// Size the rows from the first chunk's average line length.
-				first = false
-				if lines := bytes.Count(buf[:end], []byte{'\n'}); lines > 0 {
-					est := int(float64(hint) * float64(lines) / float64(end))
-					estimate(est + est/64 + 8)
-				}
+				return p.fail(fmt.Errorf("%s: %w", file, err))
 			}
 			continue
 		}
 		line++
 		if i > MaxLineLen {
-			return p.errf(line, "line longer than %d bytes (libotr would split it)", MaxLineLen)
+			return p.fail(p.errf(line, "line longer than %d bytes (libotr would split it)", MaxLineLen))
 		}
 		if err := p.parseLine(buf[start:start+i], true, line); err != nil {
-			return err
+			return p.fail(err)
 		}
 		start += i + 1
 	}
-	return nil
+	return p.flush()
 }
 
 // sizeHint returns how many bytes r will yield, or -1 if unknown.
@@ -155,14 +134,49 @@ func sizeHint(r io.Reader) int64 {
 	return -1
 }
 
+// batchRows is how many parsed rows wait to be emitted together: their
+// usernames share one string, so that a million rows cost a few hundred
+// allocations rather than a million.
+const batchRows = 4096
+
 type fpParser struct {
-	file  string
-	emit  func(FingerprintRow) error
-	names arena
+	file string
+	emit func(FingerprintRow) error
+	// Rows parsed but not yet emitted, the bytes of their usernames and
+	// where each username ends in them.
+	batch []FingerprintRow
+	names []byte
+	ends  []int
 	// Interned account, protocol and trust strings.
 	ids map[string]string
 	// Last interned value per column, to skip the map.
 	last [3]string
+}
+
+// flush emits the batched rows, giving them their usernames.
+func (p *fpParser) flush() error {
+	names := string(p.names)
+	begin := 0
+	for i := range p.batch {
+		p.batch[i].Username = names[begin:p.ends[i]]
+		begin = p.ends[i]
+	}
+	for _, row := range p.batch {
+		if err := p.emit(row); err != nil {
+			return err
+		}
+	}
+	p.batch, p.names, p.ends = p.batch[:0], p.names[:0], p.ends[:0]
+	return nil
+}
+
+// fail emits the rows before a line that failed, then returns err: the
+// rows reach fn in file order as if each had been emitted on its own.
+func (p *fpParser) fail(err error) error {
+	if ferr := p.flush(); ferr != nil {
+		return ferr
+	}
+	return err
 }
 
 func (p *fpParser) errf(line int, format string, args ...any) error {
@@ -257,53 +271,22 @@ func (p *fpParser) parseLine(b []byte, hasLF bool, line int) error {
 		if h|l == 0xff || h > 15 || l > 15 {
 			return p.errf(line, "fingerprint is not 40 hex digits")
 		}
-		row.Fingerprint[i] = h<<4 | l
+		row.Fingerprint.Sum[i] = h<<4 | l
 	}
+	row.Fingerprint.Kind = keysync.OTRDSA
 	row.Account = p.intern(acct, 0)
 	row.Protocol = p.intern(proto, 1)
 	if len(trust) > 0 {
 		row.Trust = keysync.Trust(p.intern(trust, 2))
 	}
 	row.Line = line
-
-	row.Username = p.names.str(user)
-	return p.emit(row)
-}
-
-// rowHash hashes the key of r. Account and protocol are interned, so
-// their data pointers stand for their contents.
-func rowHash(seed maphash.Seed, r *FingerprintRow) uint64 {
-	h := binary.LittleEndian.Uint64(r.Fingerprint[:8]) ^ maphash.String(seed, r.Username) ^
-		uint64(uintptr(unsafe.Pointer(unsafe.StringData(r.Account))))*0x9e3779b97f4a7c15 ^
-		uint64(uintptr(unsafe.Pointer(unsafe.StringData(r.Protocol))))*0xc2b2ae3d27d4eb4f
-	h ^= h >> 29
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 32
-	return h
-}
-
-// arena hands out strings carved from large blocks, so that many short
-// strings cost few allocations.
-type arena struct {
-	blk  []byte
-	next int // size of the next block
-}
-
-func (a *arena) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
+	p.names = append(p.names, user...)
+	p.ends = append(p.ends, len(p.names))
+	p.batch = append(p.batch, row)
+	if len(p.batch) == batchRows {
+		return p.flush()
 	}
-	if cap(a.blk)-len(a.blk) < len(b) {
-		size := max(a.next, len(b))
-		a.blk = make([]byte, 0, size)
-		if a.next < 1<<20 {
-			a.next *= 2
-		}
-	}
-	start := len(a.blk)
-	a.blk = append(a.blk, b...)
-	// The bytes a string points to are never written again.
-	return unsafe.String(&a.blk[start], len(b))
+	return nil
 }
 
 // WriteFingerprints writes rows in the given order in libotr's layout:
@@ -323,7 +306,7 @@ func WriteFingerprints(w io.Writer, rows []FingerprintRow) error {
 		buf = append(buf, '\t')
 		buf = append(buf, r.Protocol...)
 		buf = append(buf, '\t')
-		for _, c := range r.Fingerprint {
+		for _, c := range r.Fingerprint.Sum {
 			buf = append(buf, lowerHex[c>>4], lowerHex[c&15])
 		}
 		buf = append(buf, '\t')
@@ -363,6 +346,8 @@ const (
 
 func checkFields(r *FingerprintRow) error {
 	switch {
+	case r.Fingerprint.Kind != keysync.OTRDSA:
+		return fmt.Errorf("fingerprint of kind %s, libotr holds only %s", r.Fingerprint.Kind, keysync.OTRDSA)
 	case badIn(r.Username, badColumn):
 		return errors.New("username contains a tab, line feed or NUL")
 	case badIn(r.Account, badColumn):

@@ -2,11 +2,14 @@ package libotr
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"testing/iotest"
+
+	"github.com/keysync/keysync"
 )
 
 func addFixtures(f *testing.F, files []string) {
@@ -29,6 +32,12 @@ func FuzzReadPrivKeys(f *testing.F) {
 		if err != nil {
 			return
 		}
+		for _, k := range keys {
+			// Validation is bounded whatever the sizes (see TestValidateRejectsHugeP).
+			if err := k.Key.Validate(); err != nil && !errors.Is(err, keysync.ErrInvalidKey) {
+				t.Fatalf("Validate: %v", err)
+			}
+		}
 		var out bytes.Buffer
 		if err := WritePrivKeys(&out, keys); err != nil {
 			return // a NUL in a name: libotr cannot write it either
@@ -42,7 +51,7 @@ func FuzzReadPrivKeys(f *testing.F) {
 		}
 		for i := range keys {
 			a, b := keys[i], again[i]
-			if a.Name != b.Name || a.Protocol != b.Protocol || !a.Key.Equal(b.Key) || !reflect.DeepEqual(a.Key.Raw, b.Key.Raw) {
+			if a.Name != b.Name || a.Protocol != b.Protocol || !a.Key.Equal(b.Key) || !reflect.DeepEqual(a.Key.Native, b.Key.Native) {
 				t.Fatalf("key %d changed: %+v -> %+v", i, a, b)
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"unsafe"
 
 	"github.com/keysync/keysync"
 )
@@ -13,8 +12,6 @@ import (
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
-
-func unsafeData(s string) *byte { return unsafe.StringData(s) }
 
 // plainReader hides a reader's Len and Stat methods, so readers get no
 // size hint.
@@ -33,11 +30,12 @@ func genRows(n int) []FingerprintRow {
 		r.Username = fmt.Sprintf("contact%07d@chat.example.net", i/2)
 		r.Account, r.Protocol = accounts[a], protocols[a]
 		x := uint64(i)*0x9e3779b97f4a7c15 + 1
-		for j := range r.Fingerprint {
+		r.Fingerprint.Kind = keysync.OTRDSA
+		for j := range r.Fingerprint.Sum {
 			x ^= x << 13
 			x ^= x >> 7
 			x ^= x << 17
-			r.Fingerprint[j] = byte(x)
+			r.Fingerprint.Sum[j] = byte(x)
 		}
 		r.Trust = trusts[i%len(trusts)]
 	}

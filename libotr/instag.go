@@ -11,9 +11,9 @@ import (
 // file, without its line feed.
 const InstagHeader = "# WARNING! You shouldn't copy this file to another computer. It is unnecessary and can cause problems."
 
-// MinInstanceTag is the smallest tag libotr accepts (OTRL_MIN_VALID_INSTAG);
+// minInstanceTag is the smallest tag libotr accepts (OTRL_MIN_VALID_INSTAG);
 // smaller values are meta tags.
-const MinInstanceTag = 0x100
+const minInstanceTag = 0x100
 
 // InstanceTag is one line of the instance tags file.
 type InstanceTag struct {
@@ -26,7 +26,7 @@ type InstanceTag struct {
 // "account\tprotocol\t%08x". Blank lines and comment lines (starting with
 // '#' and without a tab, such as InstagHeader) are skipped; any other line
 // libotr would skip, such as a tag that is not 8 hex digits or is below
-// MinInstanceTag, is an error "FILE:LINE: message".
+// minInstanceTag, is an error "FILE:LINE: message".
 func ReadInstanceTags(r io.Reader, file string) ([]InstanceTag, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -87,8 +87,8 @@ func ReadInstanceTags(r io.Reader, file string) ([]InstanceTag, error) {
 			}
 			tag = tag<<4 | uint32(v)
 		}
-		if tag < MinInstanceTag {
-			return nil, errf("instance tag %08x is below %#x (libotr ignores it)", tag, MinInstanceTag)
+		if tag < minInstanceTag {
+			return nil, errf("instance tag %08x is below %#x (libotr ignores it)", tag, minInstanceTag)
 		}
 		tags = append(tags, InstanceTag{Account: string(b[:t1]), Protocol: string(rest[:t2]), Tag: tag, Line: line})
 	}
@@ -103,8 +103,8 @@ func WriteInstanceTags(w io.Writer, tags []InstanceTag) error {
 		if strings.ContainsAny(t.Account, "\t\n\x00") || strings.ContainsAny(t.Protocol, "\t\n\x00") {
 			return fmt.Errorf("instance tag %d: account or protocol contains a tab, line feed or NUL", i+1)
 		}
-		if t.Tag < MinInstanceTag {
-			return fmt.Errorf("instance tag %d: tag %08x is below %#x, which libotr ignores", i+1, t.Tag, MinInstanceTag)
+		if t.Tag < minInstanceTag {
+			return fmt.Errorf("instance tag %d: tag %08x is below %#x, which libotr ignores", i+1, t.Tag, minInstanceTag)
 		}
 		start := len(buf)
 		buf = fmt.Appendf(buf, "%s\t%s\t%08x", t.Account, t.Protocol, t.Tag)

@@ -100,11 +100,11 @@ func mustRead(t *testing.T, name string) []byte {
 }
 
 func fp(b byte) keysync.Fingerprint {
-	var f keysync.Fingerprint
-	for i := range f {
-		f[i] = b ^ byte(i*37)
+	var sum [20]byte
+	for i := range sum {
+		sum[i] = b ^ byte(i*37)
 	}
-	return f
+	return keysync.OTRFingerprint(sum)
 }
 
 // TestLibotrWrittenFilesRoundTrip has libotr generate keys, instance tags
@@ -198,9 +198,9 @@ func blocks(b []byte) string {
 
 // printableKey returns a key whose MPIs are all printable bytes, so that
 // libgcrypt prints them as quoted strings or tokens (the rare case).
-func printableKey() *keysync.PrivateKey {
+func printableKey() *keysync.DSAKey {
 	n := func(s string) *big.Int { return new(big.Int).SetBytes([]byte(s)) }
-	return &keysync.PrivateKey{
+	return &keysync.DSAKey{
 		P: n("Hello, world! This is p."), Q: n("q-token_value.1"),
 		G: n("1starts with a digit"), Y: n("y 'quoted' \"string\" \\ \t\n"), X: n("x=printable/20bytes"),
 	}
@@ -216,7 +216,7 @@ func TestKeysyncWrittenFilesLibotrView(t *testing.T) {
 	var keys []libotr.PrivKey
 	for _, f := range []string{"pidgin/otr.private_key", "adium/otr.private_key", "irssi/otr.key"} {
 		for _, k := range readKeys(t, filepath.Join(fixtures, f)) {
-			k.Key.Raw = [5][]byte{}
+			k.Key.Native = nil
 			keys = append(keys, k)
 		}
 	}

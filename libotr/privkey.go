@@ -21,11 +21,18 @@ import (
 
 // PrivKey is one (account …) block of otr.private_key.
 type PrivKey struct {
-	Name     string              // account name, bytes as stored after unquoting
-	Protocol string              // protocol id as stored, e.g. "prpl-jabber"
-	Key      *keysync.PrivateKey // Raw[i] = the MPI atom bytes as stored (leading 00 kept)
-	Line     int                 // line of the "(account" in the file, for messages
+	Name     string          // account name, bytes as stored after unquoting
+	Protocol string          // protocol id as stored, e.g. "prpl-jabber"
+	Key      *keysync.DSAKey // Native holds the key's MPIs as stored
+
+	Line int // line of the "(account" in the file, for messages
 }
+
+// MPIs are the atoms of a key's p, q, g, y and x exactly as a file stores
+// them: libotr keeps leading zero bytes and re-emits what it read. The
+// reader puts them in DSAKey.Native; the writer uses each while it still
+// encodes the key's value.
+type MPIs [5][]byte
 
 // mpiNames are the DSA parameters in the order libotr writes them.
 var mpiNames = [5]string{"p", "q", "g", "y", "x"}
@@ -33,7 +40,7 @@ var mpiNames = [5]string{"p", "q", "g", "y", "x"}
 // ReadPrivKeys parses an otr.private_key file. It accepts the full
 // libgcrypt S-expression syntax and locates name, protocol, private-key and
 // the DSA parameters by token, in any order, as libotr does. It does not
-// check that the keys are valid DSA keys; see keysync.PrivateKey.Validate.
+// check that the keys are valid DSA keys; see keysync.DSAKey.Validate.
 // file names the input in error messages.
 func ReadPrivKeys(r io.Reader, file string) ([]PrivKey, error) {
 	data, err := io.ReadAll(r)
@@ -84,8 +91,9 @@ func readAccount(acct *sexp.Node, file string) (PrivKey, error) {
 	if dsa == nil {
 		return k, fmt.Errorf("%s:%d: account %q: private-key has no (dsa …)", file, priv.Line, k.Name)
 	}
-	key := &keysync.PrivateKey{}
+	key := &keysync.DSAKey{}
 	vals := [5]**big.Int{&key.P, &key.Q, &key.G, &key.Y, &key.X}
+	var raw MPIs
 	for i, n := range mpiNames {
 		l := dsa.FindToken(n)
 		if l == nil {
@@ -95,9 +103,10 @@ func readAccount(acct *sexp.Node, file string) (PrivKey, error) {
 		if v == nil || v.IsList {
 			return k, fmt.Errorf("%s:%d: account %q: (%s …) has no number", file, l.Line, k.Name, n)
 		}
-		key.Raw[i] = v.Atom
+		raw[i] = v.Atom
 		*vals[i] = new(big.Int).SetBytes(v.Atom)
 	}
+	key.Native = raw
 	k.Key = key
 	return k, nil
 }
@@ -117,14 +126,14 @@ func tokenValue(acct *sexp.Node, tok, file string) ([]byte, error) {
 }
 
 // WritePrivKeys writes keys in libotr's exact layout. Each MPI is written
-// from Key.Raw[i] when that decodes (unsigned) to the same value as the
-// big.Int, else as minimal two's complement; the atom form follows
-// libgcrypt's rules (hex, token or quoted string).
+// from the key's MPIs (Native) when that decodes (unsigned) to the same
+// value as the big.Int, else as minimal two's complement; the atom form
+// follows libgcrypt's rules (hex, token or quoted string).
 func WritePrivKeys(w io.Writer, keys []PrivKey) error {
 	buf := []byte("(privkeys\n")
 	for i, k := range keys {
 		var err error
-		buf, err = AppendAccount(buf, k)
+		buf, err = appendAccount(buf, k)
 		if err != nil {
 			return fmt.Errorf("key %d (%q, %q): %w", i+1, k.Name, k.Protocol, err)
 		}
@@ -134,8 +143,8 @@ func WritePrivKeys(w io.Writer, keys []PrivKey) error {
 	return err
 }
 
-// AppendAccount appends one " (account" block as libotr writes it.
-func AppendAccount(dst []byte, k PrivKey) ([]byte, error) {
+// appendAccount appends one " (account" block as libotr writes it.
+func appendAccount(dst []byte, k PrivKey) ([]byte, error) {
 	if k.Key == nil {
 		return dst, errors.New("no key")
 	}
@@ -143,9 +152,10 @@ func AppendAccount(dst []byte, k PrivKey) ([]byte, error) {
 		return dst, errors.New("name or protocol contains a NUL byte, which libotr cannot store")
 	}
 	vals := [5]*big.Int{k.Key.P, k.Key.Q, k.Key.G, k.Key.Y, k.Key.X}
+	raw, _ := k.Key.Native.(MPIs)
 	dsa := sexp.List(sexp.Atom([]byte("dsa")))
 	for i, v := range vals {
-		a, err := mpiAtom(v, k.Key.Raw[i])
+		a, err := mpiAtom(v, raw[i])
 		if err != nil {
 			return dst, fmt.Errorf("%s: %w", mpiNames[i], err)
 		}

@@ -54,11 +54,12 @@ func gen(n int, file string) error {
 		r.Username = fmt.Sprintf("contact%07d@chat.example.net", c)
 		a := c % len(accounts)
 		r.Account, r.Protocol = accounts[a], protocols[a]
-		for j := range r.Fingerprint {
+		r.Fingerprint.Kind = keysync.OTRDSA
+		for j := range r.Fingerprint.Sum {
 			x ^= x << 13
 			x ^= x >> 7
 			x ^= x << 17
-			r.Fingerprint[j] = byte(x)
+			r.Fingerprint.Sum[j] = byte(x)
 		}
 		r.Trust = trusts[i%len(trusts)]
 	}

@@ -7,25 +7,29 @@ import (
 
 type row struct{ key, val int }
 
-func collapse(rows []row, hash func(*row) uint64) []row {
-	return Rows(rows, hash,
-		func(a, b *row) bool { return a.key == b.key },
-		func(first, dup *row) { first.val = dup.val })
+func collapseRows(rows []row, hash func(int) uint64) []row {
+	key := func(r *row) int { return r.key }
+	merge := func(first, dup *row) { first.val = dup.val }
+	if hash == nil {
+		return Rows(rows, key, merge)
+	}
+	return collapse(rows, key, merge, hash)
 }
 
 func TestRows(t *testing.T) {
 	in := []row{{1, 10}, {2, 20}, {1, 11}, {3, 30}, {2, 21}, {1, 12}}
 	want := []row{{1, 12}, {2, 21}, {3, 30}}
-	for name, hash := range map[string]func(*row) uint64{
-		"distinct hashes": func(r *row) uint64 { return uint64(r.key) * 0x9e3779b97f4a7c15 },
-		"all collide":     func(*row) uint64 { return 7 },
+	for name, hash := range map[string]func(int) uint64{
+		"seeded hash":     nil,
+		"distinct hashes": func(k int) uint64 { return uint64(k) * 0x9e3779b97f4a7c15 },
+		"all collide":     func(int) uint64 { return 7 },
 	} {
-		got := collapse(append([]row(nil), in...), hash)
+		got := collapseRows(append([]row(nil), in...), hash)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: got %v, want %v", name, got, want)
 		}
 	}
-	if got := collapse(nil, func(*row) uint64 { return 0 }); len(got) != 0 {
+	if got := collapseRows(nil, nil); len(got) != 0 {
 		t.Errorf("empty input gave %v", got)
 	}
 }
@@ -35,7 +39,7 @@ func TestRowsMany(t *testing.T) {
 	for i := 0; i < 5000; i++ {
 		in = append(in, row{i % 1500, i})
 	}
-	got := collapse(in, func(r *row) uint64 { return uint64(r.key) })
+	got := collapseRows(in, func(k int) uint64 { return uint64(k) })
 	if len(got) != 1500 {
 		t.Fatalf("got %d rows, want 1500", len(got))
 	}

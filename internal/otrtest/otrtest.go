@@ -303,7 +303,7 @@ func Escape(s string) string {
 }
 
 // KeyLine is the dump line of a private key.
-func KeyLine(account, protocol string, k *keysync.PrivateKey) string {
+func KeyLine(account, protocol string, k *keysync.DSAKey) string {
 	xs := "no-x"
 	if k.X != nil {
 		x := sha1.Sum(k.X.Bytes())

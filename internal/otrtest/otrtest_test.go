@@ -12,8 +12,8 @@ import (
 func TestGenerateAndDump(t *testing.T) {
 	o := Tool(t)
 	dir := t.TempDir()
-	fa := keysync.Fingerprint{0xaa, 1}
-	fb := keysync.Fingerprint{0xbb, 2}
+	fa := keysync.OTRFingerprint([20]byte{0xaa, 1})
+	fb := keysync.OTRFingerprint([20]byte{0xbb, 2})
 	spec := Spec{
 		PrivKeys:     "otr.private_key",
 		Keys:         []Account{{"me@example.org/", "prpl-jabber"}},

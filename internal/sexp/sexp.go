@@ -34,10 +34,11 @@ type Error struct {
 	Msg  string
 }
 
+// Error returns "line N: message".
 func (e *Error) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
-// IsTokenChar reports whether c may appear in a token.
-func IsTokenChar(c byte) bool {
+// isTokenChar reports whether c may appear in a token.
+func isTokenChar(c byte) bool {
 	switch {
 	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		return true
@@ -228,9 +229,9 @@ func (p *parser) parseAtom() ([]byte, error) {
 		return p.parseHex()
 	case c == '|':
 		return p.parseBase64()
-	case IsTokenChar(c):
+	case isTokenChar(c):
 		start := p.pos
-		for p.pos < len(d) && IsTokenChar(d[p.pos]) {
+		for p.pos < len(d) && isTokenChar(d[p.pos]) {
 			p.pos++
 		}
 		return append([]byte{}, d[start:p.pos]...), nil
@@ -412,37 +413,37 @@ func (n *Node) Nth(i int) *Node {
 	return n.List[i]
 }
 
-// Form is how libgcrypt prints an atom.
-type Form int
+// atomForm is how libgcrypt prints an atom.
+type atomForm int
 
 // Atom forms, as chosen by libgcrypt's suitable_encoding.
 const (
-	Hex Form = iota
-	Quoted
-	Token
+	hexForm atomForm = iota
+	quotedForm
+	tokenForm
 )
 
-// Encoding returns the form libgcrypt's advanced printer uses for atom a.
-func Encoding(a []byte) Form {
+// encodingOf returns the form libgcrypt's advanced printer uses for atom a.
+func encodingOf(a []byte) atomForm {
 	if len(a) == 0 {
-		return Quoted
+		return quotedForm
 	}
 	if a[0]&0x80 != 0 || a[0] == 0 {
-		return Hex
+		return hexForm
 	}
 	token := true
 	for _, c := range a {
 		if (c < 0x20 || (c >= 0x7f && c <= 0xa0)) && !isQuotable(c) {
-			return Hex
+			return hexForm
 		}
-		if token && !IsTokenChar(c) {
+		if token && !isTokenChar(c) {
 			token = false
 		}
 	}
 	if token && !isDigit(a[0]) {
-		return Token
+		return tokenForm
 	}
-	return Quoted
+	return quotedForm
 }
 
 func isQuotable(c byte) bool {
@@ -456,13 +457,13 @@ func isQuotable(c byte) bool {
 const upperHex = "0123456789ABCDEF"
 const lowerHex = "0123456789abcdef"
 
-// AppendAtom appends atom a to dst in the form libgcrypt's advanced printer
+// appendAtom appends atom a to dst in the form libgcrypt's advanced printer
 // chooses.
-func AppendAtom(dst, a []byte) []byte {
-	switch Encoding(a) {
-	case Token:
+func appendAtom(dst, a []byte) []byte {
+	switch encodingOf(a) {
+	case tokenForm:
 		return append(dst, a...)
-	case Quoted:
+	case quotedForm:
 		dst = append(dst, '"')
 		for _, c := range a {
 			switch c {
@@ -526,7 +527,7 @@ func AppendAdvanced(dst []byte, n *Node) []byte {
 				dst = appendSpaces(dst, indent)
 			}
 		case data:
-			dst = AppendAtom(dst, it.atom)
+			dst = appendAtom(dst, it.atom)
 			if next != closing {
 				dst = append(dst, ' ')
 			}

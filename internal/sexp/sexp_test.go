@@ -60,7 +60,7 @@ func TestEncoding(t *testing.T) {
 		{"\b\t\v\n\f\r\"'\\", `"\b\t\v\n\f\r\"\'\\"`},
 	}
 	for _, c := range cases {
-		if got := string(AppendAtom(nil, []byte(c.in))); got != c.want {
+		if got := string(appendAtom(nil, []byte(c.in))); got != c.want {
 			t.Errorf("AppendAtom(%q) = %s, want %s", c.in, got, c.want)
 		}
 		n, err := Parse([]byte("(" + c.want + ")"))

@@ -1,0 +1,187 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+
+	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/internal/atomicfile"
+)
+
+// Conversion is what converting stores into others comes to.
+type Conversion struct {
+	Conflicts  []keysync.Conflict // those settled by prefer have a Winner
+	Unresolved int                // conflicts without a Winner
+	Plan       Plan               // every target's files and commands; empty while a conflict is unresolved
+	Notices    []Notice
+}
+
+// Convert reads the stores froms and then each store of tos that already
+// exists — last, so that what a target holds survives unless a source
+// disagrees, which is a conflict rather than a silent loss — merges them
+// with prefer naming the store that wins conflicts (see ResolvePrefer),
+// and, unless a conflict is unresolved, plans the writes of every target.
+// prompt is handed to the readers. It writes nothing.
+func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, error) {
+	sources, notices, err := ReadAll(froms, prompt)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tos {
+		if containsLocation(froms, t.Name) {
+			continue
+		}
+		m, ns, err := t.Read(prompt)
+		if errors.Is(err, ErrNoStore) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, keysync.Source{Name: t.Name, Model: m})
+		notices = append(notices, ns...)
+	}
+	merged, conflicts := keysync.Merge(sources, prefer)
+	c := &Conversion{Conflicts: conflicts, Notices: notices}
+	for _, x := range conflicts {
+		if x.Winner == "" {
+			c.Unresolved++
+		}
+	}
+	if c.Unresolved > 0 {
+		return c, nil
+	}
+	for _, t := range tos {
+		plan, ns, err := t.App.Write(t.Dir, t.Name, merged)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.Name, err)
+		}
+		c.Notices = append(c.Notices, ns...)
+		if len(plan.Files) == 0 && len(plan.Commands) == 0 {
+			c.Notices = append(c.Notices, Notice{Source: t.Name, Msg: t.Name + ": nothing to write"})
+		}
+		c.Plan.add(plan)
+	}
+	return c, nil
+}
+
+// Err returns an *UnresolvedError if a conflict is unresolved, else nil.
+func (c *Conversion) Err() error {
+	if c.Unresolved > 0 {
+		return &UnresolvedError{Conflicts: c.Unresolved}
+	}
+	return nil
+}
+
+// UnresolvedError says that a conversion stopped at conflicts that no
+// preferred store settled: nothing was written.
+type UnresolvedError struct {
+	Conflicts int // how many
+}
+
+// Error says how many conflicts are unresolved and how to settle them.
+func (e *UnresolvedError) Error() string {
+	s := "s"
+	if e.Conflicts == 1 {
+		s = ""
+	}
+	return fmt.Sprintf("%d unresolved conflict%s; nothing written (choose the side that wins with --prefer APP[:DIR])", e.Conflicts, s)
+}
+
+// ExitCode returns 3, the command line's exit status for unresolved
+// conflicts.
+func (e *UnresolvedError) ExitCode() int { return 3 }
+
+// Prepared is a plan compared with the disk: what applying it changes.
+type Prepared struct {
+	Changes  []FileChange // one per file of the plan, in order
+	Commands []Command
+}
+
+// FileChange is the planned change of one file, with the file's summary.
+type FileChange struct {
+	atomicfile.Change
+	Summary string
+}
+
+// FileResult is what applying one FileChange did.
+type FileResult struct {
+	atomicfile.Result
+	Summary string
+}
+
+// Prepare compares every file of p with its target on disk.
+func (p Plan) Prepare() (*Prepared, error) {
+	files := make([]atomicfile.File, len(p.Files))
+	for i, f := range p.Files {
+		files[i] = atomicfile.File{Path: f.Path, Content: f.Content, Secret: f.Secret}
+	}
+	changes, err := atomicfile.Plan(files)
+	if err != nil {
+		return nil, err
+	}
+	out := &Prepared{Commands: p.Commands}
+	for i, c := range changes {
+		out.Changes = append(out.Changes, FileChange{c, p.Files[i].Summary})
+	}
+	return out, nil
+}
+
+// Apply writes the changed files atomically, keeping a backup of each
+// file replaced, and then runs the commands in order.
+func (p *Prepared) Apply() ([]FileResult, error) {
+	changes := make([]atomicfile.Change, len(p.Changes))
+	for i, c := range p.Changes {
+		changes[i] = c.Change
+	}
+	results, err := atomicfile.Apply(changes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FileResult, len(results))
+	for i, r := range results {
+		out[i] = FileResult{r, p.Changes[i].Summary}
+	}
+	for _, c := range p.Commands {
+		if err := c.run(); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// String returns the command line, program first.
+func (c Command) String() string { return strings.Join(append([]string{c.Path}, c.Args...), " ") }
+
+// run runs the command, feeding it Stdin. Its error quotes the program's
+// standard error unless Stdin is secret (a program may echo its input).
+func (c Command) run() error {
+	cmd := exec.Command(c.Path, c.Args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if c.Stdin != nil {
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return err
+		}
+		go func() {
+			_, _ = c.Stdin.WriteTo(in)
+			in.Close()
+		}()
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if c.Secret || msg == "" {
+			return fmt.Errorf("%s: %v", c.Path, err)
+		}
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+		return fmt.Errorf("%s: %v: %s", c.Path, err, msg)
+	}
+	return nil
+}
