@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -72,7 +71,7 @@ func parseLocations(flag string, args []string) ([]app.Location, error) {
 
 func runShow(w io.Writer, froms []string, asJSON bool) error {
 	if len(froms) == 0 {
-		return errors.New("show: name at least one store with --from APP[:DIR]")
+		return usageErrorf("show: name at least one store with --from APP[:DIR]")
 	}
 	locs, err := parseLocations("from", froms)
 	if err != nil {
@@ -97,7 +96,7 @@ type convertOptions struct {
 
 func runConvert(stdout, stderr io.Writer, o convertOptions) error {
 	if len(o.froms) == 0 || len(o.tos) == 0 {
-		return errors.New("convert: name at least one --from APP[:DIR] and one --to APP[:DIR]")
+		return usageErrorf("convert: name at least one --from APP[:DIR] and one --to APP[:DIR]")
 	}
 	froms, err := parseLocations("from", o.froms)
 	if err != nil {
