@@ -20,7 +20,8 @@ func init() {
 type ircAccounts struct{}
 
 func (ircAccounts) canonical(name, protocol string) (keysync.Account, string) {
-	return keysync.Account{Protocol: canonicalProtocol(protocol), Address: name}, ""
+	proto := canonicalProtocol(protocol)
+	return keysync.Account{Protocol: proto, Address: canonicalAddress(proto, name)}, ""
 }
 
 func (ircAccounts) native(a keysync.Account) (name, protocol, why string) {

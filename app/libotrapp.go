@@ -48,9 +48,12 @@ type accountCache struct {
 	store *keysync.Store
 	app   string
 	seen  map[[2]string]*keysync.LocalAccount
+	names nameNotices // names not valid in their protocol
 }
 
-func (c *accountCache) get(name, protocol string) *keysync.LocalAccount {
+// get returns the account an app names (name, protocol), first read at
+// path:line.
+func (c *accountCache) get(name, protocol, path string, line int) *keysync.LocalAccount {
 	k := [2]string{name, protocol}
 	if la, ok := c.seen[k]; ok {
 		return la
@@ -59,6 +62,8 @@ func (c *accountCache) get(name, protocol string) *keysync.LocalAccount {
 	la := c.store.AddAccount(a)
 	if unmapped != "" {
 		la.Unmapped = unmapped
+	} else if _, problem := canonicalAddr(a.Protocol, a.Address); problem != "" {
+		c.names.add(path, line, "account", a.Protocol, a.Address, problem)
 	}
 	la.AddSpelling(keysync.Spelling{App: c.app, Name: name, Protocol: protocol})
 	c.seen[k] = la
@@ -80,7 +85,7 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			return err
 		}
 		for _, k := range keys {
-			la := c.get(k.Name, k.Protocol)
+			la := c.get(k.Name, k.Protocol, path, k.Line)
 			la.Keys = append(la.Keys, keysync.Key{
 				PrivateKey: k.Key, Source: source, Line: k.Line,
 				Spelling: keysync.Spelling{App: p.name, Name: k.Name, Protocol: k.Protocol},
@@ -107,13 +112,17 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			if o == nil || r.Account != o.LocalName || r.Protocol != o.Protocol {
 				k := [2]string{r.Account, r.Protocol}
 				if o = origins[k]; o == nil {
-					la := c.get(r.Account, r.Protocol)
+					la := c.get(r.Account, r.Protocol, path, r.Line)
 					o = &keysync.Origin{Local: la.Account, Source: source, App: p.name, LocalName: r.Account, Protocol: r.Protocol}
 					origins[k] = o
 				}
 			}
+			contact, problem := canonicalAddr(o.Local.Protocol, r.Username)
+			if problem != "" {
+				c.names.add(path, r.Line, "contact", o.Local.Protocol, r.Username, problem)
+			}
 			f := keysync.KnownFingerprint{
-				Contact:     canonicalAddress(o.Local.Protocol, r.Username),
+				Contact:     contact,
 				Fingerprint: r.Fingerprint,
 				Trust:       r.Trust,
 				Origin:      o,
@@ -128,6 +137,7 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			return err
 		}
 		s.Fingerprints = collapseRows(s.Fingerprints)
+		notices = append(notices, spellingConflicts(path, s.Fingerprints)...)
 		return nil
 	}
 	readTags := func(r io.Reader, path string) error {
@@ -136,7 +146,7 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			return err
 		}
 		for _, t := range tags {
-			la := c.get(t.Account, t.Protocol)
+			la := c.get(t.Account, t.Protocol, path, t.Line)
 			la.InstanceTags = append(la.InstanceTags, keysync.InstanceTag{
 				Tag: t.Tag, Source: source, Line: t.Line,
 				Spelling: keysync.Spelling{App: p.name, Name: t.Account, Protocol: t.Protocol},
@@ -171,6 +181,7 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 	if !found {
 		return nil, nil, fmt.Errorf("%s: %w in %s", p.name, ErrNoStore, dir)
 	}
+	notices = append(notices, c.names.list()...)
 	for _, la := range s.Accounts {
 		if la.Unmapped != "" {
 			notices = append(notices, Notice{Msg: fmt.Sprintf("%s: account %s: %s", p.name, la.Address, la.Unmapped)})
@@ -249,7 +260,7 @@ func (n *namer) name(la *keysync.LocalAccount) (name, protocol, why string) {
 	case n.p.only != "" && la.Protocol != n.p.only:
 		why = fmt.Sprintf("%s holds only %s accounts", n.p.name, strings.ToUpper(n.p.only))
 	default:
-		name, protocol, why = n.m.native(la.Account)
+		name, protocol, why = n.m.native(spelledAccount(la))
 	}
 	n.cache[la.Account] = [3]string{name, protocol, why}
 	return name, protocol, why
@@ -444,7 +455,7 @@ func (r *fingerprintRows) encode(w io.Writer, skip func(a keysync.Account, why s
 			skip(last, why)
 			continue
 		}
-		rows = append(rows, libotr.FingerprintRow{Username: f.Contact, Account: name,
+		rows = append(rows, libotr.FingerprintRow{Username: spelledContact(f), Account: name,
 			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust})
 	}
 	if err := flush(); err != nil {
