@@ -1,8 +1,13 @@
 package app
 
 import (
+	"bytes"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keysync/keysync"
 )
 
 var addressCases = []struct {
@@ -124,5 +129,183 @@ func TestQuoteName(t *testing.T) {
 	long := strings.Repeat("é", 100)
 	if got := quoteName(long); len(got) > 80 || !strings.HasSuffix(got, "…") || strings.Contains(got, `\x`) {
 		t.Errorf("quoteName(200 bytes) = %s", got)
+	}
+}
+
+const (
+	fp1 = "1111111111111111111111111111111111111111"
+	fp2 = "2222222222222222222222222222222222222222"
+	fp3 = "3333333333333333333333333333333333333333"
+)
+
+// sixRows is the issue's case: six fingerprints of one Pidgin account,
+// under contact names that are not UTF-8 (rows 1, 2 and 5: three different
+// contacts, which lower-casing through strings.ToLower merged into two) and
+// in mixed case (rows 3 and 4: one contact, with two trusts).
+const sixRows = "caf\xe9@example.org\tAlice@Example.org/Home\tprpl-jabber\t" + fp1 + "\tverified\n" +
+	"caf\xe8@example.org\tAlice@Example.org/Home\tprpl-jabber\t" + fp1 + "\t\n" +
+	"Bob@Example.org\tAlice@Example.org/Home\tprpl-jabber\t" + fp2 + "\tverified\n" +
+	"bob@example.org\tAlice@Example.org/Home\tprpl-jabber\t" + fp2 + "\tsmp\n" +
+	"\xff@example.org\tAlice@Example.org/Home\tprpl-jabber\t" + fp1 + "\t\n" +
+	"Bob@Example.org/Phone\tAlice@Example.org/Home\tprpl-jabber\t" + fp3 + "\t\n"
+
+// storeDir writes files into a new folder and returns it.
+func storeDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		writeFile(t, filepath.Join(dir, name), data)
+	}
+	return dir
+}
+
+const adiumMixedCasePlist = `<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict><key>Accounts</key><array>
+<dict><key>ObjectID</key><string>1</string><key>Service</key><string>Jabber</string><key>Type</key><string>libpurple-Jabber</string><key>UID</key><string>Alice@Example.ORG</string></dict>
+<dict><key>ObjectID</key><string>2</string><key>Service</key><string>IRC</string><key>Type</key><string>libpurple-IRC</string><key>UID</key><string>Alice[m]@IRC.Libera.Chat</string></dict>
+</array></dict></plist>
+`
+
+// A fingerprints file whose names are not UTF-8 or in mixed case comes
+// back byte for byte from every libotr app, and each invalid name is
+// reported with its file and line.
+func TestNamesRoundTripByteExact(t *testing.T) {
+	ircRows := "Bob\tAlice@irc.libera.chat\tIRC\t" + fp1 + "\tmanual\n" +
+		"bob\tAlice@irc.libera.chat\tIRC\t" + fp1 + "\t\n" +
+		"caf\xe9[m]\tAlice@irc.libera.chat\tIRC\t" + fp2 + "\tsmp\n" +
+		"bad nick\talice@IRC.libera.chat\tIRC\t" + fp3 + "\t\n"
+	for _, c := range []struct {
+		app, file string
+		files     map[string]string
+		invalid   []int // lines with a name that is not valid
+	}{
+		{"pidgin", "otr.fingerprints", map[string]string{"otr.fingerprints": sixRows +
+			"Carol@Example.org\tcaf\xe9@example.org/\tprpl-jabber\t" + fp3 + "\tverified\n" +
+			"Bob[m]\tAlice@IRC.Libera.Chat\tprpl-irc\t" + fp2 + "\t\n"}, []int{1, 2, 5, 7}},
+		{"kopete", "fingerprints", map[string]string{"fingerprints": strings.ReplaceAll(sixRows, "\tprpl-jabber\t", "\tJabber\t") +
+			"Bob[m]\tAlice@IRC.Libera.Chat\tIRC\t" + fp2 + "\t\n"}, []int{1, 2, 5}},
+		{"adium", "otr.fingerprints", map[string]string{"Accounts.plist": adiumMixedCasePlist,
+			"otr.fingerprints": strings.ReplaceAll(sixRows, "\tAlice@Example.org/Home\tprpl-jabber\t", "\t1\tlibpurple-Jabber\t") +
+				"Bob[m]\t2\tlibpurple-IRC\t" + fp2 + "\t\n"}, []int{1, 2, 5}},
+		{"irssi", "otr.fp", map[string]string{"otr.fp": ircRows}, []int{4}},
+		{"xchat", "otr.fp", map[string]string{"otr.fp": ircRows}, []int{4}},
+	} {
+		dir := storeDir(t, c.files)
+		_, notices := read(t, c.app, dir)
+		var lines []int
+		for _, n := range notices {
+			if strings.Contains(n.Msg, "not a valid") {
+				if n.File != filepath.Join(dir, c.file) {
+					t.Errorf("%s: notice names %q: %s", c.app, n.File, n)
+				}
+				lines = append(lines, n.Line)
+			}
+		}
+		if fmt.Sprint(lines) != fmt.Sprint(c.invalid) {
+			t.Errorf("%s: invalid names reported at lines %v, want %v: %v", c.app, lines, c.invalid, notices)
+		}
+		if n := roundTrip(t, c.app, dir); n != 1 {
+			t.Errorf("%s: wrote %d files", c.app, n)
+		}
+	}
+}
+
+// The issue's six fingerprints: the three contacts that are not UTF-8
+// stay three, the two spellings of bob@example.org are one contact whose
+// two trusts are a conflict, and Pidgin gets all six rows back.
+func TestNamesSixFingerprints(t *testing.T) {
+	src := storeDir(t, map[string]string{"otr.fingerprints": sixRows})
+	s, notices := read(t, "pidgin", src)
+	equal(t, "rows", rows(s), []string{
+		"xmpp:alice@example.org|caf\xe9@example.org|" + fp1 + "|verified",
+		"xmpp:alice@example.org|caf\xe8@example.org|" + fp1 + "|",
+		"xmpp:alice@example.org|bob@example.org|" + fp2 + "|verified",
+		"xmpp:alice@example.org|bob@example.org|" + fp2 + "|smp",
+		"xmpp:alice@example.org|\xff@example.org|" + fp1 + "|",
+		"xmpp:alice@example.org|bob@example.org|" + fp3 + "|",
+	})
+	var conflicts []string
+	for _, n := range notices {
+		if strings.Contains(n.Msg, "trust conflict") {
+			conflicts = append(conflicts, n.String())
+		}
+	}
+	if len(conflicts) != 1 || !strings.Contains(conflicts[0], `"verified" under "Bob@Example.org", "smp" under "bob@example.org"`) ||
+		!strings.Contains(conflicts[0], "22222222") || !strings.HasPrefix(conflicts[0], filepath.Join(src, "otr.fingerprints")) {
+		t.Errorf("trust conflicts %q in %v", conflicts, notices)
+	}
+	roundTrip(t, "pidgin", src)
+
+	// Into another app, the one contact is one row; nothing else merges.
+	kopete := t.TempDir()
+	c, err := Convert([]Store{mustStore(t, "pidgin:"+src)}, []Store{mustStore(t, "kopete:"+kopete)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range c.Files {
+		var b bytes.Buffer
+		if _, err := f.Content.WriteTo(&b); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, f.Path, b.String())
+	}
+	back, _ := read(t, "kopete", kopete)
+	equal(t, "kopete rows", rows(back), []string{
+		"xmpp:alice@example.org|caf\xe9@example.org|" + fp1 + "|verified",
+		"xmpp:alice@example.org|caf\xe8@example.org|" + fp1 + "|",
+		"xmpp:alice@example.org|bob@example.org|" + fp2 + "|smp",
+		"xmpp:alice@example.org|\xff@example.org|" + fp1 + "|",
+		"xmpp:alice@example.org|bob@example.org|" + fp3 + "|",
+	})
+
+	// Merged with another store, the two trusts are a conflict of the model.
+	c, err = Convert([]Store{mustStore(t, "pidgin:"+src)}, []Store{mustStore(t, "kopete:"+kopete)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, x := range c.Conflicts {
+		found = found || (x.Kind == keysync.TrustConflict && x.Contact == "bob@example.org" && x.Fingerprint.String() == fp2)
+	}
+	if !found || c.Unresolved == 0 || len(c.Files) != 0 {
+		t.Errorf("conflicts %+v, %d unresolved, %d files", c.Conflicts, c.Unresolved, len(c.Files))
+	}
+}
+
+// IRC nicks and servers are case-insensitive: Alice@irc.libera.chat and
+// alice@IRC.Libera.Chat are one account. Other apps get the names as the
+// app spelled them, since IRC apps look them up byte for byte.
+func TestNamesIRCCaseMapping(t *testing.T) {
+	key := strings.Replace(string(mustRead(t, fixtures+"/irssi/otr.key")), `(name "test@example.org")`, `(name "Alice[m]@irc.libera.chat")`, 1)
+	dir := storeDir(t, map[string]string{
+		"otr.key": key,
+		"otr.fp": "Bob\talice{m}@IRC.Libera.Chat\tIRC\t" + fp1 + "\tmanual\n" +
+			"carol\tAlice[m]@irc.libera.chat\tIRC\t" + fp2 + "\t\n",
+	})
+	s, notices := read(t, "irssi", dir)
+	if len(notices) != 0 {
+		t.Errorf("notices: %v", notices)
+	}
+	if len(s.Accounts) != 1 || s.Accounts[0].Account.String() != "irc:alice{m}@irc.libera.chat" || len(s.Accounts[0].Keys) != 1 {
+		t.Fatalf("accounts: %+v", s.Accounts)
+	}
+	equal(t, "rows", rows(s), []string{
+		"irc:alice{m}@irc.libera.chat|bob|" + fp1 + "|manual",
+		"irc:alice{m}@irc.libera.chat|carol|" + fp2 + "|",
+	})
+	roundTrip(t, "irssi", dir)
+
+	files, _ := write(t, "pidgin", t.TempDir(), s)
+	got := map[string]string{}
+	for _, f := range files {
+		got[filepath.Base(f.Path)] = string(f.Data)
+	}
+	if !strings.Contains(got["otr.private_key"], `(name "Alice[m]@irc.libera.chat")`) {
+		t.Errorf("key not under the app's spelling:\n%s", got["otr.private_key"])
+	}
+	want := "Bob\tAlice[m]@irc.libera.chat\tprpl-irc\t" + fp1 + "\tmanual\n" +
+		"carol\tAlice[m]@irc.libera.chat\tprpl-irc\t" + fp2 + "\t\n"
+	if got["otr.fingerprints"] != want {
+		t.Errorf("otr.fingerprints:\n%s\nwant\n%s", got["otr.fingerprints"], want)
 	}
 }
