@@ -287,7 +287,7 @@ func quoteName(s string) string {
 // contact one way can hold only one of the trusts.
 func spellingConflicts(path string, rows []keysync.KnownFingerprint) []Notice {
 	type key struct {
-		o       *keysync.Origin
+		local   keysync.Account
 		contact string
 		fp      keysync.Fingerprint
 	}
@@ -295,7 +295,7 @@ func spellingConflicts(path string, rows []keysync.KnownFingerprint) []Notice {
 	groups := map[key][]int{}
 	for i := range rows {
 		if f := &rows[i]; f.ContactName != "" {
-			groups[key{f.Origin, f.Contact, f.Fingerprint}] = nil
+			groups[key{f.Local(), f.Contact, f.Fingerprint}] = nil
 		}
 	}
 	if len(groups) == 0 {
@@ -304,7 +304,7 @@ func spellingConflicts(path string, rows []keysync.KnownFingerprint) []Notice {
 	var order []key
 	for i := range rows {
 		f := &rows[i]
-		k := key{f.Origin, f.Contact, f.Fingerprint}
+		k := key{f.Local(), f.Contact, f.Fingerprint}
 		g, ok := groups[k]
 		if !ok {
 			continue
@@ -325,7 +325,7 @@ func spellingConflicts(path string, rows []keysync.KnownFingerprint) []Notice {
 			if name == "" {
 				name = f.Contact
 			}
-			trusts = append(trusts, fmt.Sprintf("%q under %s", f.Trust, quoteName(name)))
+			trusts = append(trusts, fmt.Sprintf("%q as %s", f.Trust, quoteName(name)))
 			if f.Trust == "" {
 				continue
 			}
@@ -339,8 +339,8 @@ func spellingConflicts(path string, rows []keysync.KnownFingerprint) []Notice {
 			continue
 		}
 		notices = append(notices, Notice{File: path, Msg: fmt.Sprintf(
-			"trust conflict: fingerprint %s of contact %s of %s has trust %s; apps other than this one can hold only one of them",
-			k.fp.Human(), quoteName(k.contact), k.o.Local, strings.Join(trusts, ", "))})
+			"trust conflict: fingerprint %s of contact %s of %s is %s, spellings of one contact",
+			k.fp.Human(), quoteName(k.contact), k.local, strings.Join(trusts, " and "))})
 	}
 	return notices
 }

@@ -230,7 +230,7 @@ func TestNamesSixFingerprints(t *testing.T) {
 			conflicts = append(conflicts, n.String())
 		}
 	}
-	if len(conflicts) != 1 || !strings.Contains(conflicts[0], `"verified" under "Bob@Example.org", "smp" under "bob@example.org"`) ||
+	if len(conflicts) != 1 || !strings.Contains(conflicts[0], `is "verified" as "Bob@Example.org" and "smp" as "bob@example.org", spellings of one contact`) ||
 		!strings.Contains(conflicts[0], "22222222") || !strings.HasPrefix(conflicts[0], filepath.Join(src, "otr.fingerprints")) {
 		t.Errorf("trust conflicts %q in %v", conflicts, notices)
 	}
