@@ -60,6 +60,44 @@ const maxJIDPart = 1023
 // canonicalJID returns the canonical bare JID of an XMPP address.
 func canonicalJID(name string) (canon, problem string) {
 	bare, _, _ := strings.Cut(name, "/")
+	if isCanonicalASCIIJID(bare) {
+		return bare, ""
+	}
+	return enforceJID(bare)
+}
+
+// isCanonicalASCIIJID reports whether bare is a bare JID in ASCII that is
+// its own canonical form, which most are: a quick test that saves
+// enforcing the PRECIS profile on every row of a large file.
+func isCanonicalASCIIJID(bare string) bool {
+	local, domain, hasLocal := strings.Cut(bare, "@")
+	if !hasLocal {
+		local, domain = "", bare
+	}
+	if hasLocal && (local == "" || len(local) > maxJIDPart) || domain == "" || len(domain) > maxJIDPart {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if c <= ' ' || c >= 0x7f || 'A' <= c && c <= 'Z' || strings.IndexByte(`"&'/:<>@`, c) >= 0 {
+			return false
+		}
+	}
+	for label := range strings.SplitSeq(domain, ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; c != '-' && (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// enforceJID applies RFC 7622 to a bare JID.
+func enforceJID(bare string) (canon, problem string) {
 	if !utf8.ValidString(bare) {
 		return bare, "not valid UTF-8"
 	}
@@ -180,6 +218,9 @@ func canonicalIRC(name string) (canon, problem string) {
 			}
 		}
 	}
+	if !ircNeedsMapping(name, len(nick)) {
+		return name, ""
+	}
 	b := []byte(name)
 	for i, c := range b {
 		switch {
@@ -194,6 +235,18 @@ func canonicalIRC(name string) (canon, problem string) {
 		}
 	}
 	return string(b), ""
+}
+
+// ircNeedsMapping reports whether name, whose nick is its first n bytes,
+// holds a byte that the case mapping changes.
+func ircNeedsMapping(name string, n int) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' || i < n && (c == '[' || c == ']' || c == '\\' || c == '~') {
+			return true
+		}
+	}
+	return false
 }
 
 // caseKept reports whether protocol's canonical form serves only to compare

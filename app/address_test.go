@@ -106,6 +106,11 @@ func checkCanonical(t *testing.T, protocol, name string) {
 	if protocol == "irc" && len(canon) != len(name) {
 		t.Fatalf("irc %q → %q changed length", name, canon)
 	}
+	if protocol == "xmpp" && isCanonicalASCIIJID(kept) {
+		if c, p := enforceJID(kept); c != kept || p != "" {
+			t.Fatalf("xmpp %q: the quick test calls it canonical, the profile gives %q (%q)", kept, c, p)
+		}
+	}
 }
 
 func FuzzCanonicalAddr(f *testing.F) {
