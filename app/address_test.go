@@ -314,3 +314,29 @@ func TestNamesIRCCaseMapping(t *testing.T) {
 		t.Errorf("otr.fingerprints:\n%s\nwant\n%s", got["otr.fingerprints"], want)
 	}
 }
+
+// A file full of invalid names gives a bounded number of short notices.
+func TestNameNoticesAreBounded(t *testing.T) {
+	var b strings.Builder
+	huge := strings.Repeat("\xfe", 900) // libotr lines hold 998 bytes at most
+	fmt.Fprintf(&b, "%s\tme@example.org/\tprpl-jabber\t%s\t\n", huge, fp2)
+	for i := range 30 {
+		fmt.Fprintf(&b, "bad\xff%d@example.org\tme@example.org/\tprpl-jabber\t%s\t\n", i, fp1)
+	}
+	dir := storeDir(t, map[string]string{"otr.fingerprints": b.String()})
+	s, notices := read(t, "pidgin", dir)
+	if len(s.Fingerprints) != 31 {
+		t.Errorf("%d rows, want 31", len(s.Fingerprints))
+	}
+	if len(notices) != maxNameNotices+1 {
+		t.Fatalf("%d notices, want %d and a count", len(notices), maxNameNotices)
+	}
+	if last := notices[len(notices)-1].Msg; !strings.HasPrefix(last, "11 more uses of names") {
+		t.Errorf("last notice %q", last)
+	}
+	for _, n := range notices {
+		if len(n.Msg) > 400 {
+			t.Errorf("notice of %d bytes: %s", len(n.Msg), n.Msg)
+		}
+	}
+}
