@@ -368,32 +368,46 @@ func spellingConflicts(path string, rows []keysync.KnownFingerprint) []Notice {
 		groups[k] = append(g, i)
 	}
 	var notices []Notice
+	more := 0
 	for _, k := range order {
-		var trusts []string
 		var first keysync.Trust
 		conflict := false
 		for _, i := range groups[k] {
-			f := &rows[i]
-			name := f.ContactName
-			if name == "" {
-				name = f.Contact
-			}
-			trusts = append(trusts, fmt.Sprintf("%q as %s", f.Trust, quoteName(name)))
-			if f.Trust == "" {
-				continue
-			}
-			if first == "" {
-				first = f.Trust
-			} else if f.Trust != first {
+			switch t := rows[i].Trust; {
+			case t == "":
+			case first == "":
+				first = t
+			case t != first:
 				conflict = true
 			}
 		}
 		if !conflict {
 			continue
 		}
+		if len(notices) == maxNameNotices {
+			more++
+			continue
+		}
+		const maxListed = 4
+		var trusts []string
+		for n, i := range groups[k] {
+			if n == maxListed {
+				trusts = append(trusts, fmt.Sprintf("%d more", len(groups[k])-maxListed))
+				break
+			}
+			f := &rows[i]
+			name := f.ContactName
+			if name == "" {
+				name = f.Contact
+			}
+			trusts = append(trusts, fmt.Sprintf("%q as %s", f.Trust, quoteName(name)))
+		}
 		notices = append(notices, Notice{File: path, Msg: fmt.Sprintf(
 			"trust conflict: fingerprint %s of contact %s of %s is %s, spellings of one contact",
 			k.fp.Human(), quoteName(k.contact), k.local, strings.Join(trusts, " and "))})
+	}
+	if more > 0 {
+		notices = append(notices, Notice{File: path, Msg: fmt.Sprintf("%d more trust conflicts between spellings of one contact", more)})
 	}
 	return notices
 }

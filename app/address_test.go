@@ -340,3 +340,25 @@ func TestNameNoticesAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// Many spellings of one contact with different trusts give one short
+// notice; many such contacts, a bounded number.
+func TestSpellingConflictsAreBounded(t *testing.T) {
+	var b strings.Builder
+	trusts := []string{"verified", "smp"}
+	for c := range 30 {
+		for r := range 10 {
+			fmt.Fprintf(&b, "c%d@example.org/r%d\tme@example.org/\tprpl-jabber\t%s\t%s\n", c, r, fp1, trusts[r%2])
+		}
+	}
+	dir := storeDir(t, map[string]string{"otr.fingerprints": b.String()})
+	_, notices := read(t, "pidgin", dir)
+	if len(notices) != maxNameNotices+1 || notices[maxNameNotices].Msg != "10 more trust conflicts between spellings of one contact" {
+		t.Fatalf("%d notices: %v", len(notices), notices)
+	}
+	want := `trust conflict: fingerprint 11111111 11111111 11111111 11111111 11111111 of contact "c0@example.org" of xmpp:me@example.org is ` +
+		`"verified" as "c0@example.org/r0" and "smp" as "c0@example.org/r1" and "verified" as "c0@example.org/r2" and "smp" as "c0@example.org/r3" and 6 more, spellings of one contact`
+	if notices[0].Msg != want {
+		t.Errorf("notice\n%s\nwant\n%s", notices[0].Msg, want)
+	}
+}
