@@ -34,7 +34,7 @@ import (
 //   - Other protocols: the name unchanged.
 
 // canonicalAddress returns the canonical form of an account or contact
-// address, or name itself if it is not valid in protocol.
+// address, as canonicalAddr does, without saying whether name is valid.
 func canonicalAddress(protocol, name string) string {
 	canon, _ := canonicalAddr(protocol, name)
 	return canon
