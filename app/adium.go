@@ -124,7 +124,7 @@ func (m adiumAccounts) canonical(name, protocol string) (keysync.Account, string
 func (m adiumAccounts) native(a keysync.Account) (name, protocol, why string) {
 	for _, x := range m.list {
 		xp := canonicalProtocol(x.Type)
-		if xp == a.Protocol && canonicalAddress(xp, x.UID) == a.Address {
+		if xp == a.Protocol && canonicalAddress(xp, x.UID) == canonicalAddress(a.Protocol, a.Address) {
 			return x.id(), x.Type, ""
 		}
 	}

@@ -24,7 +24,8 @@ var ircProtocols = protocols{known: []protocolSpelling{{"irc", []string{"IRC"}}}
 type ircAccounts struct{}
 
 func (ircAccounts) canonical(name, protocol string) (keysync.Account, string) {
-	return keysync.Account{Protocol: canonicalProtocol(protocol), Address: name}, ""
+	proto := canonicalProtocol(protocol)
+	return keysync.Account{Protocol: proto, Address: canonicalAddress(proto, name)}, ""
 }
 
 func (ircAccounts) native(a keysync.Account) (name, protocol, why string) {

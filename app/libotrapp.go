@@ -54,9 +54,12 @@ type origins struct {
 	source string
 	app    string
 	seen   map[[2]string]*keysync.Origin
+	names  nameNotices // names not valid in their protocol
 }
 
-func (c *origins) get(name, protocol string) *keysync.Origin {
+// get returns the Origin of the account an app names (name, protocol),
+// first read at path:line.
+func (c *origins) get(name, protocol, path string, line int) *keysync.Origin {
 	k := [2]string{name, protocol}
 	if o, ok := c.seen[k]; ok {
 		return o
@@ -65,6 +68,8 @@ func (c *origins) get(name, protocol string) *keysync.Origin {
 	la := c.model.AddAccount(a)
 	if unmapped != "" {
 		la.Unmapped = unmapped
+	} else if _, problem := canonicalAddr(a.Protocol, a.Address); problem != "" {
+		c.names.add(path, line, "account", a.Protocol, a.Address, problem)
 	}
 	o := &keysync.Origin{Source: c.source, App: c.app, Local: a, Name: name, Protocol: protocol}
 	la.AddOrigin(o)
@@ -90,7 +95,7 @@ func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 			return err
 		}
 		for _, k := range keys {
-			o := c.get(k.Name, k.Protocol)
+			o := c.get(k.Name, k.Protocol, path, k.Line)
 			la := s.Account(o.Local)
 			la.Keys = append(la.Keys, keysync.Key{PrivateKey: k.Key, Origin: o, Line: k.Line})
 			if err := k.Key.Validate(); err != nil {
@@ -110,10 +115,14 @@ func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 		err := libotr.ScanFingerprints(r, path, func(r libotr.FingerprintRow) error {
 			// Rows come grouped by account: look up only when it changes.
 			if o == nil || r.Account != o.Name || r.Protocol != o.Protocol {
-				o = c.get(r.Account, r.Protocol)
+				o = c.get(r.Account, r.Protocol, path, r.Line)
+			}
+			contact, problem := canonicalAddr(o.Local.Protocol, r.Username)
+			if problem != "" {
+				c.names.add(path, r.Line, "contact", o.Local.Protocol, r.Username, problem)
 			}
 			f := keysync.KnownFingerprint{
-				Contact:     canonicalAddress(o.Local.Protocol, r.Username),
+				Contact:     contact,
 				Fingerprint: r.Fingerprint,
 				Trust:       r.Trust,
 				Origin:      o,
@@ -128,6 +137,7 @@ func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 			return err
 		}
 		s.Fingerprints = collapseRows(s.Fingerprints)
+		notices = append(notices, spellingConflicts(path, s.Fingerprints)...)
 		return nil
 	}
 	readTags := func(r io.Reader, path string) error {
@@ -136,7 +146,7 @@ func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 			return err
 		}
 		for _, t := range tags {
-			o := c.get(t.Account, t.Protocol)
+			o := c.get(t.Account, t.Protocol, path, t.Line)
 			la := s.Account(o.Local)
 			la.InstanceTags = append(la.InstanceTags, keysync.InstanceTag{Tag: t.Tag, Origin: o, Line: t.Line})
 		}
@@ -169,6 +179,7 @@ func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 	if !found {
 		return nil, nil, fmt.Errorf("%s: %w in %s", p.name, ErrNoStore, dir)
 	}
+	notices = append(notices, c.names.list()...)
 	for _, la := range s.Accounts {
 		if la.Unmapped != "" {
 			notices = append(notices, Notice{Source: req.Source, Msg: fmt.Sprintf("%s: account %s: %s", p.name, la.Address, la.Unmapped)})
@@ -244,7 +255,7 @@ func (n *namer) name(la *keysync.LocalAccount) (name, protocol, why string) {
 	case n.p.only != "" && la.Protocol != n.p.only:
 		why = fmt.Sprintf("%s holds only %s accounts", n.p.name, strings.ToUpper(n.p.only))
 	default:
-		name, protocol, why = n.m.native(la.Account)
+		name, protocol, why = n.m.native(spelledAccount(la))
 	}
 	n.cache[la.Account] = [3]string{name, protocol, why}
 	return name, protocol, why
@@ -460,7 +471,7 @@ func (r *fingerprintRows) each(fn func(row *libotr.FingerprintRow, local keysync
 			}
 			name, protocol, why = r.n.name(last)
 		}
-		row = libotr.FingerprintRow{Username: f.Contact, Account: name,
+		row = libotr.FingerprintRow{Username: spelledContact(f), Account: name,
 			Protocol: protocol, Fingerprint: f.Fingerprint, Trust: f.Trust}
 		fn(&row, last.Account, why)
 	}

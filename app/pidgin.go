@@ -120,7 +120,7 @@ func (p pidginAccounts) native(a keysync.Account) (name, protocol, why string) {
 	protocol = pidginProtocols.native(a.Protocol)
 	for _, x := range p.list {
 		xp := canonicalProtocol(x.Protocol)
-		if xp == a.Protocol && canonicalAddress(xp, x.Name) == a.Address {
+		if xp == a.Protocol && canonicalAddress(xp, x.Name) == canonicalAddress(a.Protocol, a.Address) {
 			return x.Name, x.Protocol, ""
 		}
 	}

@@ -85,16 +85,3 @@ func canonicalProtocol(s string) string {
 	}
 	return strings.ToLower(s)
 }
-
-// canonicalAddress returns the canonical form of an account or contact
-// address: for XMPP the bare JID (the resource dropped) in lower case, for
-// other protocols the name unchanged.
-func canonicalAddress(protocol, name string) string {
-	if protocol != "xmpp" {
-		return name
-	}
-	if i := strings.IndexByte(name, '/'); i >= 0 {
-		name = name[:i]
-	}
-	return strings.ToLower(name)
-}
