@@ -101,7 +101,7 @@ func (m adiumAccounts) canonical(name, protocol string) (keysync.Account, string
 	}
 	why := m.missing
 	if why == "" {
-		why = "ObjectID " + name + " is not in Accounts.plist"
+		why = "ObjectID " + excerpt.Cut(name, excerpt.MaxRunes) + " is not in Accounts.plist"
 	}
 	return keysync.Account{Protocol: canonicalProtocol(protocol), Address: "adium:" + name}, why
 }

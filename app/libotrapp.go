@@ -14,6 +14,7 @@ import (
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/atomicfile"
 	"github.com/keysync/keysync/internal/collapse"
+	"github.com/keysync/keysync/internal/excerpt"
 	"github.com/keysync/keysync/libotr"
 )
 
@@ -87,7 +88,7 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 			})
 			if err := k.Key.Validate(); err != nil {
 				notices = append(notices, Notice{File: path, Line: k.Line,
-					Msg: fmt.Sprintf("key of %q (%s), fingerprint %s: %v", k.Name, k.Protocol, k.Key.Fingerprint().Human(), err)})
+					Msg: fmt.Sprintf("key of %s (%s), fingerprint %s: %v", excerpt.Quote(k.Name), excerpt.Cut(k.Protocol, excerpt.MaxRunes), k.Key.Fingerprint().Human(), err)})
 			}
 		}
 		return nil
@@ -173,7 +174,7 @@ func (p *libotrApp) Read(dir, source string) (*keysync.Store, []Notice, error) {
 	}
 	for _, la := range s.Accounts {
 		if la.Unmapped != "" {
-			notices = append(notices, Notice{Msg: fmt.Sprintf("%s: account %s: %s", p.name, la.Address, la.Unmapped)})
+			notices = append(notices, Notice{Msg: fmt.Sprintf("%s: account %s: %s", p.name, excerpt.Cut(la.Address, excerpt.MaxRunes), la.Unmapped)})
 		}
 	}
 	return s, notices, nil
@@ -332,7 +333,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Store) ([]File, []Notic
 	var notices []Notice
 	for _, a := range skipOrder {
 		sk := skipped[a]
-		notices = append(notices, Notice{Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, a, sk.describe(), sk.why)})
+		notices = append(notices, Notice{Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, excerpt.Cut(a.String(), excerpt.MaxRunes), sk.describe(), sk.why)})
 	}
 	return files, notices, nil
 }

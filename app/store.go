@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/internal/excerpt"
 )
 
 // Store is one app's trust store in one folder.
@@ -23,10 +24,10 @@ func ParseStore(arg string) (Store, error) {
 	name, dir, hasDir := strings.Cut(arg, ":")
 	a, ok := Lookup(name)
 	if !ok {
-		return Store{}, fmt.Errorf("unknown app %q in %q (apps: %s)", name, arg, strings.Join(Names(), ", "))
+		return Store{}, fmt.Errorf("unknown app %s in %s (apps: %s)", excerpt.Quote(name), excerpt.Quote(arg), strings.Join(Names(), ", "))
 	}
 	if hasDir && dir == "" {
-		return Store{}, fmt.Errorf("%q: empty folder after the colon", arg)
+		return Store{}, fmt.Errorf("%s: empty folder after the colon", excerpt.Quote(arg))
 	}
 	if !hasDir {
 		d, err := a.DefaultDir()

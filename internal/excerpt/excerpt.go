@@ -7,8 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// MaxRunes is the most runes of the input Quote keeps.
-const MaxRunes = 40
+// MaxRunes is the most runes of the input Quote keeps: more than almost
+// any real account name, short enough for one line.
+const MaxRunes = 64
 
 // Cut returns s cut to its first n runes, with "…" appended when something
 // was cut. A byte that is not UTF-8 counts as one rune. It is for messages

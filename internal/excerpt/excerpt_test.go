@@ -11,9 +11,9 @@ func TestQuote(t *testing.T) {
 		{"me@host/Res", `"me@host/Res"`},
 		{"a\nb\x00\xff", `"a\nb\x00\xff"`},
 		{strings.Repeat("a", MaxRunes), `"` + strings.Repeat("a", MaxRunes) + `"`},
-		{strings.Repeat("a", MaxRunes+1), `"` + strings.Repeat("a", MaxRunes) + `"… (41 bytes)`},
-		{strings.Repeat("é", 50), `"` + strings.Repeat("é", MaxRunes) + `"… (100 bytes)`},
-		{strings.Repeat("\xff", 50), `"` + strings.Repeat(`\xff`, MaxRunes) + `"… (50 bytes)`},
+		{strings.Repeat("a", MaxRunes+1), `"` + strings.Repeat("a", MaxRunes) + `"… (65 bytes)`},
+		{strings.Repeat("é", 70), `"` + strings.Repeat("é", MaxRunes) + `"… (140 bytes)`},
+		{strings.Repeat("\xff", 70), `"` + strings.Repeat(`\xff`, MaxRunes) + `"… (70 bytes)`},
 	}
 	for _, c := range cases {
 		if got := Quote(c.in); got != c.want {
