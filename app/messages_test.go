@@ -32,7 +32,12 @@ func TestPurpleAccountsErrorHidesPassword(t *testing.T) {
 
 func TestPurpleAccountsErrorIsShort(t *testing.T) {
 	long := strings.Repeat("x", 1<<20)
-	for _, doc := range []string{"<" + long + "/>", "<account><" + long + "></account>"} {
+	for _, doc := range []string{
+		"<" + long + "/>",
+		"<account><" + long + "></account>",
+		"<?xml version='" + long + "'?><account/>",
+		"<?xml version='1.0' encoding='" + long + "'?><account/>",
+	} {
 		_, err := readPurpleAccounts(strings.NewReader(doc))
 		if err == nil || len(err.Error()) > 200 {
 			t.Errorf("error of %d bytes: %.200v", len(fmt0(err)), err)

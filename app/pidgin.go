@@ -74,7 +74,7 @@ func readPurpleAccounts(r io.Reader) ([]purpleAccount, error) {
 			return list, nil
 		}
 		if err != nil {
-			return nil, xmlSyntaxError(err)
+			return nil, xmlError(d, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -86,7 +86,7 @@ func readPurpleAccounts(r io.Reader) ([]purpleAccount, error) {
 			if depth == 2 && t.Name.Local == "account" {
 				var a purpleAccount
 				if err := d.DecodeElement(&a, &t); err != nil {
-					return nil, xmlSyntaxError(err)
+					return nil, xmlError(d, err)
 				}
 				depth--
 				if a.Protocol == "" || a.Name == "" {
