@@ -59,7 +59,7 @@ func ReadFile(name string) ([]byte, error) {
 // data, so that a parser indexing by them stays inside it.
 func Check(data []byte) error {
 	if len(data) > MaxSize {
-		return &Error{Pos: fmt.Sprintf("byte offset %d", MaxSize), Msg: fmt.Sprintf("larger than %d bytes", MaxSize)}
+		return &Error{Pos: fmt.Sprintf("byte offset %d", MaxSize), Msg: fmt.Sprintf("larger than %d bytes (%d MiB)", MaxSize, MaxSize>>20)}
 	}
 	if bytes.HasPrefix(data, []byte("bplist")) {
 		return checkBinary(data)
@@ -85,7 +85,7 @@ func checkXML(data []byte) error {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
 			if values == 0 {
-				return errAt("not an XML or binary property list")
+				return &Error{Pos: "line 1", Msg: "not an XML or binary property list (no element)"}
 			}
 			return nil // the decoder reports unclosed elements as a syntax error
 		}
