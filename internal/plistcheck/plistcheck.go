@@ -175,6 +175,8 @@ func checkBinary(data []byte) error {
 		return bad("offset table at byte %d, outside the data", p.tableStart)
 	case p.numObjects > (trailer-p.tableStart)/uint64(p.offsetSize):
 		return bad("%d objects do not fit in the offset table", p.numObjects)
+	case p.numObjects > MaxValues: // a parser allocates a slot for each
+		return bad("%d objects, more than %d", p.numObjects, MaxValues)
 	case top >= p.numObjects:
 		return bad("top object %d of %d objects", top, p.numObjects)
 	}

@@ -118,6 +118,13 @@ func TestRefusesBadTrailer(t *testing.T) {
 	if err := Check(b); err == nil || !strings.Contains(err.Error(), "objects do not fit in the offset table") {
 		t.Errorf("2^62 objects: %v", err)
 	}
+	many := make([][]byte, MaxValues+1)
+	for i := range many {
+		many[i] = []byte{0x08}
+	}
+	if err := Check(buildBplist(many, 0)); err == nil || !strings.Contains(err.Error(), "262145 objects, more than 262144") {
+		t.Errorf("%d objects: %v", len(many), err)
+	}
 	b = append([]byte{}, good...)
 	binary.BigEndian.PutUint64(b[len(b)-8:], 1<<63)
 	if err := Check(b); err == nil || !strings.Contains(err.Error(), "offset table at byte 9223372036854775808, outside the data") {
