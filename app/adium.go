@@ -1,13 +1,15 @@
 package app
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/internal/excerpt"
+	"github.com/keysync/keysync/internal/plistcheck"
 	"howett.net/plist"
 )
 
@@ -76,7 +78,7 @@ type adiumAccounts struct {
 
 func adiumMapper(dir string) (mapper, error) {
 	path := filepath.Join(dir, "Accounts.plist")
-	data, err := os.ReadFile(path)
+	data, err := plistcheck.ReadFile(path)
 	if isNotExist(err) {
 		return adiumAccounts{missing: "no Accounts.plist in " + dir}, nil
 	}
@@ -91,13 +93,16 @@ func adiumMapper(dir string) (mapper, error) {
 }
 
 // parseAdiumAccounts reads the Accounts array of an Accounts.plist in XML
-// or binary form.
+// or binary form, within plistcheck's bounds.
 func parseAdiumAccounts(data []byte) ([]adiumAccount, error) {
 	var doc struct {
 		Accounts []adiumAccount `plist:"Accounts"`
 	}
-	if _, err := plist.Unmarshal(data, &doc); err != nil {
+	if err := plistcheck.Check(data); err != nil {
 		return nil, err
+	}
+	if _, err := plist.Unmarshal(data, &doc); err != nil {
+		return nil, errors.New(excerpt.Cut(err.Error(), 200)) // it may quote a long value
 	}
 	for i, a := range doc.Accounts {
 		if a.id() == "" || a.UID == "" || a.Type == "" {
@@ -116,7 +121,7 @@ func (m adiumAccounts) canonical(name, protocol string) (keysync.Account, string
 	}
 	why := m.missing
 	if why == "" {
-		why = "ObjectID " + name + " is not in Accounts.plist"
+		why = "ObjectID " + excerpt.Cut(name, excerpt.MaxRunes) + " is not in Accounts.plist"
 	}
 	return keysync.Account{Protocol: canonicalProtocol(protocol), Address: "adium:" + name}, why
 }

@@ -6,20 +6,35 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/keysync/keysync/internal/plistcheck"
+	"howett.net/plist"
 )
 
+// maxErrorLen bounds every error a reader gives: input is quoted cut short.
+const maxErrorLen = 1 << 10
+
+// FuzzPurpleAccounts checks that reading accounts.xml never panics, keeps
+// only complete accounts and gives short errors. Its seeds are small (the
+// 44 KB fixture stalled minimisation): the fixture's structure, deep
+// nesting, a long name and a malformed password.
 func FuzzPurpleAccounts(f *testing.F) {
-	for _, p := range []string{"../testdata/fixtures/pidgin/accounts.xml", "../testdata/fixtures/SAMENESS/pidgin/accounts.xml"} {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	f.Add([]byte("<?xml version='1.0' encoding='UTF-8' ?>\n<account version='1.0'>\n\t<account>\n" +
+		"\t\t<protocol>prpl-jabber</protocol>\n\t\t<name>gptest@jabber.org/</name>\n\t\t<password>mypassword</password>\n" +
+		"\t\t<statuses><status type='away' name='Away' active='false'><attributes>" +
+		"<attribute id='message' value='I&apos;m not here'/></attributes></status></statuses>\n" +
+		"\t\t<settings><setting name='port' type='int'>5222</setting></settings>\n\t</account>\n" +
+		"\t<account><protocol>prpl-irc</protocol><name>nick@irc.example.net</name></account>\n</account>\n"))
 	f.Add([]byte("<account><account><protocol>prpl-irc</protocol></account></account>"))
+	f.Add([]byte("<account><account>" + strings.Repeat("<x>", 300) + strings.Repeat("</x>", 300) + "</account></account>"))
+	f.Add([]byte("<account><account><protocol>p</protocol><name>" + strings.Repeat("n", 1<<10) + "</name></account></account>"))
+	f.Add([]byte("<account><account><protocol>p</protocol><name>n</name><password>&secret;</password></account></account>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		list, err := readPurpleAccounts(bytes.NewReader(data))
 		if err != nil {
+			if len(err.Error()) > maxErrorLen {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
 			return
 		}
 		for _, a := range list {
@@ -30,6 +45,9 @@ func FuzzPurpleAccounts(f *testing.F) {
 	})
 }
 
+// FuzzAdiumAccounts checks that reading Accounts.plist never panics, keeps
+// only complete accounts and gives short errors. Seeds include both forms
+// of the fixture and plists beyond plistcheck's bounds.
 func FuzzAdiumAccounts(f *testing.F) {
 	for _, p := range []string{"../testdata/fixtures/adium/Accounts.plist", "../testdata/fixtures/SAMENESS/adium/Accounts.plist"} {
 		data, err := os.ReadFile(p)
@@ -37,11 +55,27 @@ func FuzzAdiumAccounts(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(data)
+		var doc any
+		if _, err := plist.Unmarshal(data, &doc); err != nil {
+			f.Fatal(err)
+		}
+		bin, err := plist.Marshal(doc, plist.BinaryFormat)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(bin)
 	}
 	f.Add([]byte("bplist00"))
+	f.Add([]byte(`<plist version="1.0"><dict><key>Accounts</key>` + strings.Repeat("<array>", plistcheck.MaxDepth) + strings.Repeat("</array>", plistcheck.MaxDepth) + `</dict></plist>`))
+	f.Add(nestedBinaryPlist(plistcheck.MaxDepth + 1))
+	f.Add(bplist([][]byte{{0x6F, 0x13, 0x80, 0, 0, 0, 0, 0, 0, 0}}, 0))
+	f.Add(bplist([][]byte{array(1, 1), array(2, 2), array(3, 3), {0x51, 'x'}}, 0))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		list, err := parseAdiumAccounts(data)
 		if err != nil {
+			if len(err.Error()) > maxErrorLen {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
 			return
 		}
 		for _, a := range list {
@@ -82,6 +116,26 @@ func FuzzReadPrivateKeys(f *testing.F) {
 		}
 		if len(notices) > keys {
 			t.Fatalf("%d notices for %d keys", len(notices), keys)
+		}
+	})
+}
+
+// FuzzParseLocation checks that parsing an APP[:DIR] argument never panics
+// and gives short errors.
+func FuzzParseLocation(f *testing.F) {
+	for _, s := range []string{"pidgin", "pidgin:/tmp/x", "adium:", "nope:dir", "irssi:a:b", strings.Repeat("x", 1000)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, arg string) {
+		s, err := ParseLocation(arg)
+		if err != nil {
+			if len(err.Error()) > maxErrorLen {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		if s.App == nil || s.Dir == "" {
+			t.Fatalf("accepted %q as %+v", arg, s)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/atomicfile"
 	"github.com/keysync/keysync/internal/collapse"
+	"github.com/keysync/keysync/internal/excerpt"
 	"github.com/keysync/keysync/libotr"
 )
 
@@ -100,7 +101,7 @@ func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 			la.Keys = append(la.Keys, keysync.Key{PrivateKey: k.Key, Origin: o, Line: k.Line})
 			if err := k.Key.Validate(); err != nil {
 				notices = append(notices, Notice{Source: req.Source, File: path, Line: k.Line,
-					Msg: fmt.Sprintf("key of %q (%s), fingerprint %s: %v", k.Name, k.Protocol, k.Key.Fingerprint().Human(), err)})
+					Msg: fmt.Sprintf("key of %s (%s), fingerprint %s: %v", excerpt.Quote(k.Name), excerpt.Cut(k.Protocol, excerpt.MaxRunes), k.Key.Fingerprint().Human(), err)})
 			}
 		}
 		return nil
@@ -182,7 +183,7 @@ func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 	notices = append(notices, c.names.list()...)
 	for _, la := range s.Accounts {
 		if la.Unmapped != "" {
-			notices = append(notices, Notice{Source: req.Source, Msg: fmt.Sprintf("%s: account %s: %s", p.name, la.Address, la.Unmapped)})
+			notices = append(notices, Notice{Source: req.Source, Msg: fmt.Sprintf("%s: account %s: %s", p.name, excerpt.Cut(la.Address, excerpt.MaxRunes), la.Unmapped)})
 		}
 	}
 	return s, notices, nil
@@ -340,7 +341,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Model) (Plan, []Notice,
 	var notices []Notice
 	for _, a := range skipOrder {
 		sk := skipped[a]
-		notices = append(notices, Notice{Source: source, Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, a, sk.describe(), sk.why)})
+		notices = append(notices, Notice{Source: source, Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, excerpt.Cut(a.String(), excerpt.MaxRunes), sk.describe(), sk.why)})
 	}
 	return plan, notices, nil
 }

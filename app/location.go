@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/internal/excerpt"
 )
 
 // Location is one app's trust store in one folder.
@@ -22,10 +23,10 @@ func ParseLocation(arg string) (Location, error) {
 	name, dir, hasDir := strings.Cut(arg, ":")
 	a, ok := Lookup(name)
 	if !ok {
-		return Location{}, fmt.Errorf("unknown app %q in %q (apps: %s)", name, arg, strings.Join(Names(), ", "))
+		return Location{}, fmt.Errorf("unknown app %s in %s (apps: %s)", excerpt.Quote(name), excerpt.Quote(arg), strings.Join(Names(), ", "))
 	}
 	if hasDir && dir == "" {
-		return Location{}, fmt.Errorf("%q: empty folder after the colon", arg)
+		return Location{}, fmt.Errorf("%s: empty folder after the colon", excerpt.Quote(arg))
 	}
 	if !hasDir {
 		d, err := a.DefaultDir()

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/internal/excerpt"
 )
 
 func init() {
@@ -84,19 +85,19 @@ func readPurpleAccounts(r io.Reader) ([]purpleAccount, error) {
 			return list, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, xmlError(d, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
 			if depth == 1 && t.Name.Local != "account" {
 				line, _ := d.InputPos()
-				return nil, fmt.Errorf("line %d: root element is <%s>, want <account>", line, t.Name.Local)
+				return nil, fmt.Errorf("line %d: root element is %s, want <account>", line, excerpt.Quote(t.Name.Local))
 			}
 			if depth == 2 && t.Name.Local == "account" {
 				var a purpleAccount
 				if err := d.DecodeElement(&a, &t); err != nil {
-					return nil, err
+					return nil, xmlError(d, err)
 				}
 				depth--
 				if a.Protocol == "" || a.Name == "" {

@@ -2,15 +2,37 @@ package libotr
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"testing/iotest"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/internal/sexp"
 )
+
+// maxErrorLen bounds every error a reader gives: input is quoted cut short.
+const maxErrorLen = 1 << 10
+
+// hostileKeys are private key files beyond what libotr writes: nesting
+// past sexp.MaxDepth, a long name, and DSA parameters far larger than
+// libotr's 1024-bit p with everything else valid, so that validation
+// reaches g^x mod p.
+func hostileKeys() [][]byte {
+	deep := "(privkeys " + strings.Repeat("(a ", sexp.MaxDepth) + strings.Repeat(")", sexp.MaxDepth) + ")"
+	name := `(privkeys (account (name "` + strings.Repeat("n", 4<<10) + `") (protocol prpl-jabber)))`
+	huge := func(bytes int) string {
+		p := "C" + strings.Repeat("F", 2*bytes-2) + "B"
+		q := "8" + strings.Repeat("0", 38) + "1"
+		return "(privkeys (account (name a) (protocol prpl-jabber) (private-key (dsa (p #" + p + "#) (q #" + q +
+			"#) (g #02#) (y #08#) (x #7" + strings.Repeat("F", 39) + "#)))))"
+	}
+	return [][]byte{[]byte(deep), []byte(name), []byte(huge(1 << 10)), []byte(huge(4 << 10))}
+}
 
 func addFixtures(f *testing.F, files []string) {
 	for _, name := range files {
@@ -27,9 +49,15 @@ func addFixtures(f *testing.F, files []string) {
 func FuzzReadPrivKeys(f *testing.F) {
 	addFixtures(f, keyFiles)
 	f.Add([]byte("(privkeys (account (protocol 1:p) (name \"\\x01\") (private-key (dsa (x 2:ab) (y #00#) (g |AQ==|) (q [h]\"\") (p 5#0102#)))))"))
+	for _, b := range hostileKeys() {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		keys, err := ReadPrivKeys(bytes.NewReader(data), "f")
 		if err != nil {
+			if len(err.Error()) > maxErrorLen {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
 			return
 		}
 		for _, k := range keys {
@@ -62,15 +90,48 @@ func FuzzReadPrivKeys(f *testing.F) {
 	})
 }
 
+// FuzzValidatePrivKeys feeds every key read through Validate, which must
+// not panic, must give short errors and must never show the secret x.
+func FuzzValidatePrivKeys(f *testing.F) {
+	addFixtures(f, keyFiles)
+	for _, b := range hostileKeys() {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		keys, err := ReadPrivKeys(bytes.NewReader(data), "f")
+		if err != nil {
+			return
+		}
+		for _, k := range keys {
+			err := k.Key.Validate()
+			if err == nil {
+				continue
+			}
+			msg := err.Error()
+			if len(msg) > maxErrorLen {
+				t.Fatalf("error of %d bytes", len(msg))
+			}
+			if x := k.Key.X.Bytes(); len(x) >= 4 && strings.Contains(strings.ToLower(msg), hex.EncodeToString(x)) {
+				t.Fatalf("error shows x: %s", msg)
+			}
+		}
+	})
+}
+
 // FuzzReadFingerprints checks that reading never panics, that the result
 // does not depend on how the input is chunked, and that write-then-read
 // gives the same rows.
 func FuzzReadFingerprints(f *testing.F) {
 	addFixtures(f, fpFiles)
 	f.Add([]byte("u\ta\tp\taaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\tv\r\n\nu\ta\tp\tAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"))
+	f.Add([]byte(strings.Repeat("u", MaxLineLen-60) + "\ta\tp\t" + strings.Repeat("a", 40) + "\tverified\n"))
+	f.Add([]byte(strings.Repeat("u\ta\tp\t"+strings.Repeat("a", 40)+"\n", 50) + strings.Repeat("x", MaxLineLen+1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rows, err := ReadFingerprints(bytes.NewReader(data), "f")
 		rows2, err2 := ReadFingerprints(iotest.OneByteReader(bytes.NewReader(data)), "f")
+		if err != nil && len(err.Error()) > maxErrorLen {
+			t.Fatalf("error of %d bytes", len(err.Error()))
+		}
 		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
 			t.Fatalf("chunking changes the error: %v vs %v", err, err2)
 		}
@@ -106,9 +167,13 @@ func FuzzReadFingerprints(f *testing.F) {
 func FuzzReadInstanceTags(f *testing.F) {
 	f.Add([]byte(InstagHeader + "\notrtest1\tprpl-aim\t27e32500\nb\tc\t00000100\r\n\n"))
 	f.Add([]byte("#x\na\tb\t0000000f\n"))
+	f.Add([]byte(strings.Repeat("a", MaxLineLen-20) + "\tprpl-irc\t27e32500\n" + strings.Repeat("b", MaxLineLen+1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tags, err := ReadInstanceTags(bytes.NewReader(data), "f")
 		if err != nil {
+			if len(err.Error()) > maxErrorLen {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
 			return
 		}
 		var out bytes.Buffer

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/internal/excerpt"
 	"github.com/keysync/keysync/internal/sexp"
 )
 
@@ -85,11 +86,11 @@ func readAccount(acct *sexp.Node, file string) (PrivKey, error) {
 	k.Name, k.Protocol = string(name), string(proto)
 	priv := acct.FindToken("private-key")
 	if priv == nil {
-		return k, fmt.Errorf("%s:%d: account %q has no (private-key …)", file, acct.Line, k.Name)
+		return k, fmt.Errorf("%s:%d: account %s has no (private-key …)", file, acct.Line, excerpt.Quote(k.Name))
 	}
 	dsa := priv.FindToken("dsa")
 	if dsa == nil {
-		return k, fmt.Errorf("%s:%d: account %q: private-key has no (dsa …)", file, priv.Line, k.Name)
+		return k, fmt.Errorf("%s:%d: account %s: private-key has no (dsa …)", file, priv.Line, excerpt.Quote(k.Name))
 	}
 	key := &keysync.DSAKey{}
 	vals := [5]**big.Int{&key.P, &key.Q, &key.G, &key.Y, &key.X}
@@ -97,11 +98,11 @@ func readAccount(acct *sexp.Node, file string) (PrivKey, error) {
 	for i, n := range mpiNames {
 		l := dsa.FindToken(n)
 		if l == nil {
-			return k, fmt.Errorf("%s:%d: account %q: dsa key has no (%s …)", file, dsa.Line, k.Name, n)
+			return k, fmt.Errorf("%s:%d: account %s: dsa key has no (%s …)", file, dsa.Line, excerpt.Quote(k.Name), n)
 		}
 		v := l.Nth(1)
 		if v == nil || v.IsList {
-			return k, fmt.Errorf("%s:%d: account %q: (%s …) has no number", file, l.Line, k.Name, n)
+			return k, fmt.Errorf("%s:%d: account %s: (%s …) has no number", file, l.Line, excerpt.Quote(k.Name), n)
 		}
 		raw[i] = v.Atom
 		*vals[i] = new(big.Int).SetBytes(v.Atom)
@@ -135,7 +136,7 @@ func WritePrivKeys(w io.Writer, keys []PrivKey) error {
 		var err error
 		buf, err = appendAccount(buf, k)
 		if err != nil {
-			return fmt.Errorf("key %d (%q, %q): %w", i+1, k.Name, k.Protocol, err)
+			return fmt.Errorf("key %d (%s, %s): %w", i+1, excerpt.Quote(k.Name), excerpt.Quote(k.Protocol), err)
 		}
 	}
 	buf = append(buf, ")\n"...)

@@ -117,6 +117,10 @@ func FuzzParse(f *testing.F) {
 		"(privkeys\n (account\n(name \"a@b/\")\n(protocol prpl-jabber)\n(private-key \n (dsa \n  (p #00B2#)\n  )\n )\n )\n)\n",
 		"(a \"q\\t\\101\\x41\\\n\" #41 4\n2# |QUJD| 3:a b 5\"xy\" [h]tok \"\")",
 		"((()))", "(a [b]c)", "(\"\\r\\n\")",
+		// Past the depth limit; a balanced MaxDepth prints quadratically
+		// long and slows the fuzzer ten times.
+		strings.Repeat("(", MaxDepth+1),
+		"(a 1024:" + strings.Repeat("x", 1024) + ")",
 	} {
 		f.Add([]byte(s))
 	}
