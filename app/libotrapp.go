@@ -10,10 +10,10 @@ import (
 	"strings"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/format/libotr"
 	"github.com/keysync/keysync/internal/atomicfile"
 	"github.com/keysync/keysync/internal/collapse"
 	"github.com/keysync/keysync/internal/excerpt"
-	"github.com/keysync/keysync/libotr"
 )
 
 // libotrApp is an app that keeps its trust store in libotr's files:

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/keysync/keysync/libotr"
+	"github.com/keysync/keysync/format/libotr"
 )
 
 // TestEverySampleFileParsesWithoutPanic feeds every file of the libotr

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/keysync/keysync"
-	"github.com/keysync/keysync/libotr"
+	"github.com/keysync/keysync/format/libotr"
 )
 
 func main() {

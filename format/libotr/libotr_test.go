@@ -15,7 +15,7 @@ import (
 	"github.com/keysync/keysync"
 )
 
-const fixtures = "../testdata/fixtures"
+const fixtures = "../../testdata/fixtures"
 
 func readFixture(t *testing.T, rel string) []byte {
 	t.Helper()

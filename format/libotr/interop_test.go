@@ -13,11 +13,11 @@ import (
 	"testing"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/format/libotr"
 	"github.com/keysync/keysync/internal/otrtest"
-	"github.com/keysync/keysync/libotr"
 )
 
-const fixtures = "../testdata/fixtures"
+const fixtures = "../../testdata/fixtures"
 
 // view is keysync's reading of the files in otrtest's dump format.
 func view(t *testing.T, priv, fp, tags string) string {
