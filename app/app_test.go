@@ -76,7 +76,7 @@ func equal(t *testing.T, what string, got, want []string) {
 	}
 }
 
-// The expectations below are those of formats.md §11.
+// The expectations below are those of doc/formats.md §11.
 func TestPidginSample(t *testing.T) {
 	s, notices := read(t, "pidgin", fixtures+"/pidgin")
 	equal(t, "keys", keyFingerprints(s), []string{
@@ -178,7 +178,7 @@ func TestRoundTripIsByteIdentical(t *testing.T) {
 // SAMENESS: the same identity in Pidgin's and Adium's conventions.
 // Converting either way reproduces the other app's files, except Adium's one
 // row spelled with a lower-case "libpurple-jabber", which no protocol mapping
-// can reproduce (formats.md §11.2).
+// can reproduce (doc/formats.md §11.2).
 func TestSamenessPidginToAdium(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, fixtures+"/SAMENESS/adium/Accounts.plist", dir+"/Accounts.plist")

@@ -7,7 +7,7 @@ import (
 	"github.com/keysync/keysync/wire"
 )
 
-// Buffer is the KeySync I/O buffer of protocol.md §5: the union of the
+// Buffer is the KeySync I/O buffer of doc/protocol.md §5: the union of the
 // fields of all KeySync messages. Which message carries which field
 // follows from the schema (wire.EachField), by the fields' ASN.1 names.
 type Buffer struct {

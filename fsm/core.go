@@ -10,7 +10,7 @@ import (
 	"github.com/keysync/keysync/wire"
 )
 
-// Own holds the own variables of protocol.md §5.
+// Own holds the own variables of doc/protocol.md §5.
 type Own struct {
 	Keys             []string        // prepared for shipping (prepareOwnKeys)
 	Backup           []string        // backupOwnKeys
@@ -21,7 +21,7 @@ type Own struct {
 	Negotiation      wire.TID // the negotiation base
 }
 
-// Partner holds the comm_partner variables of protocol.md §5.
+// Partner holds the comm_partner variables of doc/protocol.md §5.
 type Partner struct {
 	SenderFpr   string // the expected partner key
 	Identity    string // the partner's transport address

@@ -9,7 +9,7 @@ import (
 )
 
 // Timeout is the name of the event a state timer produces (event 0 of
-// protocol.md §2). It is queued like any other event (D5, D7).
+// doc/protocol.md §2). It is queued like any other event (D5, D7).
 const Timeout = "Timeout"
 
 // Event is one entry of a machine's queue: a received message, an API or
@@ -30,7 +30,7 @@ func MessageEvent(m wire.Message, from, senderFpr string) Event {
 	return Event{Name: m.Kind().String(), Msg: m, From: from, SenderFpr: senderFpr}
 }
 
-// Signal is a notifyHandshake signal of protocol.md §15.2.
+// Signal is a notifyHandshake signal of doc/protocol.md §15.2.
 type Signal int
 
 // The notifyHandshake signals the KeySync machine produces.
@@ -57,9 +57,9 @@ type Device interface {
 	// none). It returns false to drop the event unseen by the handler
 	// (Accept: security context, D6, D8).
 	Load(ev Event, inNegotiation bool) bool
-	// Condition decides the named condition of protocol.md §6.
+	// Condition decides the named condition of doc/protocol.md §6.
 	Condition(name string) (bool, error)
-	// Action runs the named action of protocol.md §7.
+	// Action runs the named action of doc/protocol.md §7.
 	Action(name string) error
 	// Send sends the declared message, its fields taken from the I/O buffer.
 	Send(m *Message) error
@@ -93,7 +93,7 @@ func (SystemClock) Now() time.Time { return time.Now() }
 var ErrAborted = errors.New("handler aborted")
 
 // Machine interprets one fsm of the model for one device, with the driver
-// semantics of protocol.md §3 and keysync's deviations:
+// semantics of doc/protocol.md §3 and keysync's deviations:
 //
 //   - Init is delivered on every state entry, repeatedly while handlers
 //     return states (§3.3). A handler that ends without go stays (§3.2);
@@ -149,7 +149,7 @@ func (m *Machine) Running() bool { return !m.stopped }
 // Queued returns the number of events waiting.
 func (m *Machine) Queued() int { return len(m.queue) }
 
-// Start enters InitState and delivers Init (sync start, §15.4). It discards
+// Start enters InitState and delivers Init (sync start, doc/protocol.md §15.4). It discards
 // queued events. Starting a running machine restarts it.
 func (m *Machine) Start() error {
 	if len(m.fsm.States) == 0 {

@@ -1,4 +1,4 @@
-// Package fsm holds the KeySync state machine of protocol.md §8 (with the
+// Package fsm holds the KeySync state machine of doc/protocol.md §8 (with the
 // deviations D1 and D2 of §17) as data, and an interpreter that runs it.
 //
 // The model is the text file keysync.fsm, embedded; Embedded returns it
@@ -33,10 +33,10 @@ func Embedded() *Protocol {
 	return p.Clone()
 }
 
-// End is the pseudo state that stops a machine (protocol.md §3.4).
+// End is the pseudo state that stops a machine (doc/protocol.md §3.4).
 const End = "End"
 
-// Init is the event delivered on every state entry (protocol.md §3.3).
+// Init is the event delivered on every state entry (doc/protocol.md §3.3).
 const Init = "Init"
 
 // Protocol is a parsed model: one protocol family with its fsms.
@@ -64,7 +64,7 @@ type FSM struct {
 }
 
 // Message declares a message of an fsm with its channel type, security
-// context and rate limit (protocol.md §9).
+// context and rate limit (doc/protocol.md §9).
 type Message struct {
 	Name      string
 	Kind      wire.Kind
@@ -73,10 +73,10 @@ type Message struct {
 	RateLimit int // seconds; 0 means none
 }
 
-// Security is a security context of protocol.md §10.3.
+// Security is a security context of doc/protocol.md §10.3.
 type Security string
 
-// The security contexts of protocol.md §10.3.
+// The security contexts of doc/protocol.md §10.3.
 const (
 	Unencrypted               Security = "unencrypted"
 	Untrusted                 Security = "untrusted"
@@ -193,7 +193,7 @@ func (s *State) Handler(event string) *Handler {
 }
 
 // Transitional reports whether s has a timeout, that is, whether a device
-// must not stay in it forever (protocol.md §4).
+// must not stay in it forever (doc/protocol.md §4).
 func (s *State) Transitional() bool { return s.Timeout > 0 }
 
 // tests reports whether body decides condition cond on some path.

@@ -9,7 +9,7 @@ import (
 	"github.com/keysync/keysync/wire"
 )
 
-// The states of protocol.md §4 in the order of §8, with keysync's timeouts (D5).
+// The states of doc/protocol.md §4 in the order of §8, with keysync's timeouts (D5).
 var wantStates = []struct {
 	name    string
 	timeout int

@@ -8,7 +8,7 @@ import (
 	"github.com/keysync/keysync/wire"
 )
 
-// This file is the security policy of protocol.md §10.3 with D6 and D8:
+// This file is the security policy of doc/protocol.md §10.3 with D6 and D8:
 // whether a message may be sent and whom it is encrypted to, and whether a
 // received one is accepted. Core applies it on both sides; a channel and a
 // receive pipeline only carry out what it decides.
@@ -65,7 +65,7 @@ type Received struct {
 }
 
 // Negotiation is what the receive policy knows of the negotiation a device
-// is in (comm_partner of protocol.md §5).
+// is in (comm_partner of doc/protocol.md §5).
 type Negotiation struct {
 	Stored  bool     // storeNegotiation ran in this negotiation
 	Partner string   // the partner key, comm_partner.sender_fpr
@@ -129,7 +129,7 @@ func listed(keys KeyStore, fpr string) bool {
 }
 
 // AcceptKeyReset decides whether a device accepts a reset of its group key
-// (a KeyReset Commands message of the Distribution PDU, protocol.md §13.1):
+// (a KeyReset Commands message of the Distribution PDU, doc/protocol.md §13.1):
 // it must be signed by an own key whose secret the device holds
 // (KeyStore.IsOwnKey). It returns nil or why not, wrapping ErrNotAccepted.
 func AcceptKeyReset(signer string, keys KeyStore) error {

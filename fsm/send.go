@@ -10,7 +10,7 @@ import (
 )
 
 // Outgoing is a message a device asks its channel to send, with what the
-// security context of the message needs (protocol.md §10.2–10.3).
+// security context of the message needs (doc/protocol.md §10.2–10.3).
 type Outgoing struct {
 	Msg      wire.Message
 	Decl     *Message

@@ -9,11 +9,11 @@ import (
 	"github.com/keysync/keysync/wire"
 )
 
-// The vocabulary of the model: every condition (protocol.md §6) and action
+// The vocabulary of the model: every condition (doc/protocol.md §6) and action
 // (§7) a handler may name, with what it does on a Core. Parse accepts
 // exactly these names.
 
-// conditions decide the conditions of protocol.md §6.
+// conditions decide the conditions of doc/protocol.md §6.
 var conditions = map[string]func(c *Core) (bool, error){
 	"deviceGrouped": func(c *Core) (bool, error) { return c.cfg.Keys.DeviceGrouped() },
 	// weAreOfferer orders the challenges unsigned byte-wise.
@@ -36,7 +36,7 @@ var conditions = map[string]func(c *Core) (bool, error){
 	},
 }
 
-// actions run the actions of protocol.md §7.
+// actions run the actions of doc/protocol.md §7.
 var actions = map[string]func(c *Core) error{
 	"newChallengeAndNegotiationBase": func(c *Core) error {
 		var err error
@@ -142,7 +142,7 @@ func show(s Signal) func(c *Core) error {
 	return func(c *Core) error { c.Notify(s); return nil }
 }
 
-// Condition implements Device for the conditions of protocol.md §6.
+// Condition implements Device for the conditions of doc/protocol.md §6.
 func (c *Core) Condition(name string) (bool, error) {
 	f, ok := conditions[name]
 	if !ok {
@@ -151,7 +151,7 @@ func (c *Core) Condition(name string) (bool, error) {
 	return f(c)
 }
 
-// Action implements Device for the actions of protocol.md §7.
+// Action implements Device for the actions of doc/protocol.md §7.
 func (c *Core) Action(name string) error {
 	f, ok := actions[name]
 	if !ok {

@@ -21,10 +21,10 @@
 // Every constraint of the schema is checked in both directions, and a
 // failure is a *FieldError naming the field. Decoding never allocates more
 // than a small multiple of its input. Version.Check is the receive-side
-// version rule (protocol.md D8). NewMessage and EachField give the schema's
+// version rule (doc/protocol.md D8). NewMessage and EachField give the schema's
 // view of a KeySync message (its fields by ASN.1 name), for code that maps
 // fields without a case per message.
 //
 // The schema is in testdata/wire/asn1; the rules behind the encoding are
-// in protocol.md §16 and the asn1 README.
+// in doc/protocol.md §16.
 package wire

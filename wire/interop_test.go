@@ -43,7 +43,7 @@ func asn1cDriver(t testing.TB, legacy bool) string {
 		files[filepath.Base(f)] = b
 	}
 	if legacy {
-		// asn1/README.md: the older Identity is pep.asn1 without flags.
+		// doc/protocol.md §16: the older Identity is pep.asn1 without flags.
 		old := "    lang        ISO639-1,\n    flags       INTEGER (0..65535)\n"
 		pep := string(files["pep.asn1"])
 		if !strings.Contains(pep, old) {
@@ -255,7 +255,7 @@ func TestAsn1cInterop(t *testing.T) {
 						if legacy && err == nil && !reflect.DeepEqual(got, m) {
 							// The variants are ambiguous for some payloads: these
 							// legacy bytes also decode fully as the current variant,
-							// which UnmarshalSync tries first (asn1/README.md).
+							// which UnmarshalSync tries first (doc/protocol.md §16).
 							ambiguous++
 							got, err = c.unperIn(opts, enc[i])
 						}

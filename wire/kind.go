@@ -6,7 +6,7 @@ import (
 )
 
 // Kind identifies a KeySync message. Its value is the message ID of
-// protocol.md §2, which is also the FSM event ID and the [APPLICATION n] tag
+// doc/protocol.md §2, which is also the FSM event ID and the [APPLICATION n] tag
 // of the alternative in KEYSYNC; the UPER choice index is Kind − 2.
 type Kind uint8
 

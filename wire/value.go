@@ -127,7 +127,7 @@ func (r Rating) String() string {
 }
 
 // Check reports a Version whose major number keysync does not speak
-// (protocol.md D8): any major other than 1. Minor versions are accepted.
+// (doc/protocol.md D8): any major other than 1. Minor versions are accepted.
 func (v Version) Check() error {
 	if v.Major != 1 {
 		return errors.New("wire: unsupported major version " + strconv.Itoa(int(v.Major)))

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// Common field values of vectors.md §1.
+// Common field values of doc/vectors.md §1.
 var (
 	vC = TID{0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF}
 	vR = TID{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10}
@@ -18,7 +18,7 @@ var (
 	vK = "0123456789ABCDEF0123456789ABCDEF01234567"
 	vV = Version{1, 2}
 	vI = Identity{Address: "alice@example.org", Fpr: vK, UserID: "pEp_own_userId", Username: "Alice", CommType: 255, Lang: "en", Flags: 256}
-	// vI2 is the second identity of the two-identity GroupKeysUpdate (§2).
+	// vI2 is the second identity of the two-identity GroupKeysUpdate (doc/vectors.md §2).
 	vI2 = Identity{Address: "alice@example.net", Fpr: vK, UserID: "pEp_own_userId", Username: "Alice", CommType: 255, Lang: "de", Flags: 256}
 	vNK = "FEDCBA9876543210FEDCBA9876543210FEDCBA98"
 )
@@ -31,7 +31,7 @@ func unhex(s string) []byte {
 	return b
 }
 
-// gkuTail is the 66 octets after the first octet of GroupKeysUpdate [I] (§2).
+// gkuTail is the 66 octets after the first octet of GroupKeysUpdate [I] (doc/vectors.md §2).
 const gkuTail = `01 08 b0 b6 34 b1 b2 a0 32 bc 30 b6 b8 36 32 97 37 b9 33 98 01 23 45 67 89 ab cd ef 01 23 45 67 89 ab cd ef 01 23 45 67 0e 70 45 70 5f 6f 77 6e 5f 75 73 65 72 49 64 05 41 6c 69 63 65 ff 23 40 40 00`
 
 type syncVector struct {
@@ -40,7 +40,7 @@ type syncVector struct {
 	hex  string
 }
 
-// syncVectors are vectors.md §2 (KeySync messages) and §4 (TrustSync).
+// syncVectors are doc/vectors.md §2 (KeySync messages) and §4 (TrustSync).
 var syncVectors = []syncVector{
 	{"Beacon", &Beacon{vC, vV}, "00 00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 00"},
 	{"NegotiationRequest", &NegotiationRequest{vC, vR, vV, vN, false}, "02 00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10 14 14 34 54 74 94 b4 d4 f5 15 35 55 75 95 b5 d5 e0"},
@@ -73,12 +73,12 @@ ef 01 23 45 67 89 ab cd ef 01 23 45 67 0e 70 45 70 5f 6f 77 6e 5f 75 73 65 72 49
 db 97 dd 5c d9 5c 92 59 01 50 5b 1a 58 d9 7f c6 40 10 00`},
 	{"Beacon/1.3", &Beacon{vC, Version{1, 3}}, "00 00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 20 60"},
 	{"Beacon/2.2", &Beacon{vC, Version{2, 2}}, "00 00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 40 40"},
-	// §4 TrustSync.
+	// doc/vectors.md §4 TrustSync.
 	{"TrustRequest/empty", &TrustRequest{}, "80 02 40 00"},
 	{"TrustUpdate", &TrustUpdate{[]Identity{vI}}, "80 42 00 21 16 16 c6 96 36 54 06 57 86 16 d7 06 c6 52 e6 f7 26 73 00 24 68 ac f1 35 79 bd e0 24 68 ac f1 35 79 bd e0 24 68 ac e1 ce 08 ae 0b ed ee ed cb ee ae 6c ae 49 2c 80 a8 2d 8d 2c 6c bf e4 68 08 00"},
 }
 
-// keyResetVector is vectors.md §5.
+// keyResetVector is doc/vectors.md §5.
 var keyResetVector = `
 04 00 04 11 61 6c 69 63 65 40 65 78 61 6d 70 6c 65 2e 6f 72 67 30 02 46 8a cf 13 57
 9b de 02 46 8a cf 13 57 9b de 02 46 8a ce 1c e0 8a e0 be de ee dc be ea e6 ca e4 92
@@ -112,7 +112,7 @@ func TestSyncVectors(t *testing.T) {
 }
 
 func TestSyncKind(t *testing.T) {
-	// vectors.md §1: the first octet of every KeySync payload is (ID − 2) << 1.
+	// doc/vectors.md §1: the first octet of every KeySync payload is (ID − 2) << 1.
 	for _, v := range syncVectors {
 		if k, ok := v.m.(Message); ok {
 			b, _ := MarshalSync(v.m)
@@ -124,7 +124,7 @@ func TestSyncKind(t *testing.T) {
 }
 
 func TestDistributionVector(t *testing.T) {
-	// vectors.md §5.
+	// doc/vectors.md §5.
 	want := unhex(keyResetVector)
 	m := keyResetMsg(vI)
 	got, err := MarshalDistribution(m)
@@ -144,7 +144,7 @@ func TestDistributionVector(t *testing.T) {
 }
 
 func TestLegacyVectors(t *testing.T) {
-	// vectors.md §6.
+	// doc/vectors.md §6.
 	legacy := Options{LegacyIdentity: true}
 	old := vI
 	old.Flags = 0
@@ -180,7 +180,7 @@ func TestLegacyVectors(t *testing.T) {
 }
 
 func TestNegativeVectors(t *testing.T) {
-	// vectors.md §7.
+	// doc/vectors.md §7.
 	lower := strings.ToLower(vK)
 	for name, m := range map[string]SyncMessage{
 		"GroupHandshake lower-case":    &GroupHandshake{vN, lower},

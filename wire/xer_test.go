@@ -11,7 +11,7 @@ import (
 
 // TestGolden checks both codecs against pairs of files produced by asn1c
 // 0.9.28's converter (testdata/wire/golden/*.per → -oxer → *.xer) from the
-// vectors.md payloads: UPER → XER must print asn1c's text byte for byte,
+// doc/vectors.md payloads: UPER → XER must print asn1c's text byte for byte,
 // and XER → UPER must give asn1c's bytes.
 func TestGolden(t *testing.T) {
 	files, _ := filepath.Glob("../testdata/wire/golden/*.per")

@@ -11,7 +11,7 @@ func newProtocolCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "protocol",
 		Short: "Show the KeySync state machine",
-		Long: "Show the KeySync state machine (protocol.md §8 with D1 and D2) that keysync runs.\n\n" +
+		Long: "Show the KeySync state machine (doc/protocol.md §8 with D1 and D2) that keysync runs.\n\n" +
 			"table prints one tab-separated line per path through a handler:\n" +
 			"STATE EVENT CONDITIONS STEPS NEXT. dot prints the state graph in Graphviz DOT.",
 	}

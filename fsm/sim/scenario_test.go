@@ -89,7 +89,7 @@ func pair(t *testing.T) (*World, int, int) {
 			t.Fatalf("device %d shows no form-group dialog: %v", d.ID, d.Signals)
 		}
 	}
-	// The smaller challenge is the Offerer's (protocol.md §11.1).
+	// The smaller challenge is the Offerer's (doc/protocol.md §11.1).
 	if compare(w.Devices[off].Core.Own.Challenge[:], w.Devices[req].Core.Own.Challenge[:]) >= 0 {
 		t.Fatal("Offerer has the larger challenge")
 	}
@@ -593,7 +593,7 @@ func TestKeyGenAndCannotDecrypt(t *testing.T) {
 }
 
 // TestRedeliveryOfOldMessages re-delivers every message of a join after
-// it completed. The protocol has no replay protection (protocol.md §18.3):
+// it completed. The protocol has no replay protection (doc/protocol.md §18.3):
 // the old Beacon and GroupHandshake reopen dialogs, and a device may abort
 // a handler (trusting its own revoked key). But no invariant breaks, and
 // once timers have fired every device is Grouped with unchanged keys.

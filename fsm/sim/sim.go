@@ -56,7 +56,7 @@ type Envelope struct {
 	fp          string
 }
 
-// KeyReset is a Distribution key reset of the group key (protocol.md §13.1),
+// KeyReset is a Distribution key reset of the group key (doc/protocol.md §13.1),
 // modelled outside the KeySync machine.
 type KeyReset struct{ Old, New string }
 
@@ -315,7 +315,7 @@ func (d *Device) onTransition(from, event, to string) {
 // that negotiation and a key d holds. A user's acceptance covers the
 // negotiation TID as stored and as held in the I/O buffer at the time:
 // a message received after storeNegotiation may overwrite the buffer's
-// TID (protocol.md §5), and the commit sent carries that one.
+// TID (doc/protocol.md §5), and the commit sent carries that one.
 func (w *World) checkCommit(d *Device, what string) {
 	p, n := d.Core.Partner.SenderFpr, d.Core.Partner.Negotiation
 	if !d.acceptKey[p] || !d.accepted[n] {
@@ -422,7 +422,7 @@ func (w *World) User(i int, answer string) {
 	state := d.State()
 	if answer == "Accept" && d.Machine.Running() && fsmHandles(w.Model, state, answer) {
 		// The negotiation as stored, and as the buffer holds it: the
-		// commit the device sends carries the latter (protocol.md §5).
+		// commit the device sends carries the latter (doc/protocol.md §5).
 		d.accepted[d.Core.Partner.Negotiation] = true
 		d.accepted[d.Core.KeySync.Negotiation] = true
 		d.acceptKey[d.Core.Partner.SenderFpr] = true
@@ -557,7 +557,7 @@ func (w *World) Quiet() bool {
 	return true
 }
 
-// receive is the device's receive pipeline (protocol.md §10.3–10.4): it
+// receive is the device's receive pipeline (doc/protocol.md §10.3–10.4): it
 // decrypts, if it holds a secret key the envelope is encrypted to, and
 // queues the event; the fsm's policy decides whether the message is
 // accepted and its attached keys imported (fsm.Accept).
@@ -643,7 +643,7 @@ func (d *Device) receiveReset(e *Envelope) error {
 }
 
 // transitional reports whether a state is one a device must not stay in:
-// every state but InitState, Sole, Grouped and End (protocol.md §4). It
+// every state but InitState, Sole, Grouped and End (doc/protocol.md §4). It
 // is fixed here rather than read from the model's timeouts, so that a model
 // that loses a timeout fails the check.
 func transitional(state string) bool {
@@ -1042,7 +1042,7 @@ func (k *Keys) newKey() string {
 }
 
 // ResetOwnGroupedKeys implements fsm.KeyStore: a new group key, sent to
-// the group encrypted to the old one (protocol.md §13.1).
+// the group encrypted to the old one (doc/protocol.md §13.1).
 func (k *Keys) ResetOwnGroupedKeys() error {
 	old, nk := k.Default, k.newKey()
 	e := &Envelope{Sender: k.d.ID, Signer: old, EncryptedTo: []string{old}, Attached: []string{nk}, Reset: &KeyReset{Old: old, New: nk}}

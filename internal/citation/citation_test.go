@@ -281,3 +281,17 @@ func TestVectorsInDoc(t *testing.T) {
 		t.Errorf("found %d vectors in the tests, want at least 25", len(used))
 	}
 }
+
+// TestCanonical holds every citation of the repository to the one form,
+// such as doc/protocol.md §10.3, that the rewrite produces.
+func TestCanonical(t *testing.T) {
+	err := Walk(os.DirFS(root), func(name string, src []byte) error {
+		if !bytes.Equal(Rewrite(name, src), src) {
+			t.Errorf("%s: a citation is not in the form doc/protocol.md §10.3; run go run ./internal/citation/rewrite", name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
