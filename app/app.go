@@ -49,6 +49,9 @@ type ReadRequest struct {
 	// Prompt asks the user for a secret the store needs (a password that
 	// encrypts it); nil when no one can be asked.
 	Prompt Prompt
+	// Seen, when set, records what was read of each file (see Open), so
+	// that a write into the store refuses a file changed since.
+	Seen *Seen
 }
 
 // Prompt asks the user for the secret that what describes (such as

@@ -109,9 +109,7 @@ func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 	readFingerprints := func(r io.Reader, path string) error {
 		// Rows go straight into the model: a million rows never exist
 		// twice.
-		if f, ok := r.(*os.File); ok {
-			s.Fingerprints = make([]keysync.KnownFingerprint, 0, estimateRows(f))
-		}
+		s.Fingerprints = make([]keysync.KnownFingerprint, 0, estimateRows(path))
 		var o *keysync.Origin
 		err := libotr.ScanFingerprints(r, path, func(r libotr.FingerprintRow) error {
 			// Rows come grouped by account: look up only when it changes.
@@ -163,7 +161,7 @@ func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 			continue
 		}
 		path := filepath.Join(dir, f.name)
-		fh, err := os.Open(path) // streamed: a fingerprints file can be large
+		fh, err := req.Open(path) // streamed: a fingerprints file can be large
 		if isNotExist(err) {
 			continue
 		}
@@ -192,7 +190,12 @@ func (p *libotrApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 // estimateRows estimates the lines of a file from the size of the whole
 // and the lines of its first 64 KB, with a margin, so that the rows of a
 // large file are allocated once.
-func estimateRows(f *os.File) int {
+func estimateRows(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		return 0
