@@ -8,44 +8,17 @@ import (
 	"testing"
 
 	"github.com/keysync/keysync/internal/plistcheck"
+	"github.com/keysync/keysync/internal/plistcheck/bplisttest"
 )
-
-// bplist builds a binary property list whose objects are given as encoded
-// bytes; references and offsets are 4 bytes wide.
-func bplist(objects [][]byte, top int) []byte {
-	b := []byte("bplist00")
-	var offs []uint32
-	for _, o := range objects {
-		offs = append(offs, uint32(len(b)))
-		b = append(b, o...)
-	}
-	table := len(b)
-	for _, o := range offs {
-		b = binary.BigEndian.AppendUint32(b, o)
-	}
-	b = append(b, 0, 0, 0, 0, 0, 0, 4, 4)
-	b = binary.BigEndian.AppendUint64(b, uint64(len(objects)))
-	b = binary.BigEndian.AppendUint64(b, uint64(top))
-	return binary.BigEndian.AppendUint64(b, uint64(table))
-}
-
-// array encodes a binary plist array of up to 14 references.
-func array(refs ...int) []byte {
-	b := []byte{0xA0 | byte(len(refs))}
-	for _, r := range refs {
-		b = binary.BigEndian.AppendUint32(b, uint32(r))
-	}
-	return b
-}
 
 // nestedBinaryPlist returns a binary plist of n arrays, each holding the next.
 func nestedBinaryPlist(n int) []byte {
 	objs := make([][]byte, n+1)
 	for i := range n {
-		objs[i] = array(i + 1)
+		objs[i] = bplisttest.Array(i + 1)
 	}
-	objs[n] = array()
-	return bplist(objs, 0)
+	objs[n] = bplisttest.Array()
+	return bplisttest.Build(objs, 0)
 }
 
 func adiumDir(t *testing.T, plist []byte) (dir, path string) {
@@ -91,7 +64,7 @@ func TestAdiumBinaryPlistHugeCountIsRefused(t *testing.T) {
 		{0x5F, 0x13, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, // ASCII string ending before it starts
 		{0xAF, 0x13, 0x40, 0, 0, 0, 0, 0, 0, 0},                      // array of 2^62 4-byte references
 	} {
-		data := bplist([][]byte{obj}, 0)
+		data := bplisttest.Build([][]byte{obj}, 0)
 		if _, err := parseAdiumAccounts(data); err == nil {
 			t.Errorf("% x: accepted", obj)
 		}
@@ -105,7 +78,7 @@ func TestAdiumSharedBinaryPlistIsRefused(t *testing.T) {
 	const levels = 40
 	key := func(s string) []byte { return append([]byte{0x50 | byte(len(s))}, s...) }
 	objs := [][]byte{
-		nil, key("Accounts"), array(3), nil, key("ObjectID"), key("UID"), key("Type"),
+		nil, key("Accounts"), bplisttest.Array(3), nil, key("ObjectID"), key("UID"), key("Type"),
 	}
 	objs[0] = append([]byte{0xD1}, binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, 1), 2)...)
 	d := []byte{0xD3}
@@ -114,10 +87,10 @@ func TestAdiumSharedBinaryPlistIsRefused(t *testing.T) {
 	}
 	objs[3] = d
 	for range levels {
-		objs = append(objs, array(len(objs)+1, len(objs)+1))
+		objs = append(objs, bplisttest.Array(len(objs)+1, len(objs)+1))
 	}
 	objs = append(objs, key("x"))
-	_, err := parseAdiumAccounts(bplist(objs, 0))
+	_, err := parseAdiumAccounts(bplisttest.Build(objs, 0))
 	if err == nil || !strings.Contains(err.Error(), "counting each reference") {
 		t.Fatalf("err = %v, want the reference count", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/keysync/keysync/internal/plistcheck"
+	"github.com/keysync/keysync/internal/plistcheck/bplisttest"
 	"howett.net/plist"
 )
 
@@ -68,8 +69,8 @@ func FuzzAdiumAccounts(f *testing.F) {
 	f.Add([]byte("bplist00"))
 	f.Add([]byte(`<plist version="1.0"><dict><key>Accounts</key>` + strings.Repeat("<array>", plistcheck.MaxDepth) + strings.Repeat("</array>", plistcheck.MaxDepth) + `</dict></plist>`))
 	f.Add(nestedBinaryPlist(plistcheck.MaxDepth + 1))
-	f.Add(bplist([][]byte{{0x6F, 0x13, 0x80, 0, 0, 0, 0, 0, 0, 0}}, 0))
-	f.Add(bplist([][]byte{array(1, 1), array(2, 2), array(3, 3), {0x51, 'x'}}, 0))
+	f.Add(bplisttest.Build([][]byte{{0x6F, 0x13, 0x80, 0, 0, 0, 0, 0, 0, 0}}, 0))
+	f.Add(bplisttest.Build([][]byte{bplisttest.Array(1, 1), bplisttest.Array(2, 2), bplisttest.Array(3, 3), {0x51, 'x'}}, 0))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		list, err := parseAdiumAccounts(data)
 		if err != nil {

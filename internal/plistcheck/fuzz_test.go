@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"howett.net/plist"
+
+	"github.com/keysync/keysync/internal/plistcheck/bplisttest"
 )
 
 // FuzzCheck checks that Check never panics and that howett.net/plist can
@@ -26,19 +28,19 @@ func FuzzCheck(f *testing.F) {
 	}
 	deep := make([][]byte, MaxDepth+1)
 	for i := range MaxDepth {
-		deep[i] = array(i + 1)
+		deep[i] = bplisttest.Array(i + 1)
 	}
-	deep[MaxDepth] = array()
+	deep[MaxDepth] = bplisttest.Array()
 	var shared [][]byte
 	for i := range 20 {
-		shared = append(shared, array(i+1, i+1))
+		shared = append(shared, bplisttest.Array(i+1, i+1))
 	}
 	shared = append(shared, []byte{0x51, 'x'})
 	for _, b := range [][]byte{
-		xml, bin, buildBplist(deep, 0), buildBplist(deep[1:], 0), buildBplist(shared, 0),
-		buildBplist([][]byte{array(1), array(0)}, 0),
-		buildBplist([][]byte{{0x6F, 0x13, 0x80, 0, 0, 0, 0, 0, 0, 0}}, 0),
-		buildBplist([][]byte{{0xDF, 0x10, 0x01, 0, 0, 0, 1, 0, 0, 0, 1}, {0x51, 'k'}}, 0),
+		xml, bin, bplisttest.Build(deep, 0), bplisttest.Build(deep[1:], 0), bplisttest.Build(shared, 0),
+		bplisttest.Build([][]byte{bplisttest.Array(1), bplisttest.Array(0)}, 0),
+		bplisttest.Build([][]byte{{0x6F, 0x13, 0x80, 0, 0, 0, 0, 0, 0, 0}}, 0),
+		bplisttest.Build([][]byte{{0xDF, 0x10, 0x01, 0, 0, 0, 1, 0, 0, 0, 1}, {0x51, 'k'}}, 0),
 		[]byte("<plist>" + strings.Repeat("<array>", MaxDepth-1) + strings.Repeat("</array>", MaxDepth-1) + "</plist>"),
 		[]byte("<plist>" + strings.Repeat("<array>", MaxDepth)),
 		[]byte(`{ a = ( "(", ")" ); }`),

@@ -8,34 +8,9 @@ import (
 	"testing"
 
 	"howett.net/plist"
+
+	"github.com/keysync/keysync/internal/plistcheck/bplisttest"
 )
-
-// buildBplist builds a binary property list of the given encoded objects with
-// 4-byte offsets and references.
-func buildBplist(objects [][]byte, top int) []byte {
-	b := []byte("bplist00")
-	var offs []uint32
-	for _, o := range objects {
-		offs = append(offs, uint32(len(b)))
-		b = append(b, o...)
-	}
-	table := len(b)
-	for _, o := range offs {
-		b = binary.BigEndian.AppendUint32(b, o)
-	}
-	b = append(b, 0, 0, 0, 0, 0, 0, 4, 4)
-	b = binary.BigEndian.AppendUint64(b, uint64(len(objects)))
-	b = binary.BigEndian.AppendUint64(b, uint64(top))
-	return binary.BigEndian.AppendUint64(b, uint64(table))
-}
-
-func array(refs ...int) []byte {
-	b := []byte{0xA0 | byte(len(refs))}
-	for _, r := range refs {
-		b = binary.BigEndian.AppendUint32(b, uint32(r))
-	}
-	return b
-}
 
 func TestAcceptsAdiumFiles(t *testing.T) {
 	xml, err := os.ReadFile("../../testdata/fixtures/adium/Accounts.plist")
@@ -50,7 +25,7 @@ func TestAcceptsAdiumFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, data := range [][]byte{xml, bin, []byte("<dict/>"), buildBplist([][]byte{array(1, 1), {0x51, 'x'}}, 0)} {
+	for _, data := range [][]byte{xml, bin, []byte("<dict/>"), bplisttest.Build([][]byte{bplisttest.Array(1, 1), {0x51, 'x'}}, 0)} {
 		if err := Check(data); err != nil {
 			t.Errorf("%.20q: %v", data, err)
 		}
@@ -60,12 +35,12 @@ func TestAcceptsAdiumFiles(t *testing.T) {
 func TestRefuses(t *testing.T) {
 	deepBinary := make([][]byte, MaxDepth+1)
 	for i := range MaxDepth {
-		deepBinary[i] = array(i + 1)
+		deepBinary[i] = bplisttest.Array(i + 1)
 	}
-	deepBinary[MaxDepth] = array()
+	deepBinary[MaxDepth] = bplisttest.Array()
 	var shared [][]byte
 	for i := range 30 {
-		shared = append(shared, array(i+1, i+1))
+		shared = append(shared, bplisttest.Array(i+1, i+1))
 	}
 	shared = append(shared, []byte{0x08})
 	cases := []struct {
@@ -82,14 +57,14 @@ func TestRefuses(t *testing.T) {
 		{"text form behind an element", []byte(`"<a>" = ((((;`), "line 1: not an XML or binary property list (root element \"a\")"},
 		{"empty", nil, "line 1: not an XML or binary property list"},
 		{"short binary", []byte("bplist00"), "byte offset 0: binary property list shorter than 40 bytes"},
-		{"deep binary", buildBplist(deepBinary, 0), "byte offset 328 (object 64): containers nested deeper than 64"},
-		{"cycle", buildBplist([][]byte{array(1), array(0)}, 0), "byte offset 8 (object 0): container holds itself"},
-		{"shared", buildBplist(shared, 0), "counting each reference"},
-		{"bad reference", buildBplist([][]byte{array(7)}, 0), "byte offset 9 (object 0): reference to object 7 of 1"},
-		{"UTF-16 count overflows", buildBplist([][]byte{{0x6F, 0x13, 0x80, 0, 0, 0, 0, 0, 0, 0}}, 0), "byte offset 8 (object 0): count 9223372036854775808 runs past the object area"},
-		{"count not an integer", buildBplist([][]byte{{0x5F, 0x23, 0, 0, 0, 0, 0, 0, 0, 1}}, 0), "count is not a 1 to 8 byte integer (marker 0x23)"},
-		{"count past the end", buildBplist([][]byte{{0x5F}}, 0), "byte offset 8 (object 0): count runs past the object area"},
-		{"top out of range", buildBplist([][]byte{array()}, 1), "(trailer): top object 1 of 1 objects"},
+		{"deep binary", bplisttest.Build(deepBinary, 0), "byte offset 328 (object 64): containers nested deeper than 64"},
+		{"cycle", bplisttest.Build([][]byte{bplisttest.Array(1), bplisttest.Array(0)}, 0), "byte offset 8 (object 0): container holds itself"},
+		{"shared", bplisttest.Build(shared, 0), "counting each reference"},
+		{"bad reference", bplisttest.Build([][]byte{bplisttest.Array(7)}, 0), "byte offset 9 (object 0): reference to object 7 of 1"},
+		{"UTF-16 count overflows", bplisttest.Build([][]byte{{0x6F, 0x13, 0x80, 0, 0, 0, 0, 0, 0, 0}}, 0), "byte offset 8 (object 0): count 9223372036854775808 runs past the object area"},
+		{"count not an integer", bplisttest.Build([][]byte{{0x5F, 0x23, 0, 0, 0, 0, 0, 0, 0, 1}}, 0), "count is not a 1 to 8 byte integer (marker 0x23)"},
+		{"count past the end", bplisttest.Build([][]byte{{0x5F}}, 0), "byte offset 8 (object 0): count runs past the object area"},
+		{"top out of range", bplisttest.Build([][]byte{bplisttest.Array()}, 1), "(trailer): top object 1 of 1 objects"},
 	}
 	for _, c := range cases {
 		err := Check(c.data)
@@ -102,7 +77,7 @@ func TestRefuses(t *testing.T) {
 
 // A corrupted trailer is refused before any offset is followed.
 func TestRefusesBadTrailer(t *testing.T) {
-	good := buildBplist([][]byte{array()}, 0)
+	good := bplisttest.Build([][]byte{bplisttest.Array()}, 0)
 	for i, want := range map[int]string{
 		6: "offset size 0, want 1 to 8",
 		7: "object reference size 0, want 1 to 8",
@@ -122,7 +97,7 @@ func TestRefusesBadTrailer(t *testing.T) {
 	for i := range many {
 		many[i] = []byte{0x08}
 	}
-	if err := Check(buildBplist(many, 0)); err == nil || !strings.Contains(err.Error(), "262145 objects, more than 262144") {
+	if err := Check(bplisttest.Build(many, 0)); err == nil || !strings.Contains(err.Error(), "262145 objects, more than 262144") {
 		t.Errorf("%d objects: %v", len(many), err)
 	}
 	b = append([]byte{}, good...)
