@@ -3,7 +3,8 @@
 //
 // Every message sent on a channel by any device is received by every
 // device on it, the sender too, in one total order that is the same for
-// all of them. Each received message carries a Position; a device stores
+// all of them. A message whose Send returned before another Send began
+// comes before that one's message. Each received message carries a Position; a device stores
 // the position of the last message it handled and, after a restart or a
 // time offline, asks for the messages after it, so that it handles none
 // twice and misses none that the channel still holds.
@@ -46,7 +47,11 @@ type Message struct {
 }
 
 // Channel is an ordered broadcast of opaque messages. Its methods may be
-// called from several goroutines at once.
+// called from several goroutines at once. Data is opaque to the channel,
+// but a medium may carry only some forms of it: the device sends RFC 5322
+// messages with CRLF line ends, which every channel carries byte for byte
+// (an IMAP channel may refuse anything else, with a permanent error).
+// channel/channeltest is the behaviour every implementation passes.
 type Channel interface {
 	// Send broadcasts data (at most MaxSize bytes) to every device on the
 	// channel, this one included. When Send returns nil the message has
