@@ -32,8 +32,10 @@
 // two messages one number (the later rename replaces the earlier message)
 // and readers can disagree on the order. The order is the order of the
 // lock, not of any clock; nothing in it is a time. Messages are never
-// removed by the channel: the folder grows until someone prunes it (a
-// pruned number is passed over, as above). The folder is made mode 0700
+// removed by the channel: the folder grows until someone prunes it —
+// message files only, the oldest first, never the dot files (a pruned
+// number is passed over, as above; removing .channel resets the channel:
+// every stored position becomes unknown). The folder is made mode 0700
 // and the files 0600; the channel trusts everyone who can write the
 // folder. Open fails on systems without flock.
 package dir
@@ -118,7 +120,9 @@ type Dir struct {
 	isDone  bool
 	watcher *fsnotify.Watcher
 	logged  map[string]bool // names skipped and logged
-	scanned uint64          // the .head value of the last fruitless scan for gaps
+	// The last fruitless scan for a gap: with .head at scannedHead, no
+	// message came after scannedFrom.
+	scannedHead, scannedFrom uint64
 }
 
 var _ channel.Channel = (*Dir)(nil)
@@ -411,15 +415,20 @@ func (d *Dir) list() ([]uint64, error) {
 	return seqs, nil // ReadDir sorts by name, and the names have one length
 }
 
-// skip logs, once per name, that the file name is not delivered.
+// skip logs, once per name, that the file name is not delivered; after
+// maxLogged names it says once that it logs no more.
 func (d *Dir) skip(name, reason string) {
 	d.mu.Lock()
-	seen := d.logged[name]
-	if !seen && len(d.logged) < maxLogged {
+	seen, n := d.logged[name], len(d.logged)
+	if !seen && n <= maxLogged {
 		d.logged[name] = true
 	}
 	d.mu.Unlock()
-	if !seen {
+	switch {
+	case seen || n > maxLogged:
+	case n == maxLogged:
+		d.log.Warn("dir channel: more files skipped than are logged; no more are", "path", d.path, "logged", maxLogged)
+	default:
 		d.log.Warn("dir channel: skipping file", "path", filepath.Join(d.path, name), "reason", reason)
 	}
 }
@@ -499,7 +508,7 @@ func (d *Dir) nextAfter(seq uint64) (uint64, bool, error) {
 		return 0, false, nil
 	}
 	d.mu.Lock()
-	done := ok && d.scanned == head
+	done := ok && d.scannedHead == head && seq >= d.scannedFrom
 	d.mu.Unlock()
 	if done {
 		return 0, false, nil
@@ -515,7 +524,7 @@ func (d *Dir) nextAfter(seq uint64) (uint64, bool, error) {
 	}
 	if ok {
 		d.mu.Lock()
-		d.scanned = head
+		d.scannedHead, d.scannedFrom = head, seq
 		d.mu.Unlock()
 	}
 	return 0, false, nil

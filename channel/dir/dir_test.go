@@ -230,3 +230,33 @@ func TestSkipsForeignAndCorrupt(t *testing.T) {
 		t.Errorf("after seven: %q at %q", m[0].Data, m[0].Pos)
 	}
 }
+
+// TestGapFromLowerPosition: after one reader found nothing past a gap at
+// the tail, another reader behind a gap further back still finds what
+// comes after its gap.
+func TestGapFromLowerPosition(t *testing.T) {
+	p := t.TempDir()
+	d := open(t, p, nil)
+	ctx := ctxT(t)
+	for i := range 6 {
+		if err := d.Send(ctx, fmt.Appendf(nil, "m%d", i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, seq := range []uint64{2, 6} {
+		if err := os.Remove(filepath.Join(p, seqName(seq))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// After 5 nothing is left (6 is gone): the reader waits.
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if msgs, err := d.Receive(short, d.position(5)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("after 5: %d messages, %v", len(msgs), err)
+	}
+	// After 1, 2 is gone, 3 comes next.
+	got := readAll(t, d, d.position(1), 1)
+	if string(got[0].Data) != "m3" || got[0].Pos != d.position(3) {
+		t.Errorf("after 1: %q at %q", got[0].Data, got[0].Pos)
+	}
+}
