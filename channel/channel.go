@@ -3,8 +3,9 @@
 //
 // Every message sent on a channel by any device is received by every
 // device on it, the sender too, in one total order that is the same for
-// all of them. A message whose Send returned before another Send began
-// comes before that one's message. Each received message carries a Position; a device stores
+// all of them. Each sender's messages come in the order its Sends
+// returned, on every channel except mail delivered over SMTP, which comes
+// in the order the mail servers deliver it. Each received message carries a Position; a device stores
 // the position of the last message it handled and, after a restart or a
 // time offline, asks for the messages after it, so that it handles none
 // twice and misses none that the channel still holds.
@@ -57,8 +58,9 @@ type Channel interface {
 	// channel, this one included. When Send returns nil the message has
 	// its place in the order and every Receive will deliver it there.
 	// When Send returns an error the message may or may not have been
-	// placed (a connection lost after the server stored it): a receiver
-	// must accept seeing a message it sent, once, even after such an error.
+	// placed (a connection lost after the server stored it), and sending
+	// it again may place it twice: a receiver must accept duplicates of
+	// a message whose Send failed.
 	Send(ctx context.Context, data []byte) error
 
 	// Receive returns the messages after position after, in the channel's

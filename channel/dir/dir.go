@@ -311,11 +311,11 @@ func (d *Dir) Send(ctx context.Context, data []byte) error {
 	tmp := filepath.Join(d.path, tmpName)
 	if err := writeSynced(tmp, encode(data)); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("dir channel: %w", err)
+		return unavailable(err)
 	}
 	if err := os.Rename(tmp, filepath.Join(d.path, seqName(seq))); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("dir channel: %w", err)
+		return unavailable(err)
 	}
 	// From here on the message is in the order; a failure is reported
 	// and the message stays (channel.Channel's Send allows that).
@@ -325,9 +325,16 @@ func (d *Dir) Send(ctx context.Context, data []byte) error {
 	}
 	d.wakeAll()
 	if err != nil {
-		return fmt.Errorf("dir channel: message %d written, but: %w", seq, err)
+		return unavailable(fmt.Errorf("message %d placed, but: %w", seq, err))
 	}
 	return nil
+}
+
+// unavailable wraps an I/O error of the folder: it may pass (a full
+// disk, too many open files, a folder being restored), so the caller
+// retries.
+func unavailable(err error) error {
+	return fmt.Errorf("dir channel: %w (%w)", err, channel.ErrUnavailable)
 }
 
 // lastSeq returns the number of the last message, with the lock held:
@@ -348,7 +355,7 @@ func (d *Dir) lastSeq() (uint64, error) {
 			return seq, nil
 		}
 		if err != nil {
-			return 0, fmt.Errorf("dir channel: %w", err)
+			return 0, unavailable(err)
 		}
 		seq++
 	}
@@ -397,7 +404,7 @@ func (d *Dir) maxInFolder() (uint64, error) {
 func (d *Dir) list() ([]uint64, error) {
 	ents, err := os.ReadDir(d.path)
 	if err != nil {
-		return nil, fmt.Errorf("dir channel: %w", err)
+		return nil, unavailable(err)
 	}
 	var seqs []uint64
 	for _, e := range ents {
@@ -543,12 +550,12 @@ func (d *Dir) readOne(seq uint64) (data []byte, exists bool, err error) {
 			d.skip(name, "a symbolic link")
 			return nil, true, nil
 		}
-		return nil, false, fmt.Errorf("dir channel: %w", err)
+		return nil, false, unavailable(err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, false, fmt.Errorf("dir channel: %w", err)
+		return nil, false, unavailable(err)
 	}
 	if !st.Mode().IsRegular() {
 		d.skip(name, "not a regular file")
@@ -560,7 +567,7 @@ func (d *Dir) readOne(seq uint64) (data []byte, exists bool, err error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	if err != nil {
-		return nil, false, fmt.Errorf("dir channel: %w", err)
+		return nil, false, unavailable(err)
 	}
 	data, reason := decode(b)
 	if reason != "" {
@@ -655,7 +662,7 @@ func (d *Dir) lock(ctx context.Context) error {
 		locked, err := tryFlock(d.lockF)
 		if err != nil {
 			<-d.sendMu
-			return fmt.Errorf("dir channel: %s: lock: %w", d.path, err)
+			return unavailable(fmt.Errorf("%s: lock: %w", d.path, err))
 		}
 		if locked {
 			return nil

@@ -260,3 +260,33 @@ func TestGapFromLowerPosition(t *testing.T) {
 		t.Errorf("after 1: %q at %q", got[0].Data, got[0].Pos)
 	}
 }
+
+// TestUnavailable: with its folder gone, Send and Receive fail with
+// errors that say to retry, and work again once the folder is back.
+func TestUnavailable(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ch")
+	d := open(t, p, nil)
+	ctx := ctxT(t)
+	if err := d.Send(ctx, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	pos := readAll(t, d, channel.Beginning, 1)[0].Pos
+	if err := os.Rename(p, p+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Send(ctx, []byte("two")); !errors.Is(err, channel.ErrUnavailable) {
+		t.Errorf("Send without the folder: %v", err)
+	}
+	if _, err := d.Receive(ctx, pos); !errors.Is(err, channel.ErrUnavailable) {
+		t.Errorf("Receive without the folder: %v", err)
+	}
+	if err := os.Rename(p+".away", p); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Send(ctx, []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, d, pos, 1); string(got[0].Data) != "two" {
+		t.Errorf("after the folder came back: %q", got[0].Data)
+	}
+}

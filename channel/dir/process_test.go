@@ -140,19 +140,9 @@ func TestProcesses(t *testing.T) {
 			t.Errorf("child %d saw order %s, this process %s", i, outs[i], want)
 		}
 	}
-	// Each sender's messages are in the order it sent them.
-	next := map[string]int{}
-	for _, m := range view {
-		var name string
-		var i int
-		fmt.Sscanf(string(m.Data[bytes.Index(m.Data, []byte("Subject: "))+9:]), "%s %d", &name, &i)
-		if i != next[name] {
-			t.Fatalf("%s's message %d where %d was due", name, i, next[name])
-		}
-		next[name]++
-	}
-	if len(next) != procs+1 {
-		t.Errorf("%d senders, want %d", len(next), procs+1)
+	// Each sender's messages are there once, in the order it sent them.
+	if err := channeltest.SenderOrder(view, true); err != nil {
+		t.Error(err)
 	}
 	quiet(t, d, view[len(view)-1].Pos)
 }
