@@ -290,3 +290,34 @@ func TestUnavailable(t *testing.T) {
 		t.Errorf("after the folder came back: %q", got[0].Data)
 	}
 }
+
+// FuzzDecode: any file content is a message that encodes back to it, or
+// a reason to skip it; never a panic.
+func FuzzDecode(f *testing.F) {
+	f.Add(encode([]byte("hello")))
+	f.Add([]byte(magic + "\x00\x00\x00\x01\x00\x00\x00\x00x"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		data, reason := decode(b)
+		if reason == "" && !bytes.Equal(encode(data), b) {
+			t.Fatalf("decoded %q from %q, which encodes otherwise", data, b)
+		}
+	})
+}
+
+// FuzzPosition: a position parses only in its one canonical form.
+func FuzzPosition(f *testing.F) {
+	f.Add("0123456789abcdef:1")
+	f.Add("0123456789abcdef:01")
+	f.Add("")
+	d := &Dir{id: "0123456789abcdef"}
+	f.Fuzz(func(t *testing.T, p string) {
+		seq, err := d.parsePosition(channel.Position(p))
+		if err == nil && p != "" && d.position(seq) != channel.Position(p) {
+			t.Fatalf("%q parsed as %d, which is %q", p, seq, d.position(seq))
+		}
+		if err != nil && !errors.Is(err, channel.ErrUnknownPosition) {
+			t.Fatalf("%q: %v", p, err)
+		}
+	})
+}
