@@ -59,7 +59,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/keysync/keysync/channel"
 )
 
@@ -114,12 +113,12 @@ type Dir struct {
 	sendMu chan struct{} // one Send of this Dir at a time holds the lock file
 	lockF  *os.File
 
-	mu      sync.Mutex
-	wake    chan struct{} // closed and replaced when the folder may have changed
-	closed  chan struct{}
-	isDone  bool
-	watcher *fsnotify.Watcher
-	logged  map[string]bool // names skipped and logged
+	mu       sync.Mutex
+	wake     chan struct{} // closed and replaced when the folder may have changed
+	closed   chan struct{}
+	isDone   bool
+	watchKey string          // the folder as notify knows it, "" if not subscribed
+	logged   map[string]bool // names skipped and logged
 	// The last fruitless scan for a gap: with .head at scannedHead, no
 	// message came after scannedFrom.
 	scannedHead, scannedFrom uint64
@@ -212,38 +211,12 @@ func readID(p string) (string, error) {
 	return id, nil
 }
 
-// watch starts the notifications of changes in the folder; without them
-// Receive polls.
+// watch subscribes d to the notifications of changes in its folder;
+// without them Receive polls.
 func (d *Dir) watch() {
-	w, err := fsnotify.NewWatcher()
-	if err == nil {
-		err = w.Add(d.path)
-		if err != nil {
-			w.Close()
-		}
-	}
-	if err != nil {
+	if err := notify.subscribe(d); err != nil {
 		d.log.Warn("dir channel: no notifications, polling", "path", d.path, "every", d.poll, "err", err)
-		return
 	}
-	d.watcher = w
-	go func() {
-		for {
-			select {
-			case _, ok := <-w.Events:
-				if !ok {
-					return
-				}
-				d.wakeAll()
-			case err, ok := <-w.Errors:
-				if !ok {
-					return
-				}
-				d.log.Warn("dir channel: notification error, polling", "path", d.path, "err", err)
-				d.wakeAll()
-			}
-		}
-	}()
 }
 
 // wakeAll wakes every waiting Receive of d.
@@ -281,14 +254,10 @@ func (d *Dir) Close() error {
 	d.isDone = true
 	close(d.closed)
 	d.mu.Unlock()
-	var errs []error
-	if d.watcher != nil {
-		errs = append(errs, d.watcher.Close())
-	}
+	notify.unsubscribe(d)
 	// Wait for a Send in progress before closing the lock file.
 	d.sendMu <- struct{}{}
-	errs = append(errs, d.lockF.Close())
-	return errors.Join(errs...)
+	return d.lockF.Close()
 }
 
 // Send appends data to the folder as the message after the last one.
