@@ -174,8 +174,7 @@ func (d *Dir) loadID() (string, error) {
 		return "", err
 	}
 	defer d.unlock()
-	id, err = readID(p)
-	if !errors.Is(err, fs.ErrNotExist) {
+	if id, err = readID(p); !errors.Is(err, fs.ErrNotExist) {
 		return id, err
 	}
 	var b [8]byte
@@ -197,7 +196,7 @@ func (d *Dir) loadID() (string, error) {
 func readID(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("dir channel: %w", err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, 64))
