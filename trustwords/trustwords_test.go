@@ -142,7 +142,10 @@ func TestLists(t *testing.T) {
 			t.Errorf("%s: SHA-256 %x, want %s", lang, s, sums[lang])
 		}
 		ref, err := os.ReadFile(filepath.Join("..", "..", "shared", "data", "trustwords", lang+".csv"))
-		if err == nil && !bytes.Equal(ref, b) {
+		switch {
+		case err != nil:
+			t.Logf("%s: no shared copy to compare with (%v); the SHA-256 matched", lang, err)
+		case !bytes.Equal(ref, b):
 			t.Errorf("%s: the embedded list differs from ../shared/data/trustwords/%s.csv", lang, lang)
 		}
 		if _, err := load(lang); err != nil {

@@ -321,3 +321,60 @@ func FuzzPosition(f *testing.F) {
 		}
 	})
 }
+
+// TestOpenRace: clients opening a new folder at once agree on its id.
+func TestOpenRace(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "new")
+	ids := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			d, err := Open(p, Options{Log: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = d.id
+			d.Close()
+		})
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] || len(id) != 16 {
+			t.Fatalf("ids %q", ids)
+		}
+	}
+}
+
+// TestHead: a missing, stale or garbled .head (a sender died before
+// writing it, someone removed it) never makes Send reuse a number.
+func TestHead(t *testing.T) {
+	p := t.TempDir()
+	d := open(t, p, nil)
+	ctx := ctxT(t)
+	send := func(want uint64) {
+		t.Helper()
+		if err := d.Send(ctx, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(p, seqName(want))); err != nil {
+			t.Fatalf("message %d: %v", want, err)
+		}
+		if h, ok := d.readHead(); !ok || h != want {
+			t.Fatalf(".head %d, %v; want %d", h, ok, want)
+		}
+	}
+	send(1)
+	send(2)
+	send(3)
+	head := filepath.Join(p, headName)
+	os.Remove(head)
+	send(4)
+	os.WriteFile(head, []byte("2\n"), 0o600)
+	send(5)
+	os.WriteFile(head, []byte("garbage"), 0o600)
+	send(6)
+	if got := readAll(t, d, channel.Beginning, 6); got[5].Pos != d.position(6) {
+		t.Errorf("last at %q", got[5].Pos)
+	}
+}
