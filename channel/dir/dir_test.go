@@ -378,3 +378,35 @@ func TestHead(t *testing.T) {
 		t.Errorf("last at %q", got[5].Pos)
 	}
 }
+
+// TestNotified: a waiting Receive is woken by the file system's
+// notification of another client's Send, not by polling.
+func TestNotified(t *testing.T) {
+	p := t.TempDir()
+	s := open(t, p, nil)
+	r, err := Open(p, Options{Poll: time.Hour, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.watchKey == "" {
+		t.Skipf("no file notifications here: %v", notify.err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, err := r.Receive(ctxT(t), channel.Beginning)
+		got <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := s.Send(ctxT(t), []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification woke the Receive in 10 s")
+	}
+}

@@ -64,8 +64,8 @@ func (n *notifier) unsubscribe(d *Dir) {
 	}
 }
 
-// run wakes the Dirs of each folder that changes; on an error (events
-// lost), every Dir.
+// run wakes the Dirs of each folder where a message or .head changes;
+// on an error (events lost), every Dir.
 func (n *notifier) run(w *fsnotify.Watcher) {
 	for {
 		select {
@@ -73,7 +73,12 @@ func (n *notifier) run(w *fsnotify.Watcher) {
 			if !ok {
 				return
 			}
-			n.wake(filepath.Dir(ev.Name))
+			// A message is in place when its name appears, and .head is
+			// renamed into place after it; the other files (.tmp, .lock)
+			// change only on the way there.
+			if base := filepath.Base(ev.Name); base == headName || isMessageName(base) {
+				n.wake(filepath.Dir(ev.Name))
+			}
 		case err, ok := <-w.Errors:
 			if !ok {
 				return
@@ -105,4 +110,9 @@ func (n *notifier) wake(key string) {
 	for _, d := range ds {
 		d.wakeAll()
 	}
+}
+
+func isMessageName(name string) bool {
+	_, ok := parseName(name)
+	return ok
 }
