@@ -375,3 +375,244 @@ func TestChatSecureJava(t *testing.T) {
 		"gptest@slipjack.com.publicKey public 8D0F48CB59348F3AA596DC7B1F5048C14368CF5D",
 	})
 }
+
+// keystoreModel reads plaintext keystore properties as the app does.
+func keystoreModel(text string) (*keysync.Model, []Notice, error) {
+	ks := &csKeystore{source: "test"}
+	if err := ks.load([]byte(text), "ks", false); err != nil {
+		return nil, nil, err
+	}
+	m, err := ks.model()
+	return m, ks.notices, err
+}
+
+// sampleKeyLines returns the private and public key properties of the
+// Gibberbot sample, renamed to jid.
+func sampleKeyLines(t *testing.T, jid string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(chatSecureSamples, chatSecurePlaintext))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, l := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(l, "gptest@jabber.org."); ok {
+			b.WriteString(jid + "." + rest + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestChatSecureOldToolBugs holds the reader and writer to doc/formats.md
+// §10.12–§10.14: "false" and an empty trust are not verified, tokens are
+// matched and written in upper case, fingerprint-only ids are kept, and no
+// contact's key is written under a bare JID.
+func TestChatSecureOldToolBugs(t *testing.T) {
+	keys := sampleKeyLines(t, "me@example.org")
+	m, notices, err := keystoreModel(keys +
+		"a@example.org.fingerprint=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n" +
+		"a@example.org.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.publicKey.verified=false\n" +
+		"b@example.org/phone.fingerprint=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n" +
+		"b@example.org.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB.publicKey.verified=true\n" +
+		"c@example.org.cccccccccccccccccccccccccccccccccccccccc.publicKey.verified=true\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range notices {
+		t.Errorf("notice: %s", n)
+	}
+	checkLines(t, "model", modelLines(m), []string{
+		"key xmpp:me@example.org 807493f49a027e8b81735bf3c7b9692b409dfc08",
+		`fp xmpp:me@example.org a@example.org aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ""`,
+		`fp xmpp:me@example.org b@example.org bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb "verified"`,
+		`fp xmpp:me@example.org c@example.org cccccccccccccccccccccccccccccccccccccccc "verified"`,
+	})
+	if got := m.Fingerprints[1].ContactName; got != "b@example.org/phone" {
+		t.Errorf("contact spelled %q", got)
+	}
+
+	// Writing: the verified ones only, upper case, under bare JIDs; an
+	// smp or manual trust counts, an empty one does not.
+	m.Fingerprints = append(m.Fingerprints,
+		keysync.KnownFingerprint{Contact: "d@example.org", Fingerprint: m.Fingerprints[0].Fingerprint, Trust: keysync.SMP, Origin: m.Fingerprints[0].Origin},
+		keysync.KnownFingerprint{Contact: "e@example.org", Fingerprint: m.Fingerprints[0].Fingerprint, Trust: keysync.Unverified, Origin: m.Fingerprints[0].Origin})
+	plan, _, err := chatSecure{}.WriteSecret("dir", "chatsecure:dir", m, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enc bytes.Buffer
+	if _, err := plan.Files[0].Content.WriteTo(&enc); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(enc.Bytes(), []byte("privateKey")) || !plan.Files[0].Secret {
+		t.Error("the file is not encrypted, or not secret")
+	}
+	plain, err := ofcaes.Decrypt(enc.Bytes(), []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var props []string
+	for _, l := range strings.Split(string(plain), "\n") {
+		if l != "" && l[0] != '#' && !strings.Contains(l, "Key=") {
+			props = append(props, l)
+		}
+	}
+	checkLines(t, "written", props, []string{
+		"b@example.org.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB.publicKey.verified=true",
+		"c@example.org.CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC.publicKey.verified=true",
+		"d@example.org.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.publicKey.verified=true",
+		"me@example.org.fingerprint=807493F49A027E8B81735BF3C7B9692B409DFC08",
+	})
+}
+
+// TestChatSecureNotices: what the reader cannot use is reported and
+// skipped, never taken silently; malformed keys are errors naming the
+// file and line, never quoting the value.
+func TestChatSecureNotices(t *testing.T) {
+	keys := sampleKeyLines(t, "me@example.org")
+	_, notices, err := keystoreModel(keys +
+		"me@example.org.fingerprint=0000000000000000000000000000000000000000\n" +
+		"x.fingerprint=1111111111111111111111111111111111111111\n" +
+		"x.1111111111111111111111111111111111111111.publicKey.verified=yes\n" +
+		"y.12345.publicKey.verified=true\n" +
+		"some.other.setting=1\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range notices {
+		got = append(got, n.String())
+	}
+	checkLines(t, "notices", got, []string{
+		`ks:6: verification "y.12345.publicKey.verified": no 40-digit fingerprint before .publicKey.verified; skipped`,
+		"ks: 1 property that ChatSecure does not use, skipped",
+		`ks:3: "me@example.org": stored fingerprint is not the key's 807493F4 9A027E8B 81735BF3 C7B9692B 409DFC08; the key's is used`,
+		`ks:5: verification of "x" is "yes", neither true nor false: taken as not verified`,
+	})
+
+	for _, c := range []struct{ text, want string }{
+		{"me@example.org.privateKey=bm90IGEga2V5\n", `ks:1: "me@example.org".privateKey: not a DSA key in Java's DER form`},
+		{"me@example.org.privateKey=*secret*\n", `ks:1: "me@example.org".privateKey: not valid base64`},
+		{"you.publicKey=c2VjcmV0\n", `ks:1: "you".publicKey: not a DSA key in Java's DER form`},
+		{"you.fingerprint=secret\n", `ks:1: "you".fingerprint: 6 characters, want 40 hex digits`},
+	} {
+		_, _, err := keystoreModel(c.text)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "bm90") {
+			t.Errorf("%q: %v, want %s…", c.text, err, c.want)
+		}
+	}
+
+	// Contacts without any key of the keystore's own are kept under an
+	// account that says why.
+	m, notices, err := keystoreModel("x.fingerprint=1111111111111111111111111111111111111111\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Accounts) != 1 || m.Accounts[0].Unmapped == "" || len(m.Fingerprints) != 1 || len(notices) != 1 {
+		t.Errorf("fingerprints only: %+v, %v", m.Accounts, notices)
+	}
+}
+
+// TestChatSecureHostile: a file beyond the size bound is refused before
+// it is read; a keystore of many contacts reads in one pass.
+func TestChatSecureHostile(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, chatSecurePlaintext))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(maxKeystoreSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, _, err := readChatSecure(t, dir, nil); err == nil || !strings.Contains(err.Error(), "more than a keystore's") {
+		t.Errorf("huge file: %v", err)
+	}
+
+	var b strings.Builder
+	b.WriteString(sampleKeyLines(t, "me@example.org"))
+	const n = 50000
+	for i := range n {
+		fmt.Fprintf(&b, "c%d@example.org.%040X.publicKey.verified=true\n", i, i)
+	}
+	m, _, err := keystoreModel(b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Fingerprints) != n {
+		t.Errorf("%d fingerprints, want %d", len(m.Fingerprints), n)
+	}
+}
+
+// TestChatSecureWithOthers: ChatSecure as one input among others and one
+// output among others stops neither (doc/formats.md §10.19).
+func TestChatSecureWithOthers(t *testing.T) {
+	froms, err := ParseLocations([]string{"chatsecure:" + chatSecureSamples, "pidgin:../testdata/fixtures/pidgin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := ParseLocation("chatsecure:" + t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.Password = []byte("pw")
+	kopete, err := ParseLocation("kopete:" + t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := Convert(froms, []Location{cs, kopete}, froms[1].Name, passwordPrompt(chatSecurePassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.Unresolved > 0 {
+		t.Fatalf("%d conflicts", conv.Unresolved)
+	}
+	var paths []string
+	for _, f := range conv.Plan.Files {
+		paths = append(paths, filepath.Base(f.Path))
+	}
+	checkLines(t, "files", paths, []string{chatSecureExchange, "privkeys", "fingerprints"})
+
+	// Without a password, writing ChatSecure's file is refused.
+	cs.Password = nil
+	if _, err := Convert(froms, []Location{cs}, froms[1].Name, passwordPrompt(chatSecurePassword)); err == nil || !strings.Contains(err.Error(), "needs a password") {
+		t.Errorf("no password: %v", err)
+	}
+}
+
+// FuzzChatSecureKeystore: any properties give a model or a short error,
+// never a panic; every local account has one key and every fingerprint a
+// local account.
+func FuzzChatSecureKeystore(f *testing.F) {
+	for _, name := range []string{chatSecurePlaintext} {
+		data, err := os.ReadFile(filepath.Join(chatSecureSamples, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("a.fingerprint=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\na.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.publicKey.verified=true\n"))
+	f.Add([]byte("b/r.publicKey=MIIBtjCCASsGByqGSM44BAEwggEe\\\n  AoGBAIaQ\nx.y.publicKey.verified=false\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		m, _, err := keystoreModel(string(data))
+		if err != nil {
+			if len(err.Error()) > maxErrorLen {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		for _, la := range m.Accounts {
+			if len(la.Keys) > 1 {
+				t.Fatalf("%s has %d keys", la.Account, len(la.Keys))
+			}
+		}
+		for _, fp := range m.Fingerprints {
+			if fp.Origin == nil || m.Account(fp.Local()) == nil {
+				t.Fatalf("fingerprint of %q without its local account", fp.Contact)
+			}
+		}
+	})
+}
