@@ -270,12 +270,18 @@ func adbDevices() (string, int, error) {
 	if err != nil {
 		return adb, 0, fmt.Errorf("adb devices: %v", err)
 	}
+	return adb, countDevices(string(out)), nil
+}
+
+// countDevices counts the ready devices in the output of `adb devices`:
+// lines "SERIAL\tdevice".
+func countDevices(out string) int {
 	n := 0
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		if len(f) == 2 && f[1] == "device" {
 			n++
 		}
 	}
-	return adb, n, nil
+	return n
 }
