@@ -204,7 +204,7 @@ func (s *secrets) deliver(stdout io.Writer, tos []app.Location, results []app.Fi
 		if err != nil {
 			return err
 		}
-		if _, err := atomicfile.Write(s.qrPNG, img, 0o600); err != nil {
+		if err := writePrivate(s.qrPNG, img); err != nil {
 			return fmt.Errorf("--%s: %w", flagQRPNG, err)
 		}
 		fmt.Fprintf(stdout, "wrote the password's QR code to %s (it opens the keystore: delete it once scanned)\n", s.qrPNG)
@@ -215,6 +215,23 @@ func (s *secrets) deliver(stdout io.Writer, tos []app.Location, results []app.Fi
 		}
 	}
 	return nil
+}
+
+// writePrivate writes data to path with mode 0600, replacing what it
+// held in place: no backup or temporary file of an old password is left.
+func writePrivate(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // push offers to copy path to the Android device adb finds: without
