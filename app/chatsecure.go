@@ -608,7 +608,7 @@ func keystoreText(props map[string]string, now time.Time) []byte {
 	n := 64
 	for k, v := range props {
 		names = append(names, k)
-		n += 3*(len(k)+len(v)) + 2 // room for \\uXXXX escapes: the buffer does not grow and leave copies behind
+		n += 3*(len(k)+len(v)) + 2 // room for \uXXXX escapes: the buffer does not grow and leave copies behind
 	}
 	sort.Strings(names)
 	b := bytes.NewBuffer(make([]byte, 0, n))
