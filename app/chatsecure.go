@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -106,14 +107,21 @@ func (c chatSecure) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 // readBounded reads a whole keystore file, refusing one larger than
 // maxKeystoreSize.
 func readBounded(req ReadRequest, path string) ([]byte, error) {
-	fi, err := os.Stat(path)
+	f, err := req.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if fi.Size() > maxKeystoreSize {
-		return nil, fmt.Errorf("%s: %d bytes, more than a keystore's %d", path, fi.Size(), maxKeystoreSize)
+	data, err := io.ReadAll(io.LimitReader(f, maxKeystoreSize+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return req.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxKeystoreSize {
+		return nil, fmt.Errorf("%s: more than a keystore's %d bytes", path, maxKeystoreSize)
+	}
+	return data, nil
 }
 
 // ErrNoPassword is returned when an encrypted keystore is read and no one
