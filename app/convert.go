@@ -55,7 +55,7 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 		return c, nil
 	}
 	for _, t := range tos {
-		plan, ns, err := t.App.Write(t.Dir, t.Name, merged)
+		plan, ns, err := t.Write(merged)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Name, err)
 		}

@@ -14,6 +14,9 @@ type Location struct {
 	App  App
 	Dir  string
 	Name string // "APP:DIR", the store's source name in the model
+	// Password encrypts the store when it is written, for an App that is
+	// a SecretWriter; nil otherwise.
+	Password []byte
 }
 
 // ParseLocation parses APP or APP:DIR, splitting at the first colon (so

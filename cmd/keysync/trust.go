@@ -26,7 +26,7 @@ func newShowCmd() *cobra.Command {
 			"Apps: " + strings.Join(app.Names(), ", ") + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runShow(cmd.OutOrStdout(), froms, asJSON)
+			return runShow(cmd.OutOrStdout(), froms, asJSON, secretsOf(cmd).prompt())
 		},
 	}
 	cmd.Flags().StringArrayVar(&froms, "from", nil, "store to read, as APP or APP:DIR (repeatable)")
@@ -50,6 +50,7 @@ func newConvertCmd() *cobra.Command {
 			"Apps: " + strings.Join(app.Names(), ", ") + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.secrets = secretsOf(cmd)
 			return runConvert(cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
@@ -69,7 +70,7 @@ func parseLocations(flag string, args []string) ([]app.Location, error) {
 	return locs, nil
 }
 
-func runShow(w io.Writer, froms []string, asJSON bool) error {
+func runShow(w io.Writer, froms []string, asJSON bool, prompt app.Prompt) error {
 	if len(froms) == 0 {
 		return usageErrorf("show: name at least one store with --from APP[:DIR]")
 	}
@@ -77,7 +78,7 @@ func runShow(w io.Writer, froms []string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	r, err := app.Show(locs, nil)
+	r, err := app.Show(locs, prompt)
 	if err != nil {
 		return err
 	}
@@ -92,6 +93,7 @@ type convertOptions struct {
 	froms, tos []string
 	prefer     string
 	dryRun     bool
+	secrets    *secrets // the flags of encrypted stores (chatsecure.go)
 }
 
 func runConvert(stdout, stderr io.Writer, o convertOptions) error {
@@ -113,7 +115,10 @@ func runConvert(stdout, stderr io.Writer, o convertOptions) error {
 		}
 	}
 
-	conv, err := app.Convert(froms, tos, prefer, nil)
+	if err := o.secrets.prepare(tos); err != nil {
+		return err
+	}
+	conv, err := app.Convert(froms, tos, prefer, o.secrets.prompt())
 	if err != nil {
 		return err
 	}
@@ -160,5 +165,5 @@ func runConvert(stdout, stderr io.Writer, o convertOptions) error {
 	for _, c := range prepared.Commands {
 		fmt.Fprintf(stdout, "ran %s%s\n", displayLine(c.String()), summary(c.Summary))
 	}
-	return nil
+	return o.secrets.deliver(stdout, tos, results)
 }
