@@ -189,7 +189,11 @@ func (a gnupgApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	g := gpgRun{path: path, home: r.Dir}
+	home, err := filepath.Abs(r.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := gpgRun{path: path, home: home}
 	fail := func(err error) (*keysync.Model, []Notice, error) {
 		return nil, nil, fmt.Errorf("gnupg:%s: %w", r.Dir, err)
 	}
@@ -383,7 +387,11 @@ func (a gnupgApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 	if err != nil {
 		return Plan{}, nil, err
 	}
-	args := func(extra ...string) []string { return append(gpgOptions(dir), extra...) }
+	home, err := filepath.Abs(dir)
+	if err != nil {
+		return Plan{}, nil, err
+	}
+	args := func(extra ...string) []string { return append(gpgOptions(home), extra...) }
 	var plan Plan
 	if nPub > 0 {
 		plan.Commands = append(plan.Commands, Command{Path: path, Args: args("--import-options", "import-local-sigs", "--import"),

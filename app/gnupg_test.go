@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"math/big"
@@ -439,5 +440,45 @@ func TestGnupgWriteSkips(t *testing.T) {
 	}
 	if len(notices) != 1 || !strings.Contains(notices[0].Msg, "skipped 2 OpenPGP keys") {
 		t.Errorf("pidgin notices = %v, want the OpenPGP keys skipped", notices)
+	}
+}
+
+// TestReportOpenPGP checks the report of OpenPGP keys and of an
+// ownertrust conflict: the JSON is encoding/json's, and no key material
+// is in it.
+func TestReportOpenPGP(t *testing.T) {
+	fp := keysync.OpenPGPFingerprint([20]byte{0xDD, 0x74})
+	key := func(source string, trust keysync.Ownertrust) keysync.Source {
+		return keysync.Source{Name: source, Model: &keysync.Model{OpenPGPKeys: []keysync.OpenPGPKey{{
+			Fingerprint: fp, UserIDs: []string{"Alice <a@x>"}, Ownertrust: trust, Public: []byte("PUBLIC-PACKETS"),
+			HasSecret: true, Secret: []byte("SECRET-PACKETS"), Origin: &keysync.Origin{Source: source, App: "gnupg"},
+		}}}}
+	}
+	m, conflicts := keysync.Merge([]keysync.Source{key("gnupg:a", keysync.OwnertrustFull), key("gnupg:b", keysync.OwnertrustNever)}, "")
+	r := NewReport(nil, m, conflicts, nil)
+	want := []OpenPGPReport{{Fingerprint: "DD74 0000 0000 0000 0000  0000 0000 0000 0000 0000", UserIDs: []string{"Alice <a@x>"},
+		Ownertrust: "full", HasSecret: true, Source: "gnupg:a"}}
+	if !reflect.DeepEqual(r.OpenPGPKeys, want) {
+		t.Errorf("OpenPGP keys = %+v, want %+v", r.OpenPGPKeys, want)
+	}
+	if len(r.Conflicts) != 1 || r.Conflicts[0].Account != "" || r.Conflicts[0].Contact != "Alice <a@x>" ||
+		r.Conflicts[0].Fingerprint != want[0].Fingerprint {
+		t.Errorf("conflicts = %+v", r.Conflicts)
+	}
+	var wantJSON, got bytes.Buffer
+	enc := json.NewEncoder(&wantJSON)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(fullReport{Sources: r.Sources, Accounts: []fullAccount{}, OpenPGPKeys: r.OpenPGPKeys,
+		Conflicts: r.Conflicts, Notices: r.Notices}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteJSON(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), wantJSON.Bytes()) {
+		t.Errorf("WriteJSON gave\n%s\nwant\n%s", got.Bytes(), wantJSON.Bytes())
+	}
+	if bytes.Contains(got.Bytes(), []byte("PACKETS")) {
+		t.Errorf("the JSON holds key packets")
 	}
 }

@@ -20,10 +20,12 @@ import (
 // not held but made one at a time from the model (EachContact), so that a
 // million rows cost about what the model does; WriteJSON streams them.
 type Report struct {
-	Sources   []string         `json:"sources"`
-	Accounts  []AccountReport  `json:"accounts"`
-	Conflicts []ConflictReport `json:"conflicts"`
-	Notices   []NoticeReport   `json:"notices"`
+	Sources  []string        `json:"sources"`
+	Accounts []AccountReport `json:"accounts"`
+	// OpenPGPKeys is left out of the JSON when there are none.
+	OpenPGPKeys []OpenPGPReport  `json:"openpgp_keys,omitempty"`
+	Conflicts   []ConflictReport `json:"conflicts"`
+	Notices     []NoticeReport   `json:"notices"`
 
 	fps []keysync.KnownFingerprint
 	// contacts lists, per account, its contacts in order of first
@@ -81,6 +83,15 @@ type FingerprintReport struct {
 	Trust       string `json:"trust"`       // verbatim; "" is unverified
 	Trusted     bool   `json:"trusted"`
 	Source      string `json:"source"`
+}
+
+// OpenPGPReport is one OpenPGP key, without its packets.
+type OpenPGPReport struct {
+	Fingerprint string   `json:"fingerprint"` // GnuPG's human form
+	UserIDs     []string `json:"user_ids"`
+	Ownertrust  string   `json:"ownertrust"` // "unset", "marginal", "full", …
+	HasSecret   bool     `json:"has_secret"` // a store holds the secret key
+	Source      string   `json:"source"`
 }
 
 // ConflictReport is one conflict between stores.
@@ -172,6 +183,10 @@ func NewReport(locs []Location, m *keysync.Model, conflicts []keysync.Conflict, 
 		}
 		prev = k
 	}
+	for _, k := range m.OpenPGPKeys {
+		r.OpenPGPKeys = append(r.OpenPGPKeys, OpenPGPReport{Fingerprint: k.Fingerprint.Human(), UserIDs: append([]string{}, k.UserIDs...),
+			Ownertrust: k.Ownertrust.String(), HasSecret: k.HasSecret, Source: k.Origin.Source})
+	}
 	for _, c := range conflicts {
 		r.Conflicts = append(r.Conflicts, NewConflictReport(c))
 	}
@@ -221,7 +236,10 @@ func containsSpelling(list []SpellingReport, sp SpellingReport) bool {
 
 // NewConflictReport reports one conflict.
 func NewConflictReport(c keysync.Conflict) ConflictReport {
-	v := ConflictReport{Kind: string(c.Kind), Account: c.Account.String(), Values: []ValueReport{}, Winner: c.Winner}
+	v := ConflictReport{Kind: string(c.Kind), Values: []ValueReport{}, Winner: c.Winner}
+	if c.Account != (keysync.Account{}) { // none for an OpenPGP key
+		v.Account = c.Account.String()
+	}
 	if c.Kind == keysync.TrustConflict {
 		v.Contact = c.Contact
 		v.Fingerprint = c.Fingerprint.Human()
@@ -325,6 +343,11 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		b.WriteString("  ]")
 	}
 	b.WriteString(",\n")
+	if len(r.OpenPGPKeys) > 0 {
+		if err := member("openpgp_keys", r.OpenPGPKeys, "  ", false); err != nil {
+			return err
+		}
+	}
 	if err := member("conflicts", r.Conflicts, "  ", false); err != nil {
 		return err
 	}

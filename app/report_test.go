@@ -17,10 +17,11 @@ import (
 // fullReport is a Report with its contacts held, in the field order of
 // WriteJSON, for encoding/json to encode.
 type fullReport struct {
-	Sources   []string         `json:"sources"`
-	Accounts  []fullAccount    `json:"accounts"`
-	Conflicts []ConflictReport `json:"conflicts"`
-	Notices   []NoticeReport   `json:"notices"`
+	Sources     []string         `json:"sources"`
+	Accounts    []fullAccount    `json:"accounts"`
+	OpenPGPKeys []OpenPGPReport  `json:"openpgp_keys,omitempty"`
+	Conflicts   []ConflictReport `json:"conflicts"`
+	Notices     []NoticeReport   `json:"notices"`
 }
 
 type fullAccount struct {
