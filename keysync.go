@@ -43,7 +43,7 @@ const (
 	OTRDSA KeyKind = 1
 	// OpenPGP is an OpenPGP v4 key; its fingerprint is SHA-1 over 0x99,
 	// the 2-byte length and the body of its public key packet
-	// (RFC 4880 §12.2).
+	// (RFC 4880 section 12.2).
 	OpenPGP KeyKind = 2
 )
 

@@ -18,7 +18,7 @@ type OpenPGPKey struct {
 	UserIDs     []string    // as the keyring lists them, in its order; may be empty
 	Ownertrust  Ownertrust
 	// Public holds the key's binary OpenPGP packets as gpg --export writes
-	// them (RFC 4880 §11.1). After Merge it may hold the packets of several
+	// them (RFC 4880 section 11.1). After Merge it may hold the packets of several
 	// stores one after the other, which gpg --import merges.
 	Public []byte
 	// HasSecret says that the store holds the secret key, even when its
@@ -26,7 +26,7 @@ type OpenPGPKey struct {
 	// that a passphrase protects and nobody could be asked for).
 	HasSecret bool
 	// Secret holds the key's secret packets as gpg --export-secret-keys
-	// writes them (RFC 4880 §11.2), or nil. It is private key material:
+	// writes them (RFC 4880 section 11.2), or nil. It is private key material:
 	// never printed, logged or left in a file outside the store.
 	Secret []byte
 	// Origin names the store the key was read from; for Ownertrust, the

@@ -6,14 +6,14 @@ import (
 	"fmt"
 )
 
-// Packet tags of RFC 4880 §4.3 that start or belong to a key.
+// Packet tags of RFC 4880 section 4.3 that start or belong to a key.
 const (
 	tagSecretKey = 5
 	tagPublicKey = 6
 )
 
 // Block is one key of a binary export: its primary key packet and every
-// packet after it up to the next primary key (RFC 4880 §11.1, §11.2).
+// packet after it up to the next primary key (RFC 4880 sections 11.1 and 11.2).
 type Block struct {
 	// Fingerprint is the primary key's v4 fingerprint; zero unless Version
 	// is 4.
@@ -64,7 +64,7 @@ func SplitKeys(data []byte) ([]Block, error) {
 }
 
 // V4Fingerprint returns the v4 fingerprint of a public key packet's body:
-// SHA-1 over 0x99, the body's 2-byte length and the body (RFC 4880 §12.2).
+// SHA-1 over 0x99, the body's 2-byte length and the body (RFC 4880 section 12.2).
 func V4Fingerprint(body []byte) [20]byte {
 	h := sha1.New()
 	h.Write([]byte{0x99, byte(len(body) >> 8), byte(len(body))})
@@ -80,7 +80,7 @@ func packetHeader(p []byte) (tag, hdr, n int, err error) {
 	if len(p) == 0 || p[0]&0x80 == 0 {
 		return 0, 0, 0, fmt.Errorf("not a packet header")
 	}
-	if p[0]&0x40 == 0 { // old format: RFC 4880 §4.2.1
+	if p[0]&0x40 == 0 { // old format: RFC 4880 section 4.2.1
 		tag = int(p[0]>>2) & 15
 		switch p[0] & 3 {
 		case 0:
@@ -102,7 +102,7 @@ func packetHeader(p []byte) (tag, hdr, n int, err error) {
 		n, err = checkLen(l)
 		return tag, hdr, n, err
 	}
-	tag = int(p[0] & 0x3f) // new format: RFC 4880 §4.2.2
+	tag = int(p[0] & 0x3f) // new format: RFC 4880 section 4.2.2
 	if len(p) < 2 {
 		return 0, 0, 0, fmt.Errorf("truncated header")
 	}
