@@ -131,10 +131,10 @@ func TestParseOwnertrustErrors(t *testing.T) {
 		t.Errorf("a v3 line: %v, %d skipped, %v", values, skipped, err)
 	}
 	for _, c := range []struct{ in, want string }{
-		{"nonsense\n", `line 1: "nonsense" is not FINGERPRINT:VALUE:`},
+		{"nonsense\n", `line 1: "nonsense" is not a FINGERPRINT:VALUE: line`},
 		{testKeyFpr + ":256:\n", `line 1: ownertrust "256" is not a number from 0 to 255`},
 		{testKeyFpr + "::\n", `line 1: ownertrust "" is not`},
-		{testKeyFpr + ":5:x\n", `is not FINGERPRINT:VALUE:`},
+		{testKeyFpr + ":5:x\n", `is not a FINGERPRINT:VALUE: line`},
 		{"# c\nXY:5:\n", `line 2: fingerprint "XY" is not hex digits`},
 		{"ABCD:5:\n", "line 1: fingerprint of 4 digits"},
 		{testKeyFpr + ":" + strings.Repeat("9", 40) + ":\n", "not a number"},

@@ -199,7 +199,7 @@ func ParseOwnertrust(r io.Reader) (values []Ownertrust, skipped int, err error) 
 		fp, rest, ok := strings.Cut(line, ":")
 		value, tail, ok2 := strings.Cut(rest, ":")
 		if !ok || !ok2 || strings.TrimSpace(tail) != "" {
-			return fmt.Errorf("line %d: %s is not FINGERPRINT:VALUE:", n, excerpt.Quote(line))
+			return fmt.Errorf("line %d: %s is not a FINGERPRINT:VALUE: line", n, excerpt.Quote(line))
 		}
 		sum, err := hex.DecodeString(fp)
 		switch {
