@@ -386,7 +386,7 @@ func TestGnupgWriteSkips(t *testing.T) {
 	m := &keysync.Model{
 		OpenPGPKeys: []keysync.OpenPGPKey{
 			{Fingerprint: keysync.OpenPGPFingerprint([20]byte{1}), Public: []byte("p1"), HasSecret: true, Ownertrust: keysync.OwnertrustFull},
-			{Fingerprint: keysync.OpenPGPFingerprint([20]byte{2}), Public: []byte("p2"), HasSecret: true, Secret: []byte("s2")},
+			{Fingerprint: keysync.OpenPGPFingerprint([20]byte{2}), Public: []byte("p2"), HasSecret: true, Secret: []byte("SECRET-PACKETS-2")},
 		},
 		Fingerprints: []keysync.KnownFingerprint{{Contact: "bob", Fingerprint: keysync.OTRFingerprint([20]byte{3}),
 			Origin: &keysync.Origin{Local: keysync.Account{Protocol: "xmpp", Address: "a@x"}}}},
@@ -424,7 +424,7 @@ func TestGnupgWriteSkips(t *testing.T) {
 		t.Errorf("ownertrust input %q, want %q", got, want)
 	}
 	for _, c := range plan.Commands {
-		if strings.Contains(c.String(), "s2") {
+		if strings.Contains(c.String(), "SECRET-PACKETS") {
 			t.Errorf("command line holds key material: %s", c)
 		}
 	}

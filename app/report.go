@@ -13,17 +13,16 @@ import (
 
 // Report is what the merged model of some stores holds, for people and
 // programs: the stores, per local account its spellings, keys, instance
-// tags and contacts with their fingerprints, then the conflicts and the
-// readers' notices. Private key material is never in it.
+// tags and contacts with their fingerprints, the OpenPGP keys, then the
+// conflicts and the readers' notices. Private key material is never in it.
 //
 // The JSON field names are an interface (see keysync.1.md). Contacts are
 // not held but made one at a time from the model (EachContact), so that a
 // million rows cost about what the model does; WriteJSON streams them.
 type Report struct {
-	Sources  []string        `json:"sources"`
-	Accounts []AccountReport `json:"accounts"`
-	// OpenPGPKeys is left out of the JSON when there are none.
-	OpenPGPKeys []OpenPGPReport  `json:"openpgp_keys,omitempty"`
+	Sources     []string         `json:"sources"`
+	Accounts    []AccountReport  `json:"accounts"`
+	OpenPGPKeys []OpenPGPReport  `json:"openpgp_keys"`
 	Conflicts   []ConflictReport `json:"conflicts"`
 	Notices     []NoticeReport   `json:"notices"`
 
@@ -134,7 +133,7 @@ func Show(locs []Location, prompt Prompt) (*Report, error) {
 // appear; contacts and fingerprints keep the model's order. The report
 // refers to m's fingerprints, which must not change while it is used.
 func NewReport(locs []Location, m *keysync.Model, conflicts []keysync.Conflict, notices []Notice) *Report {
-	r := &Report{Sources: []string{}, Accounts: []AccountReport{}, Conflicts: []ConflictReport{}, Notices: []NoticeReport{},
+	r := &Report{Sources: []string{}, Accounts: []AccountReport{}, OpenPGPKeys: []OpenPGPReport{}, Conflicts: []ConflictReport{}, Notices: []NoticeReport{},
 		fps: m.Fingerprints, next: make([]int32, len(m.Fingerprints))}
 	for _, l := range locs {
 		r.Sources = append(r.Sources, l.Name)
@@ -343,10 +342,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		b.WriteString("  ]")
 	}
 	b.WriteString(",\n")
-	if len(r.OpenPGPKeys) > 0 {
-		if err := member("openpgp_keys", r.OpenPGPKeys, "  ", false); err != nil {
-			return err
-		}
+	if err := member("openpgp_keys", r.OpenPGPKeys, "  ", false); err != nil {
+		return err
 	}
 	if err := member("conflicts", r.Conflicts, "  ", false); err != nil {
 		return err

@@ -19,7 +19,7 @@ import (
 type fullReport struct {
 	Sources     []string         `json:"sources"`
 	Accounts    []fullAccount    `json:"accounts"`
-	OpenPGPKeys []OpenPGPReport  `json:"openpgp_keys,omitempty"`
+	OpenPGPKeys []OpenPGPReport  `json:"openpgp_keys"`
 	Conflicts   []ConflictReport `json:"conflicts"`
 	Notices     []NoticeReport   `json:"notices"`
 }
@@ -53,7 +53,7 @@ func TestReportWriteJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		full := fullReport{Sources: r.Sources, Conflicts: r.Conflicts, Notices: r.Notices, Accounts: []fullAccount{}}
+		full := fullReport{Sources: r.Sources, OpenPGPKeys: r.OpenPGPKeys, Conflicts: r.Conflicts, Notices: r.Notices, Accounts: []fullAccount{}}
 		for i, a := range r.Accounts {
 			fa := fullAccount{a, []ContactReport{}}
 			r.EachContact(i, func(c ContactReport) error {
@@ -83,7 +83,7 @@ func TestReportEmpty(t *testing.T) {
 	if err := NewReport(nil, &keysync.Model{}, nil, nil).WriteJSON(&got); err != nil {
 		t.Fatal(err)
 	}
-	want := "{\n  \"sources\": [],\n  \"accounts\": [],\n  \"conflicts\": [],\n  \"notices\": []\n}\n"
+	want := "{\n  \"sources\": [],\n  \"accounts\": [],\n  \"openpgp_keys\": [],\n  \"conflicts\": [],\n  \"notices\": []\n}\n"
 	if got.String() != want {
 		t.Errorf("got %q, want %q", got.String(), want)
 	}
