@@ -177,26 +177,19 @@ func hasKeyring(dir string) bool {
 	return false
 }
 
-// Read lists the home's keys and secret keys, exports their packets and
-// reads the ownertrust, all through gpg. A secret key gpg cannot export
-// without a passphrase is asked for through r.Prompt when there is one;
-// otherwise it is noted and only HasSecret says it exists.
-func (a gnupgApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
-	if !hasKeyring(r.Dir) {
-		return nil, nil, fmt.Errorf("gnupg: %w in %s (no pubring.kbx or pubring.gpg)", ErrNoStore, r.Dir)
-	}
-	path, err := findGPG()
-	if err != nil {
-		return nil, nil, err
-	}
-	home, err := filepath.Abs(r.Dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	g := gpgRun{path: path, home: home}
-	fail := func(err error) (*keysync.Model, []Notice, error) {
-		return nil, nil, fmt.Errorf("gnupg:%s: %w", r.Dir, err)
-	}
+// gpgState is what a GnuPG home holds as gpg lists and exports it, secret
+// key material left out.
+type gpgState struct {
+	pubs       []gpgcolon.Key
+	secret     map[[20]byte]*gpgcolon.Key // the secret keys listed, by fingerprint
+	trust      []gpgcolon.Ownertrust
+	ownertrust map[[20]byte]keysync.Ownertrust
+	packets    map[[20]byte][]byte // each v4 key's exported packets
+}
+
+// state lists the home's keys and secret keys, reads its ownertrust and
+// exports its public keys (with local signatures).
+func (g gpgRun) state() (*gpgState, error) {
 	list := func(what string) ([]gpgcolon.Key, error) {
 		out, err := g.output(nil, false, "--no-auto-check-trustdb", "--with-colons", "--fixed-list-mode", "--with-fingerprint", what)
 		if err != nil {
@@ -210,54 +203,83 @@ func (a gnupgApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
 	}
 	pubs, err := list("--list-keys")
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	secs, err := list("--list-secret-keys")
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	out, err := g.output(nil, false, "--export-ownertrust")
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	trust, _, err := gpgcolon.ParseOwnertrust(bytes.NewReader(out))
 	if err != nil {
-		return fail(fmt.Errorf("gpg --export-ownertrust output: %w", err))
+		return nil, fmt.Errorf("gpg --export-ownertrust output: %w", err)
 	}
 	exported, err := g.output(nil, false, "--export-options", "export-local-sigs", "--export")
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	blocks, err := gpgcolon.SplitKeys(exported)
 	if err != nil {
-		return fail(fmt.Errorf("gpg --export output: %w", err))
+		return nil, fmt.Errorf("gpg --export output: %w", err)
 	}
+	st := &gpgState{pubs: pubs, trust: trust, secret: make(map[[20]byte]*gpgcolon.Key, len(secs)),
+		ownertrust: make(map[[20]byte]keysync.Ownertrust, len(trust)), packets: make(map[[20]byte][]byte, len(blocks))}
+	for _, b := range blocks {
+		if b.Version == 4 {
+			st.packets[b.Fingerprint] = b.Data
+		}
+	}
+	for i := range secs {
+		if secs[i].Unsupported == "" {
+			st.secret[secs[i].Fingerprint] = &secs[i]
+		}
+	}
+	for _, t := range trust {
+		st.ownertrust[t.Fingerprint] = keysync.Ownertrust(t.Value)
+	}
+	return st, nil
+}
 
+// gpgFor returns the runner of the gpg binary on dir.
+func gpgFor(dir string) (gpgRun, error) {
+	path, err := findGPG()
+	if err != nil {
+		return gpgRun{}, err
+	}
+	home, err := filepath.Abs(dir)
+	if err != nil {
+		return gpgRun{}, err
+	}
+	return gpgRun{path: path, home: home}, nil
+}
+
+// Read lists the home's keys and secret keys, exports their packets and
+// reads the ownertrust, all through gpg. A secret key gpg cannot export
+// without a passphrase is asked for through r.Prompt when there is one;
+// otherwise it is noted and only HasSecret says it exists.
+func (a gnupgApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
+	if !hasKeyring(r.Dir) {
+		return nil, nil, fmt.Errorf("gnupg: %w in %s (no pubring.kbx or pubring.gpg)", ErrNoStore, r.Dir)
+	}
+	g, err := gpgFor(r.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := g.state()
+	if err != nil {
+		return nil, nil, fmt.Errorf("gnupg:%s: %w", r.Dir, err)
+	}
 	origin := &keysync.Origin{Source: r.Source, App: a.Name()}
 	var notices []Notice
 	note := func(format string, args ...any) {
 		notices = append(notices, Notice{Source: r.Source, Msg: "gnupg: " + fmt.Sprintf(format, args...)})
 	}
-	packets := make(map[[20]byte][]byte, len(blocks))
-	for _, b := range blocks {
-		if b.Version == 4 {
-			packets[b.Fingerprint] = b.Data
-		}
-	}
-	secret := make(map[[20]byte]*gpgcolon.Key, len(secs))
-	for i := range secs {
-		if secs[i].Unsupported == "" {
-			secret[secs[i].Fingerprint] = &secs[i]
-		}
-	}
-	ownertrust := make(map[[20]byte]keysync.Ownertrust, len(trust))
-	for _, t := range trust {
-		ownertrust[t.Fingerprint] = keysync.Ownertrust(t.Value)
-	}
-
 	m := &keysync.Model{}
-	listed := make(map[[20]byte]bool, len(pubs))
-	for _, p := range pubs {
+	listed := make(map[[20]byte]bool, len(st.pubs))
+	for _, p := range st.pubs {
 		name := keyName(&p)
 		if p.Unsupported != "" {
 			note("skipped the key %s: %s; keysync holds only v4 OpenPGP keys", name, p.Unsupported)
@@ -268,14 +290,14 @@ func (a gnupgApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
 			continue
 		}
 		listed[p.Fingerprint] = true
-		data, ok := packets[p.Fingerprint]
+		data, ok := st.packets[p.Fingerprint]
 		if !ok {
 			note("skipped the key %s (%s): gpg --export did not give it", name, fp.Human())
 			continue
 		}
-		k := keysync.OpenPGPKey{Fingerprint: fp, UserIDs: p.UserIDs, Ownertrust: ownertrust[p.Fingerprint],
+		k := keysync.OpenPGPKey{Fingerprint: fp, UserIDs: p.UserIDs, Ownertrust: st.ownertrust[p.Fingerprint],
 			Public: data, Origin: origin}
-		if s := secret[p.Fingerprint]; s != nil {
+		if s := st.secret[p.Fingerprint]; s != nil {
 			k.HasSecret = true
 			var why string
 			k.Secret, why = g.exportSecret(s, r.Prompt, name)
@@ -286,7 +308,7 @@ func (a gnupgApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
 		m.OpenPGPKeys = append(m.OpenPGPKeys, k)
 	}
 	// Ownertrust of keys the keyring no longer holds stays with the store.
-	for _, t := range trust {
+	for _, t := range st.trust {
 		if !listed[t.Fingerprint] {
 			listed[t.Fingerprint] = true
 			m.OpenPGPKeys = append(m.OpenPGPKeys, keysync.OpenPGPKey{Fingerprint: keysync.OpenPGPFingerprint(t.Fingerprint),
@@ -335,10 +357,11 @@ func (g gpgRun) exportSecret(k *gpgcolon.Key, prompt Prompt, name string) ([]byt
 	return out, ""
 }
 
-// Write plans gpg imports into dir: the public keys (with local
-// signatures), then the secret keys, then the ownertrust values. Key
-// material reaches gpg on its standard input only. OTR keys and
-// fingerprints are skipped with a notice.
+// Write plans gpg imports into dir of what it does not hold yet: the
+// public keys (with local signatures) whose packets differ from the
+// home's, the secret keys it lacks, then the ownertrust values that
+// differ. Key material reaches gpg on its standard input only. OTR keys
+// and fingerprints are skipped with a notice.
 func (a gnupgApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, error) {
 	var notices []Notice
 	note := func(format string, args ...any) {
@@ -354,55 +377,59 @@ func (a gnupgApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 	if n := len(m.Fingerprints); n > 0 {
 		note("skipped %s: GnuPG holds only OpenPGP keys", count(n, "OTR fingerprint"))
 	}
+	if len(m.OpenPGPKeys) == 0 {
+		return Plan{}, notices, nil
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return Plan{}, nil, fmt.Errorf("gnupg:%s: not a folder; gpg makes only its default home, so create it (mode 0700) first", dir)
+	}
+	g, err := gpgFor(dir)
+	if err != nil {
+		return Plan{}, nil, err
+	}
+	has := &gpgState{}
+	if hasKeyring(dir) {
+		if has, err = g.state(); err != nil {
+			return Plan{}, nil, fmt.Errorf("gnupg:%s: %w", dir, err)
+		}
+	}
 	var pub, sec []byte
 	var trust []gpgcolon.Ownertrust
 	nPub, nSec, noSecret := 0, 0, 0
 	for _, k := range m.OpenPGPKeys {
-		if len(k.Public) > 0 {
+		fp := k.Fingerprint.Sum
+		if len(k.Public) > 0 && !bytes.Equal(has.packets[fp], k.Public) {
 			pub = append(pub, k.Public...)
 			nPub++
 		}
-		switch {
+		switch s := has.secret[fp]; {
+		case s != nil && s.SecretAvailable():
 		case k.Secret != nil:
 			sec = append(sec, k.Secret...)
 			nSec++
 		case k.HasSecret:
 			noSecret++
 		}
-		if k.Ownertrust != keysync.OwnertrustUnset {
-			trust = append(trust, gpgcolon.Ownertrust{Fingerprint: k.Fingerprint.Sum, Value: uint8(k.Ownertrust)})
+		if k.Ownertrust != keysync.OwnertrustUnset && has.ownertrust[fp] != k.Ownertrust {
+			trust = append(trust, gpgcolon.Ownertrust{Fingerprint: fp, Value: uint8(k.Ownertrust)})
 		}
 	}
 	if noSecret > 0 {
 		note("%s not written: the stores they came from could not export them (see the notices of reading)",
 			count(noSecret, "secret key"))
 	}
-	if nPub == 0 && nSec == 0 && len(trust) == 0 {
-		return Plan{}, notices, nil
-	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return Plan{}, nil, fmt.Errorf("gnupg:%s: not a folder; gpg makes only its default home, so create it (mode 0700) first", dir)
-	}
-	path, err := findGPG()
-	if err != nil {
-		return Plan{}, nil, err
-	}
-	home, err := filepath.Abs(dir)
-	if err != nil {
-		return Plan{}, nil, err
-	}
-	args := func(extra ...string) []string { return append(gpgOptions(home), extra...) }
+	args := func(extra ...string) []string { return append(gpgOptions(g.home), extra...) }
 	var plan Plan
 	if nPub > 0 {
-		plan.Commands = append(plan.Commands, Command{Path: path, Args: args("--import-options", "import-local-sigs", "--import"),
+		plan.Commands = append(plan.Commands, Command{Path: g.path, Args: args("--import-options", "import-local-sigs", "--import"),
 			Stdin: atomicfile.Bytes(pub), Summary: count(nPub, "public key")})
 	}
 	if nSec > 0 {
-		plan.Commands = append(plan.Commands, Command{Path: path, Args: args("--import"),
+		plan.Commands = append(plan.Commands, Command{Path: g.path, Args: args("--import"),
 			Stdin: atomicfile.Bytes(sec), Secret: true, Summary: count(nSec, "secret key")})
 	}
 	if len(trust) > 0 {
-		plan.Commands = append(plan.Commands, Command{Path: path, Args: args("--import-ownertrust"),
+		plan.Commands = append(plan.Commands, Command{Path: g.path, Args: args("--import-ownertrust"),
 			Stdin: atomicfile.Bytes(gpgcolon.AppendOwnertrust(nil, trust)), Summary: count(len(trust), "ownertrust value")})
 	}
 	return plan, notices, nil

@@ -253,6 +253,14 @@ func TestGnupgConvertInterop(t *testing.T) {
 	if got, want := gpgOwnertrust(t, b), gpgOwnertrust(t, h.a); !reflect.DeepEqual(got, want) {
 		t.Errorf("B's ownertrust %q, want A's %q", got, want)
 	}
+	// B now holds everything A can give: converting again plans nothing.
+	conv, err = Convert(from, to, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conv.Plan.Commands) != 0 {
+		t.Errorf("second conversion plans %d commands, want none", len(conv.Plan.Commands))
+	}
 	// B's secret key works: gpg signs with it.
 	gpgCmd(t, b, "hello", "--local-user", h.alice, "--sign")
 
