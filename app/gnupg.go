@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/format/gpgcolon"
@@ -69,7 +71,7 @@ func gpgOptions(home string) []string {
 	return []string{"--homedir", home, "--batch", "--no-tty", "--no-greeting", "--pinentry-mode", "error"}
 }
 
-// gpgRun runs gpg on one GnuPG home for reading.
+// gpgRun is the gpg binary and one GnuPG home, absolute.
 type gpgRun struct {
 	path, home string
 }
@@ -108,8 +110,7 @@ func (g gpgRun) output(stdin []byte, secret bool, args ...string) ([]byte, error
 	case err != nil && secret:
 		err = fmt.Errorf("%s: %v", what, err)
 	case err != nil:
-		msg := strings.TrimSpace(string(stderr.buf))
-		err = fmt.Errorf("%s: %v: %s", what, err, excerpt.Cut(msg, 300))
+		err = fmt.Errorf("%s: %v: %s", what, err, excerpt.Cut(printable(strings.TrimSpace(string(stderr.buf))), 300))
 	}
 	if err != nil {
 		if secret {
@@ -118,6 +119,18 @@ func (g gpgRun) output(stdin []byte, secret bool, args ...string) ([]byte, error
 		return nil, err
 	}
 	return out.buf, nil
+}
+
+// printable returns s with every rune that is not printable, but line
+// feeds, replaced by U+FFFD: gpg's messages quote user IDs, which may hold
+// terminal escapes.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || unicode.IsPrint(r) {
+			return r
+		}
+		return utf8.RuneError
+	}, s)
 }
 
 // gpgEnv is the environment of gpg: the caller's without locale settings
@@ -136,8 +149,9 @@ func gpgEnv(home string) []string {
 	return append(env, "LC_ALL=C", "GNUPGHOME="+home)
 }
 
-// cappedBuffer keeps what is written up to max bytes. Beyond that it
-// fails, remembers it in over and calls full (to stop the writer).
+// cappedBuffer keeps what is written up to max bytes. Beyond that it drops
+// the rest or, when full is set, fails, sets over and calls full (which
+// stops the writer).
 type cappedBuffer struct {
 	buf  []byte
 	max  int
