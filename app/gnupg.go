@@ -342,11 +342,14 @@ func keyName(k *gpgcolon.Key) string {
 
 // exportSecret exports one secret key, or says why it could not.
 func (g gpgRun) exportSecret(k *gpgcolon.Key, prompt Prompt, name string) ([]byte, string) {
-	switch {
-	case k.Token == "#":
+	switch k.Token {
+	case "+":
+	case "#":
 		return nil, "only a stub is there (the key is offline)"
-	case !k.SecretAvailable():
-		return nil, "it is on a smartcard"
+	case "":
+		return nil, "gpg's listing does not say that it is there"
+	default:
+		return nil, "it is on the smartcard " + excerpt.Quote(k.Token)
 	}
 	fpr := strings.ToUpper(fmt.Sprintf("%x", k.Fingerprint[:]))
 	out, err := g.output(nil, true, "--export-secret-keys", fpr)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/format/gpgcolon"
 	"github.com/keysync/keysync/internal/atomicfile"
 	"github.com/keysync/keysync/internal/peer"
 )
@@ -489,5 +490,20 @@ func TestReportOpenPGP(t *testing.T) {
 	}
 	if bytes.Contains(got.Bytes(), []byte("PACKETS")) {
 		t.Errorf("the JSON holds key packets")
+	}
+}
+
+// TestGnupgSecretElsewhere shows the reasons given for secret keys that
+// are not in the home, without running gpg.
+func TestGnupgSecretElsewhere(t *testing.T) {
+	for token, want := range map[string]string{
+		"#":                                "only a stub",
+		"D2760001240102000005000012340000": `on the smartcard "D2760001240102000005000012340000"`,
+		"":                                 "does not say",
+	} {
+		out, why := gpgRun{}.exportSecret(&gpgcolon.Key{Secret: true, Token: token}, nil, "x")
+		if out != nil || !strings.Contains(why, want) {
+			t.Errorf("token %q: %d bytes, %q; want %q", token, len(out), why, want)
+		}
 	}
 }
