@@ -2,9 +2,11 @@
 // and writes: local accounts with their private keys and instance tags, and,
 // per (local account, contact), every known fingerprint with its trust.
 //
-// Keys and fingerprints have a kind (KeyKind): OTR's DSA keys today, with
-// OpenPGP keys next. A format's byte-exact form of a key is kept as an
-// opaque native value of that key, for the format that read it.
+// Keys and fingerprints have a kind (KeyKind): OTR's DSA keys, which belong
+// to local accounts, and OpenPGP keys (OpenPGPKey), which a keyring holds
+// with their user IDs and ownertrust. A format's byte-exact form of a key
+// is kept as an opaque native value of that key, for the format that read
+// it.
 //
 // App formats live in their own packages (libotr for the raw libotr files,
 // app for the chat apps that use them) and map their spellings of accounts
@@ -31,7 +33,7 @@ type Account struct {
 func (a Account) String() string { return a.Protocol + ":" + a.Address }
 
 // KeyKind is the kind of a key and of its fingerprint. The zero value is no
-// kind. OpenPGP (GnuPG's keys and the devices') is the next kind to come.
+// kind.
 type KeyKind uint8
 
 // Key kinds.
@@ -39,12 +41,19 @@ const (
 	// OTRDSA is OTR v2/v3's DSA key; its fingerprint is SHA-1 over the
 	// MPIs of p, q, g and y.
 	OTRDSA KeyKind = 1
+	// OpenPGP is an OpenPGP v4 key; its fingerprint is SHA-1 over 0x99,
+	// the 2-byte length and the body of its public key packet
+	// (RFC 4880 section 12.2).
+	OpenPGP KeyKind = 2
 )
 
 // String returns the kind's name, such as "otr-dsa".
 func (k KeyKind) String() string {
-	if k == OTRDSA {
+	switch k {
+	case OTRDSA:
 		return "otr-dsa"
+	case OpenPGP:
+		return "openpgp"
 	}
 	return fmt.Sprintf("key kind %d", uint8(k))
 }
@@ -64,8 +73,12 @@ func OTRFingerprint(sum [20]byte) Fingerprint { return Fingerprint{Kind: OTRDSA,
 func (f Fingerprint) String() string { return hex.EncodeToString(f.Sum[:]) }
 
 // Human returns the form people compare: for OTR libotr's, upper case in
-// five groups of eight digits.
+// five groups of eight digits; for OpenPGP GnuPG's, ten groups of four
+// with two spaces in the middle.
 func (f Fingerprint) Human() string {
+	if f.Kind == OpenPGP {
+		return openPGPHuman(f.Sum)
+	}
 	const upperHex = "0123456789ABCDEF"
 	var b [len(f.Sum)*2 + len(f.Sum)/4 - 1]byte
 	n := 0
@@ -162,11 +175,12 @@ const (
 // Trusted reports whether libotr treats the value as trusted.
 func (t Trust) Trusted() bool { return t != "" }
 
-// Model is the trust of one or more stores: local accounts and known
-// fingerprints, in the order they were read.
+// Model is the trust of one or more stores: local accounts, known
+// fingerprints and OpenPGP keys, in the order they were read.
 type Model struct {
 	Accounts     []*LocalAccount
 	Fingerprints []KnownFingerprint
+	OpenPGPKeys  []OpenPGPKey
 }
 
 // Account returns the local account a, or nil.

@@ -21,11 +21,11 @@ const (
 // Conflict is a disagreement between sources that Merge cannot settle alone.
 type Conflict struct {
 	Kind        ConflictKind
-	Account     Account
-	Contact     string      // TrustConflict only
+	Account     Account     // zero for an OpenPGP key's ownertrust
+	Contact     string      // TrustConflict only: the contact, or an OpenPGP key's first user ID
 	Fingerprint Fingerprint // TrustConflict only
 	// Values lists each source's value: a key's fingerprint in libotr's
-	// human form, or a trust value.
+	// human form, a trust value or an Ownertrust's String.
 	Values []ConflictValue
 	// Winner is the preferred source that settled the conflict, or "" if it
 	// is unresolved.
@@ -51,6 +51,13 @@ type ConflictValue struct {
 // returned with Winner set. Otherwise the conflict is unresolved: the model
 // keeps every key of a key conflict, but only the first source's value of a
 // trust conflict (the others are in the Conflict's Values).
+//
+// OpenPGP keys are merged by fingerprint: one record per key with the user
+// IDs and packets of every source and HasSecret if any source has the
+// secret key (Secret from the first that holds it). Ownertrust follows the
+// rules of trust, unset playing the empty trust: different set values are a
+// TrustConflict with the key's Fingerprint, its first user ID as Contact and
+// no Account.
 func Merge(sources []Source, prefer string) (*Model, []Conflict) {
 	out := &Model{}
 	var conflicts []Conflict
@@ -91,7 +98,10 @@ func Merge(sources []Source, prefer string) (*Model, []Conflict) {
 	}
 	fps, fc := mergeFingerprints(sources, prefer)
 	out.Fingerprints = fps
-	return out, append(conflicts, fc...)
+	keys, kc := mergeOpenPGP(sources, prefer)
+	out.OpenPGPKeys = keys
+	conflicts = append(conflicts, fc...)
+	return out, append(conflicts, kc...)
 }
 
 // keyConflict reports a conflict if m's distinct keys come from more than

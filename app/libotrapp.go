@@ -346,6 +346,9 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Model) (Plan, []Notice,
 		sk := skipped[a]
 		notices = append(notices, Notice{Source: source, Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, excerpt.Cut(a.String(), excerpt.MaxRunes), sk.describe(), sk.why)})
 	}
+	if n := len(s.OpenPGPKeys); n > 0 {
+		notices = append(notices, Notice{Source: source, Msg: fmt.Sprintf("%s: skipped %s: libotr holds only %s keys", p.name, count(n, "OpenPGP key"), keysync.OTRDSA)})
+	}
 	return plan, notices, nil
 }
 

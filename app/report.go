@@ -13,17 +13,18 @@ import (
 
 // Report is what the merged model of some stores holds, for people and
 // programs: the stores, per local account its spellings, keys, instance
-// tags and contacts with their fingerprints, then the conflicts and the
-// readers' notices. Private key material is never in it.
+// tags and contacts with their fingerprints, the OpenPGP keys, then the
+// conflicts and the readers' notices. Private key material is never in it.
 //
 // The JSON field names are an interface (see keysync.1.md). Contacts are
 // not held but made one at a time from the model (EachContact), so that a
 // million rows cost about what the model does; WriteJSON streams them.
 type Report struct {
-	Sources   []string         `json:"sources"`
-	Accounts  []AccountReport  `json:"accounts"`
-	Conflicts []ConflictReport `json:"conflicts"`
-	Notices   []NoticeReport   `json:"notices"`
+	Sources     []string         `json:"sources"`
+	Accounts    []AccountReport  `json:"accounts"`
+	OpenPGPKeys []OpenPGPReport  `json:"openpgp_keys"`
+	Conflicts   []ConflictReport `json:"conflicts"`
+	Notices     []NoticeReport   `json:"notices"`
 
 	fps []keysync.KnownFingerprint
 	// contacts lists, per account, its contacts in order of first
@@ -83,6 +84,15 @@ type FingerprintReport struct {
 	Source      string `json:"source"`
 }
 
+// OpenPGPReport is one OpenPGP key, without its packets.
+type OpenPGPReport struct {
+	Fingerprint string   `json:"fingerprint"` // GnuPG's human form
+	UserIDs     []string `json:"user_ids"`
+	Ownertrust  string   `json:"ownertrust"` // "unset", "marginal", "full", …
+	HasSecret   bool     `json:"has_secret"` // a store holds the secret key
+	Source      string   `json:"source"`
+}
+
 // ConflictReport is one conflict between stores.
 type ConflictReport struct {
 	Kind        string        `json:"kind"` // "private key" or "trust"
@@ -123,7 +133,7 @@ func Show(locs []Location, prompt Prompt) (*Report, error) {
 // appear; contacts and fingerprints keep the model's order. The report
 // refers to m's fingerprints, which must not change while it is used.
 func NewReport(locs []Location, m *keysync.Model, conflicts []keysync.Conflict, notices []Notice) *Report {
-	r := &Report{Sources: []string{}, Accounts: []AccountReport{}, Conflicts: []ConflictReport{}, Notices: []NoticeReport{},
+	r := &Report{Sources: []string{}, Accounts: []AccountReport{}, OpenPGPKeys: []OpenPGPReport{}, Conflicts: []ConflictReport{}, Notices: []NoticeReport{},
 		fps: m.Fingerprints, next: make([]int32, len(m.Fingerprints))}
 	for _, l := range locs {
 		r.Sources = append(r.Sources, l.Name)
@@ -171,6 +181,10 @@ func NewReport(locs []Location, m *keysync.Model, conflicts []keysync.Conflict, 
 			last[k] = int32(i) // the contact's run of rows ends here
 		}
 		prev = k
+	}
+	for _, k := range m.OpenPGPKeys {
+		r.OpenPGPKeys = append(r.OpenPGPKeys, OpenPGPReport{Fingerprint: k.Fingerprint.Human(), UserIDs: append([]string{}, k.UserIDs...),
+			Ownertrust: k.Ownertrust.String(), HasSecret: k.HasSecret, Source: k.Origin.Source})
 	}
 	for _, c := range conflicts {
 		r.Conflicts = append(r.Conflicts, NewConflictReport(c))
@@ -221,7 +235,10 @@ func containsSpelling(list []SpellingReport, sp SpellingReport) bool {
 
 // NewConflictReport reports one conflict.
 func NewConflictReport(c keysync.Conflict) ConflictReport {
-	v := ConflictReport{Kind: string(c.Kind), Account: c.Account.String(), Values: []ValueReport{}, Winner: c.Winner}
+	v := ConflictReport{Kind: string(c.Kind), Values: []ValueReport{}, Winner: c.Winner}
+	if c.Account != (keysync.Account{}) { // none for an OpenPGP key
+		v.Account = c.Account.String()
+	}
 	if c.Kind == keysync.TrustConflict {
 		v.Contact = c.Contact
 		v.Fingerprint = c.Fingerprint.Human()
@@ -325,6 +342,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		b.WriteString("  ]")
 	}
 	b.WriteString(",\n")
+	if err := member("openpgp_keys", r.OpenPGPKeys, "  ", false); err != nil {
+		return err
+	}
 	if err := member("conflicts", r.Conflicts, "  ", false); err != nil {
 		return err
 	}

@@ -17,10 +17,11 @@ import (
 // fullReport is a Report with its contacts held, in the field order of
 // WriteJSON, for encoding/json to encode.
 type fullReport struct {
-	Sources   []string         `json:"sources"`
-	Accounts  []fullAccount    `json:"accounts"`
-	Conflicts []ConflictReport `json:"conflicts"`
-	Notices   []NoticeReport   `json:"notices"`
+	Sources     []string         `json:"sources"`
+	Accounts    []fullAccount    `json:"accounts"`
+	OpenPGPKeys []OpenPGPReport  `json:"openpgp_keys"`
+	Conflicts   []ConflictReport `json:"conflicts"`
+	Notices     []NoticeReport   `json:"notices"`
 }
 
 type fullAccount struct {
@@ -52,7 +53,7 @@ func TestReportWriteJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		full := fullReport{Sources: r.Sources, Conflicts: r.Conflicts, Notices: r.Notices, Accounts: []fullAccount{}}
+		full := fullReport{Sources: r.Sources, OpenPGPKeys: r.OpenPGPKeys, Conflicts: r.Conflicts, Notices: r.Notices, Accounts: []fullAccount{}}
 		for i, a := range r.Accounts {
 			fa := fullAccount{a, []ContactReport{}}
 			r.EachContact(i, func(c ContactReport) error {
@@ -82,7 +83,7 @@ func TestReportEmpty(t *testing.T) {
 	if err := NewReport(nil, &keysync.Model{}, nil, nil).WriteJSON(&got); err != nil {
 		t.Fatal(err)
 	}
-	want := "{\n  \"sources\": [],\n  \"accounts\": [],\n  \"conflicts\": [],\n  \"notices\": []\n}\n"
+	want := "{\n  \"sources\": [],\n  \"accounts\": [],\n  \"openpgp_keys\": [],\n  \"conflicts\": [],\n  \"notices\": []\n}\n"
 	if got.String() != want {
 		t.Errorf("got %q, want %q", got.String(), want)
 	}

@@ -103,6 +103,16 @@ func writeReport(w io.Writer, r *app.Report) error {
 			return err
 		}
 	}
+	for _, k := range r.OpenPGPKeys {
+		fmt.Fprintf(b, "\nopenpgp key %s from %s\n  ownertrust %s", k.Fingerprint, q(k.Source), k.Ownertrust)
+		if k.HasSecret {
+			b.WriteString(", secret key")
+		}
+		b.WriteByte('\n')
+		for _, u := range k.UserIDs {
+			fmt.Fprintf(b, "  user id %s\n", strconv.Quote(u))
+		}
+	}
 	b.WriteByte('\n')
 	if len(r.Conflicts) == 0 {
 		b.WriteString("conflicts: none\n")
@@ -126,7 +136,12 @@ func writeReport(w io.Writer, r *app.Report) error {
 // conflictLine describes a conflict in one line, without its values.
 func conflictLine(c app.ConflictReport) string {
 	s := c.Kind + " of " + quoteIfNeeded(c.Account)
-	if c.Contact != "" {
+	if c.Account == "" { // an OpenPGP key's ownertrust
+		s = "ownertrust of OpenPGP key " + c.Fingerprint
+		if c.Contact != "" {
+			s += " " + strconv.Quote(c.Contact)
+		}
+	} else if c.Contact != "" {
 		s += " for contact " + quoteIfNeeded(c.Contact) + " fingerprint " + c.Fingerprint
 	}
 	if c.Winner == "" {
