@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -231,16 +232,17 @@ func gajimStems(dir string) ([]string, error) {
 		return nil, err
 	}
 	var stems []string
+	seen := map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()
 		stem := strings.TrimSuffix(strings.TrimSuffix(name, ".key3"), ".fpr")
-		if stem == name || stem == "" || e.IsDir() {
+		if stem == name || stem == "" || e.IsDir() || seen[stem] {
 			continue
 		}
-		if len(stems) == 0 || stems[len(stems)-1] != stem {
-			stems = append(stems, stem)
-		}
+		seen[stem] = true
+		stems = append(stems, stem)
 	}
+	sort.Strings(stems)
 	return stems, nil
 }
 
@@ -362,6 +364,9 @@ func (r *gajimReader) readSection(stem string) error {
 		return err
 	}
 	defer fh.Close()
+	if o == nil {
+		r.notices = append(r.notices, Notice{File: fpPath, Msg: "rows of Gajim account " + excerpt.Quote(stem) + " read under their account column: " + why})
+	}
 	return r.readFingerprints(fh, fpPath, o, acct)
 }
 
@@ -480,6 +485,8 @@ func (g gajimApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 		case strings.ContainsAny(user, "\t\n\r\x00") || strings.ContainsAny(string(f.Trust), "\t\n\r\x00"):
 			// gotr splits each line at tabs into exactly five fields.
 			w.noteSkip(f.Origin.Local, "a tab, line end or NUL in the contact or trust, which gotr cannot read", "fingerprint")
+		case len(user)+len(secs[0].acct.jid())+len(f.Trust)+len(gajimProtocol)+44 > libotr.MaxLineLen:
+			w.noteSkip(f.Origin.Local, fmt.Sprintf("a row longer than the %d bytes keysync reads back", libotr.MaxLineLen), "fingerprint")
 		default:
 			for _, s := range secs {
 				s.rows = append(s.rows, libotr.FingerprintRow{Username: user, Account: s.acct.jid(), Protocol: gajimProtocol,

@@ -163,7 +163,8 @@ func TestGajimWithoutConfig(t *testing.T) {
 	os.Remove(filepath.Join(dir, "config"))
 	s, notices := read(t, "gajim", dir)
 	equal(t, "keys", keyFingerprints(s), []string{"xmpp:gajim:guardianproject.info=203ed8dc97d55d979de3ed7620dd4fae14be9e46"})
-	if len(notices) != 1 || !strings.Contains(notices[0].Msg, `key of Gajim account "guardianproject.info" kept unmapped: no Gajim config at `) {
+	if len(notices) != 2 || !strings.Contains(notices[0].Msg, `key of Gajim account "guardianproject.info" kept unmapped: no Gajim config at `) ||
+		!strings.Contains(notices[1].Msg, `rows of Gajim account "guardianproject.info" read under their account column: no Gajim config at `) {
 		t.Errorf("notices: %v", notices)
 	}
 	if len(s.Fingerprints) != 4 || s.Fingerprints[0].Local().String() != "xmpp:gptest@guardianproject.info" {
