@@ -462,8 +462,12 @@ func (g gajimApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 	for _, la := range m.Accounts {
 		secs := byAccount[la.Account]
 		if len(secs) == 0 {
+			why := la.Unmapped // a key kept unmapped has no JID to look up
+			if why == "" {
+				why = gajimWhyNot(la.Account, cfg)
+			}
 			for range la.Keys {
-				w.noteSkip(la.Account, gajimWhyNot(la.Account, cfg), "private key")
+				w.noteSkip(la.Account, why, "private key")
 			}
 		}
 		for _, s := range secs {

@@ -175,7 +175,7 @@ func TestGajimWithoutConfig(t *testing.T) {
 		t.Errorf("wrote %d files; notices %v", len(files), notices)
 	}
 	for _, n := range notices {
-		if !strings.Contains(n.Msg, "to find the account in") {
+		if !strings.Contains(n.Msg, "(1 private key): no Gajim config at ") && !strings.Contains(n.Msg, "(4 fingerprints): no Gajim config at ") {
 			t.Errorf("notice %v", n)
 		}
 	}
