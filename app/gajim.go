@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -194,19 +195,14 @@ func addGajimOption(b []byte, line int, bySection map[string]*gajimAccount, list
 // gajimConfig is what a store's config says: its accounts, or why there
 // are none.
 type gajimConfig struct {
-	path     string
-	accounts []*gajimAccount
-	missing  bool
+	path      string
+	accounts  []*gajimAccount
+	bySection map[string]*gajimAccount
+	missing   bool
 }
 
-func (c *gajimConfig) section(name string) *gajimAccount {
-	for _, a := range c.accounts {
-		if a.section == name {
-			return a
-		}
-	}
-	return nil
-}
+// section returns the account section called name, or nil.
+func (c *gajimConfig) section(name string) *gajimAccount { return c.bySection[name] }
 
 // loadGajimConfig reads the config of the store in dir; open opens it.
 func loadGajimConfig(dir string, open func(string) (io.ReadCloser, error)) (*gajimConfig, error) {
@@ -220,8 +216,14 @@ func loadGajimConfig(dir string, open func(string) (io.ReadCloser, error)) (*gaj
 		return nil, err
 	}
 	defer f.Close()
-	c.accounts, err = readGajimConfig(f, c.path)
-	return c, err
+	if c.accounts, err = readGajimConfig(f, c.path); err != nil {
+		return nil, err
+	}
+	c.bySection = make(map[string]*gajimAccount, len(c.accounts))
+	for _, a := range c.accounts {
+		c.bySection[a.section] = a
+	}
+	return c, nil
 }
 
 // gajimStems lists the account sections that have a .key3 or .fpr file in
@@ -264,6 +266,14 @@ func (g gajimApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Sections in the config's order, then files without one by name.
+	line := func(stem string) int {
+		if a := cfg.section(stem); a != nil {
+			return a.line
+		}
+		return math.MaxInt
+	}
+	sort.SliceStable(stems, func(i, j int) bool { return line(stems[i]) < line(stems[j]) })
 	r := &gajimReader{req: req, cfg: cfg, model: &keysync.Model{}, origins: map[[2]string]*keysync.Origin{}}
 	for _, stem := range stems {
 		if err := r.readSection(stem); err != nil {

@@ -203,6 +203,22 @@ func TestGajimSkips(t *testing.T) {
 		paths = append(paths, filepath.Base(f.Path)+" "+f.Summary)
 	}
 	equal(t, "files", paths, []string{"jabber.org.key3 1 private key", "jabber.org.fpr 2 fingerprints", "Local.fpr 2 fingerprints"})
+	// Read back, the zeroconf account's rows are Bonjour's again.
+	for _, f := range files {
+		if err := os.WriteFile(f.Path, f.Data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	back, _ := read(t, "gajim", dir)
+	equal(t, "rows read back", rows(back), []string{
+		"xmpp:gptest@jabber.org|gptest@jabber.ccc.de|a2cd015572d256703e7624840f91209160185410|",
+		"xmpp:gptest@jabber.org|hans@eds.org|ff66e8c909c4deb51cbd4a02b9e6af4d6af215f8|",
+		"bonjour:gptest@mycomputer|n8fr8@foo_com|92967e4743bc730e0a3396be1a6ea365cc38f0f3|",
+		"bonjour:gptest@mycomputer|gptest@jabber_ccc_de|a2cd015572d256703e7624840f91209160185410|verified",
+	})
+	if got := string(mustRead(t, filepath.Join(dir, "Local.fpr"))); !strings.HasPrefix(got, "n8fr8@foo_com\tgptest@mycomputer\txmpp\t") {
+		t.Errorf("zeroconf rows: %q", got)
+	}
 
 	s, _ = read(t, "irssi", fixtures+"/irssi")
 	_, notices = write(t, "gajim", dir, s)
