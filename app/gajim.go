@@ -39,8 +39,11 @@ var gajimProtocols = protocols{known: []protocolSpelling{{"xmpp", []string{gajim
 const gajimProtocol = "xmpp"
 
 // Name returns "gajim".
-func (gajimApp) Name() string                { return "gajim" }
-func (gajimApp) spellings() *protocols       { return &gajimProtocols }
+func (gajimApp) Name() string          { return "gajim" }
+func (gajimApp) spellings() *protocols { return &gajimProtocols }
+
+// DefaultDir returns Gajim's data folder, where the key and fingerprint
+// files are; Read and Write find the config in the config folder.
 func (gajimApp) DefaultDir() (string, error) { d, _, err := gajimDirs(); return d, err }
 
 // gajimDirs returns Gajim's data and config folders on this OS, as
@@ -72,7 +75,8 @@ func gajimDirs() (data, config string, err error) {
 
 // gajimConfigPath returns where the config of the store in dir is: in
 // dir, unless dir is Gajim's default data folder, whose config is in the
-// default config folder.
+// default config folder. (Gajim on Windows names it Config, which its
+// file system finds as config.)
 func gajimConfigPath(dir string) string {
 	if data, config, err := gajimDirs(); err == nil && filepath.Clean(dir) == filepath.Clean(data) {
 		return filepath.Join(config, "config")
