@@ -392,6 +392,9 @@ func (r *gajimReader) readFingerprints(fh io.Reader, path string, o *keysync.Ori
 	ignored, firstIgnored := 0, 0
 	var last *keysync.Origin
 	err := libotr.ScanFingerprints(fh, path, func(row libotr.FingerprintRow) error {
+		if strings.IndexByte(string(row.Trust), '\t') >= 0 { // gotr splits a line into exactly five
+			return fmt.Errorf("%s:%d: more than five tab-separated fields, which gotr cannot read", path, row.Line)
+		}
 		ro := o
 		switch {
 		case row.Protocol != gajimProtocol || (o != nil && row.Account != acct.jid()):
