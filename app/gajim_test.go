@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/format/potr"
 	"github.com/keysync/keysync/internal/atomicfile"
 	"github.com/keysync/keysync/internal/otrtest"
 	"github.com/keysync/keysync/internal/peer"
@@ -477,4 +479,32 @@ func fuzzRead(f *testing.F, path string) []byte {
 		f.Fatal(err)
 	}
 	return b
+}
+
+// TestEverySampleFileInGajimParsers feeds every sample file of every app
+// to the Gajim parsers: errors are fine, panics are not, and no file but
+// the Gajim sample's key reads as a potr key.
+func TestEverySampleFileInGajimParsers(t *testing.T) {
+	n := 0
+	err := filepath.WalkDir(fixtures, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n++
+		readGajimConfig(bytes.NewReader(data), path)
+		if _, err := potr.ParsePrivKey(data, path); err == nil && !strings.HasSuffix(path, ".key3") {
+			t.Errorf("%s reads as a potr key", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 40 {
+		t.Fatalf("walked only %d sample files", n)
+	}
 }
