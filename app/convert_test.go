@@ -20,7 +20,7 @@ func TestPlanFilesThenCommands(t *testing.T) {
 		Commands: []Command{{Path: "sh", Args: []string{"-c", `cat "$1" - > "$2"`, "sh", file, out},
 			Stdin: atomicfile.Bytes("from stdin\n"), Summary: "1 import"}},
 	}
-	p, err := plan.Prepare()
+	p, err := plan.Prepare(nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
