@@ -31,7 +31,7 @@ func newSyncCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			locs, err := app.ParseLocations(args)
 			if err != nil {
-				return usageError{err}
+				return err // as for convert's --from and --to
 			}
 			return runWrite(cmd.OutOrStdout(), cmd.ErrOrStderr(), locs, locs, o)
 		},

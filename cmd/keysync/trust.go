@@ -191,7 +191,12 @@ func runWrite(stdout, stderr io.Writer, froms, tos []app.Location, o writeOption
 	var err error
 	prefer := ""
 	if o.prefer != "" {
-		all := append(append([]app.Location(nil), froms...), tos...)
+		all := append([]app.Location(nil), froms...)
+		for _, t := range tos {
+			if !slices.ContainsFunc(froms, func(f app.Location) bool { return f.Name == t.Name }) {
+				all = append(all, t)
+			}
+		}
 		if prefer, err = app.ResolvePrefer(o.prefer, all); err != nil {
 			return fmt.Errorf("--prefer: %w", err)
 		}
