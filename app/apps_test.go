@@ -68,23 +68,35 @@ func TestParseProcessLists(t *testing.T) {
 	}
 }
 
-// A program copied under the name "hexchat" and run is found as XChat;
-// irssi, not running, is not.
+// fakeApp is an App known only by its process names.
+type fakeApp struct {
+	App
+	name  string
+	procs []string
+}
+
+func (a fakeApp) Name() string           { return a.name }
+func (a fakeApp) ProcessNames() []string { return a.procs }
+
+// A program copied under an app's process name and run is found; an app
+// whose program does not run is not. (The name is one no real app has, so
+// that tests of the command line running meanwhile see nothing.)
 func TestRunningFindsRenamedProcess(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")
 	if err != nil || runtime.GOOS == "windows" {
 		t.Skip("no sleep program")
 	}
-	xchat, _ := Lookup("xchat")
-	irssi, _ := Lookup("irssi")
-	if got, err := Running([]App{xchat, irssi}); err != nil || len(got) != 0 {
-		t.Skipf("already running here: %v, %v", got, err)
+	chat := fakeApp{name: "chat", procs: []string{"KsTestChat"}}
+	other := fakeApp{name: "other", procs: []string{"kstestother"}}
+	var plain App = fakeApp{name: "plain"} // no process names
+	if got, err := Running([]App{chat, other, plain}); err != nil || len(got) != 0 {
+		t.Fatalf("before: %v, %v", got, err)
 	}
 	data, err := os.ReadFile(sleep)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake := filepath.Join(t.TempDir(), "hexchat")
+	fake := filepath.Join(t.TempDir(), "kstestchat")
 	if err := os.WriteFile(fake, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -95,12 +107,22 @@ func TestRunningFindsRenamedProcess(t *testing.T) {
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	var got []RunningApp
 	for range 50 { // until the process has its name
-		if got, err = Running([]App{xchat, irssi}); err != nil || len(got) > 0 {
+		if got, err = Running([]App{chat, other, plain}); err != nil || len(got) > 0 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err != nil || !reflect.DeepEqual(got, []RunningApp{{App: "xchat", Process: "hexchat"}}) {
+	if err != nil || !reflect.DeepEqual(got, []RunningApp{{App: "chat", Process: "KsTestChat"}}) {
 		t.Errorf("Running = %v, %v", got, err)
+	}
+}
+
+// The libotr apps name their programs.
+func TestLibotrAppsNamePrograms(t *testing.T) {
+	for _, name := range []string{"pidgin", "adium", "irssi", "xchat", "kopete"} {
+		a, _ := Lookup(name)
+		if n, ok := a.(ProcessNamer); !ok || len(n.ProcessNames()) == 0 {
+			t.Errorf("%s names no program", name)
+		}
 	}
 }
