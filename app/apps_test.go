@@ -117,9 +117,10 @@ func TestRunningFindsRenamedProcess(t *testing.T) {
 	}
 }
 
-// The libotr apps name their programs.
-func TestLibotrAppsNamePrograms(t *testing.T) {
-	for _, name := range []string{"pidgin", "adium", "irssi", "xchat", "kopete"} {
+// The desktop chat apps name their programs (ChatSecure runs on a phone;
+// gpg serialises its own writes).
+func TestDesktopAppsNamePrograms(t *testing.T) {
+	for _, name := range []string{"pidgin", "adium", "irssi", "xchat", "kopete", "gajim"} {
 		a, _ := Lookup(name)
 		if n, ok := a.(ProcessNamer); !ok || len(n.ProcessNames()) == 0 {
 			t.Errorf("%s names no program", name)

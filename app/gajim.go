@@ -42,6 +42,11 @@ const gajimProtocol = "xmpp"
 func (gajimApp) Name() string          { return "gajim" }
 func (gajimApp) spellings() *protocols { return &gajimProtocols }
 
+// ProcessNames returns the names Gajim runs under: its launcher script,
+// or gajim.exe on Windows. A running Gajim rewrites its fingerprints from
+// memory.
+func (gajimApp) ProcessNames() []string { return []string{"gajim"} }
+
 // DefaultDir returns Gajim's data folder, where the key and fingerprint
 // files are; Read and Write find the config in the config folder.
 func (gajimApp) DefaultDir() (string, error) { d, _, err := gajimDirs(); return d, err }
