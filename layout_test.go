@@ -28,6 +28,8 @@ var importRules = []struct {
 	{"app", []string{".", "format/", "internal/"}, "app knows apps, formats and the model"},
 	{"fsm", []string{"wire"}, "fsm is the protocol on top of wire"},
 	{"fsm/sim", []string{"fsm", "wire"}, "the simulator drives fsm"},
+	{"pgp", []string{"internal/"}, "pgp is OpenPGP alone"},
+	{"message", []string{"wire", "internal/"}, "message does MIME; its crypto comes in through an interface"},
 	{"internal/", []string{".", "internal/"}, "internal packages are tools of the others"},
 }
 
