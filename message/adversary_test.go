@@ -14,8 +14,8 @@ import (
 // liar is a Crypto that signs as another key than the message names.
 type liar struct {
 	*pgp.Keyring
-	signAs    string // the key that really signs the encryption
-	detachAs  string // the key that really makes the detached signature
+	signAs   string // the key that really signs the encryption
+	detachAs string // the key that really makes the detached signature
 }
 
 func (l liar) EncryptAndSign(plain []byte, _ string, to []string) ([]byte, error) {

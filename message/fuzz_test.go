@@ -35,4 +35,3 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
-
