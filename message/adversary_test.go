@@ -146,3 +146,31 @@ func TestBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSecretInErrors: an encrypted, well signed message whose content is
+// malformed is rejected without quoting the content, which may be key
+// material.
+func TestNoSecretInErrors(t *testing.T) {
+	o, p, _ := keys(t)
+	ring := pgp.NewKeyring(o, p)
+	const secret = "SECRETKEYMATERIAL"
+	for name, c := range map[string]struct{ inner, want string }{
+		"header": {"From: <" + addr + ">\r\n" + secret + "\r\n\r\nbody", "malformed header"},
+		"part header": {"From: <" + addr + ">\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" + secret + "\r\n\r\nx\r\n--b--\r\n",
+			"decrypted message: malformed MIME"},
+		"base64": {"From: <" + addr + ">\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\n" +
+			"Content-Disposition: attachment; filename=own.key\r\nContent-Transfer-Encoding: base64\r\n\r\n" + secret + "!!\r\n--b--\r\n",
+			"application/octet-stream part: malformed MIME"},
+	} {
+		cipher, err := ring.EncryptAndSign([]byte(c.inner), o.Fingerprint(), []string{p.Fingerprint()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := "From: <" + addr + ">\r\nMIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=x\r\n\r\n" +
+			"--x\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n--x\r\nContent-Type: application/octet-stream\r\n\r\n" + string(cipher) + "\r\n--x--\r\n"
+		_, err = message.Open([]byte(raw), ring)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%s: %v, want %q and no content", name, err, c.want)
+		}
+	}
+}

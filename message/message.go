@@ -271,7 +271,7 @@ func envelopeHeader(m Message, to string) mail.Header {
 		date = time.Now()
 	}
 	h.SetDate(date)
-	_ = h.GenerateMessageID() // fails only when the system has no randomness
+	_ = h.GenerateMessageIDWithHostname("keysync") // not the host's name; fails only without randomness
 	addRaw(&h.Header, "pEp-auto-consume", "yes")
 	addRaw(&h.Header, "In-Reply-To", "<pEp-auto-consume@pEp.foundation>")
 	return h

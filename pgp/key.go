@@ -28,8 +28,9 @@ import (
 )
 
 // MaxKeySize is the largest key ParseKey reads, armored or binary. A
-// Curve25519 key with a few user ids is under 2 KiB.
-const MaxKeySize = 256 << 10
+// Curve25519 key with a few user ids is under 2 KiB; the bound also bounds
+// the signatures that reading a key checks.
+const MaxKeySize = 64 << 10
 
 // Armor block types.
 const (

@@ -24,6 +24,14 @@ const MaxMessageSize = 32 << 20
 // signature is a few hundred bytes.
 const MaxSignatureSize = 64 << 10
 
+// MaxRecipients is the most recipients Decrypt takes in a message, and
+// MaxAttached the most attached keys Verify takes: each costs public-key
+// operations, and the protocol's messages have two at most.
+const (
+	MaxRecipients = 16
+	MaxAttached   = 4
+)
+
 // Errors of the keyring; the errors its methods return wrap them.
 var (
 	// ErrNoSecretKey: a message is not encrypted to any secret key the
@@ -172,6 +180,9 @@ func (r *Keyring) Verify(data, sig []byte, attached [][]byte) (signer string, er
 	if len(sig) > MaxSignatureSize {
 		return "", fmt.Errorf("pgp: signature of %d bytes, more than %d", len(sig), MaxSignatureSize)
 	}
+	if len(attached) > MaxAttached {
+		return "", fmt.Errorf("pgp: signature: %d attached keys, more than %d", len(attached), MaxAttached)
+	}
 	extra := make([]*Key, 0, len(attached))
 	for i, b := range attached {
 		k, err := ParseKey(b)
@@ -253,10 +264,14 @@ func (r *Keyring) Decrypt(cipher []byte) (plain []byte, signer string, to []stri
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("pgp: message: %w", err)
 	}
+	ids, err := recipientIDs(cipher)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("pgp: message: %w", err)
+	}
 	el := r.entities()
 	md, err := openpgp.ReadMessage(cr, el, nil, config())
 	if errors.Is(err, pgperrors.ErrKeyIncorrect) {
-		return nil, "", nil, fmt.Errorf("pgp: message: %w (it is for %s)", ErrNoSecretKey, strings.Join(recipientNames(el, cipher), ", "))
+		return nil, "", nil, fmt.Errorf("pgp: message: %w (it is for %s)", ErrNoSecretKey, strings.Join(recipients(el, ids), ", "))
 	}
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("pgp: message: %w", err)
@@ -283,29 +298,30 @@ func (r *Keyring) Decrypt(cipher []byte) (plain []byte, signer string, to []stri
 	return plain, fingerprint(md.SignedBy.Entity), to, nil
 }
 
-// recipientNames lists the recipients of a message no secret key held
-// could decrypt: ReadMessage returns no details then, so the key ids are
-// read from the message's leading public-key encrypted session key
-// packets again.
-func recipientNames(el openpgp.EntityList, cipher []byte) []string {
+// recipientIDs returns the key ids of the public-key encrypted session
+// key packets that lead the OpenPGP message cipher, at most
+// MaxRecipients of them.
+func recipientIDs(cipher []byte) ([]uint64, error) {
 	cr, err := unarmor(cipher, messageBlock)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var ids []uint64
 	packets := packet.NewReader(cr)
-	for len(ids) < 100 {
+	for {
 		p, err := packets.Next()
 		if err != nil {
-			break
+			return ids, nil // ReadMessage reports it
 		}
 		ek, ok := p.(*packet.EncryptedKey)
 		if !ok {
-			break
+			return ids, nil
+		}
+		if len(ids) == MaxRecipients {
+			return nil, fmt.Errorf("more than %d recipients", MaxRecipients)
 		}
 		ids = append(ids, ek.KeyId)
 	}
-	return recipients(el, ids)
 }
 
 // recipients names each key id: the fingerprint of the key in el that has

@@ -140,3 +140,80 @@ func (k *Key) withoutSecret(t *testing.T) *Key {
 	}
 	return p
 }
+
+// TestBounds: more recipients or attached keys than the bounds are
+// refused before any public-key work.
+func TestBounds(t *testing.T) {
+	alice := testKeys(t, 1)[0]
+	ring := NewKeyring(alice)
+	var to []string
+	for range MaxRecipients + 1 {
+		k, err := Generate("x@example.org", "", testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ring.Add(k)
+		to = append(to, k.Fingerprint())
+	}
+	c, err := ring.EncryptAndSign([]byte("x"), alice.Fingerprint(), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := ring.Decrypt(c); err == nil || !strings.Contains(err.Error(), "more than 16 recipients") {
+		t.Errorf("Decrypt of %d recipients: %v", len(to), err)
+	}
+	if _, _, _, err := ring.Decrypt(make([]byte, MaxMessageSize+1)); err == nil {
+		t.Error("Decrypt of a too large message")
+	}
+	sig, err := ring.Sign([]byte("x"), alice.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := make([][]byte, MaxAttached+1)
+	for i := range many {
+		many[i] = alice.Public()
+	}
+	if _, err := ring.Verify([]byte("x"), sig, many); err == nil || !strings.Contains(err.Error(), "attached keys") {
+		t.Errorf("Verify with %d attached keys: %v", len(many), err)
+	}
+	if _, err := ring.Verify([]byte("x"), sig, [][]byte{[]byte("junk")}); err == nil || !strings.Contains(err.Error(), "attached key 1") {
+		t.Errorf("Verify with a junk attached key: %v", err)
+	}
+}
+
+// TestNotEncrypted: Decrypt takes only public-key encrypted messages.
+func TestNotEncrypted(t *testing.T) {
+	alice := testKeys(t, 1)[0]
+	ring := NewKeyring(alice)
+	sig, err := ring.Sign([]byte("x"), alice.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := ring.Decrypt(sig); err == nil {
+		t.Error("Decrypt of a signature succeeded")
+	}
+	if _, _, _, err := ring.Decrypt(alice.ArmoredPublic()); err == nil || !strings.Contains(err.Error(), "PGP PUBLIC KEY BLOCK") {
+		t.Errorf("Decrypt of a key: %v", err)
+	}
+}
+
+// TestKeyring: adding a public key keeps a secret one held; lookups take
+// any case.
+func TestKeyring(t *testing.T) {
+	alice := testKeys(t, 1)[0]
+	ring := NewKeyring(alice)
+	ring.Add(alice.withoutSecret(t))
+	if k, ok := ring.Key(strings.ToLower(alice.Fingerprint())); !ok || !k.HasSecret() {
+		t.Errorf("after adding the public key: %v %v", ok, k != nil && k.HasSecret())
+	}
+	if got := ring.Fingerprints(); len(got) != 1 || got[0] != alice.Fingerprint() {
+		t.Errorf("fingerprints %v", got)
+	}
+	ring.Remove(alice.Fingerprint())
+	if _, ok := ring.Key(alice.Fingerprint()); ok {
+		t.Error("removed key still there")
+	}
+	if _, err := ring.PublicKey(alice.Fingerprint()); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("PublicKey of a removed key: %v", err)
+	}
+}
