@@ -166,11 +166,39 @@ func TestNoSecretInErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw := "From: <" + addr + ">\r\nMIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=x\r\n\r\n" +
-			"--x\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n--x\r\nContent-Type: application/octet-stream\r\n\r\n" + string(cipher) + "\r\n--x--\r\n"
-		_, err = message.Open([]byte(raw), ring)
+		_, err = message.Open(pgpMIME(cipher), ring)
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "SECRET") {
 			t.Errorf("%s: %v, want %q and no content", name, err, c.want)
+		}
+	}
+}
+
+// pgpMIME wraps an OpenPGP message in a PGP/MIME message from addr.
+func pgpMIME(cipher []byte) []byte {
+	return []byte("From: <" + addr + ">\r\nMIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=x\r\n\r\n" +
+		"--x\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n--x\r\nContent-Type: application/octet-stream\r\n\r\n" + string(cipher) + "\r\n--x--\r\n")
+}
+
+// TestInnerFrom: the sender of an encrypted message is named inside the
+// encryption; without it the message is rejected.
+func TestInnerFrom(t *testing.T) {
+	o, p, _ := keys(t)
+	ring := pgp.NewKeyring(o, p)
+	inner := "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pEp.sync\r\nContent-Transfer-Encoding: base64\r\n\r\nAQI=\r\n--b--\r\n"
+	for _, c := range []struct{ inner, want string }{
+		{inner, "decrypted message: no valid From address"},
+		{"From: <" + addr + ">\r\n" + inner, ""},
+	} {
+		cipher, err := ring.EncryptAndSign([]byte(c.inner), o.Fingerprint(), []string{p.Fingerprint()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		op, err := message.Open(pgpMIME(cipher), ring)
+		switch {
+		case c.want == "" && (err != nil || !bytes.Equal(op.Payload, []byte{1, 2})):
+			t.Errorf("with an inner From: %v", err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("without an inner From: %v, want %q", err, c.want)
 		}
 	}
 }

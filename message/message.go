@@ -12,7 +12,9 @@
 //     OpenPGP message, encrypted to the keys the caller names and signed,
 //     holds an inner message (X-pEp-Wrapped-Message-Info: INNER,
 //     X-pEp-Sender-FPR) with the body text, the payload, the optional
-//     public key and one own.key attachment per secret key handed in.
+//     public key and one own.key attachment per secret key handed in (the
+//     reference puts all keys, armored, in one own.key; keysync writes one
+//     binary key per attachment and reads each attachment as it came).
 //
 // The package does MIME only: signing, encryption and their checks are the
 // Crypto's (pgp.Keyring implements it), and which keys a message is
@@ -143,7 +145,9 @@ func subject(k Kind) string {
 }
 
 // Seal builds the RFC 5322 message m describes, signing and encrypting
-// it with c.
+// it with c. m needs From, Kind, Payload and Signer (a fingerprint: 40
+// hex digits, as are EncryptTo's); a message in clear needs Sign and
+// cannot carry OwnKeys. The result is at most MaxSize bytes.
 func Seal(m Message, c Crypto) ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
@@ -364,8 +368,13 @@ func writePart(w *gomessage.Writer, h gomessage.Header, body []byte) error {
 // clear without a good detached signature over its payload, an encrypted
 // one that is not signed or not for a key c holds, an inner message whose
 // X-pEp-Sender-FPR or detached signature names another key than the
-// OpenPGP signature, own keys outside the encryption, and a message
-// without exactly one payload.
+// OpenPGP signature, own keys outside the encryption, an encrypted
+// message whose inner From is not the envelope's, and a message without
+// exactly one payload.
+//
+// Open authenticates; it does not decide. The caller checks that From is
+// the own address, that Signer and EncryptedTo suit the payload's security
+// context (fsm.Accept), and which attached keys, if any, to import.
 func Open(raw []byte, c Crypto) (op *Opened, err error) {
 	if len(raw) > MaxSize {
 		return nil, fmt.Errorf("message: open: %d bytes, more than %d", len(raw), MaxSize)
@@ -384,7 +393,7 @@ func Open(raw []byte, c Crypto) (op *Opened, err error) {
 		if p := strings.ToLower(params["protocol"]); p != typeEncrypted {
 			return nil, fmt.Errorf("message: open: multipart/encrypted of protocol %s, want %s", cut(p), typeEncrypted)
 		}
-		return r.openEncrypted(outer, from, to, c)
+		return r.openEncrypted(outer, from, c)
 	}
 	if err := r.walk(outer, 0); err != nil {
 		return nil, fmt.Errorf("message: open: %w", err)
@@ -405,8 +414,9 @@ func Open(raw []byte, c Crypto) (op *Opened, err error) {
 	return op, nil
 }
 
-// openEncrypted opens the PGP/MIME message outer.
-func (r *reader) openEncrypted(outer *gomessage.Entity, from, to string, c Crypto) (*Opened, error) {
+// openEncrypted opens the PGP/MIME message outer, whose envelope is from
+// the address from.
+func (r *reader) openEncrypted(outer *gomessage.Entity, from string, c Crypto) (*Opened, error) {
 	cipher, err := r.encryptedPart(outer)
 	if err != nil {
 		return nil, fmt.Errorf("message: open: PGP/MIME: %w", err)
@@ -427,20 +437,17 @@ func (r *reader) openEncrypted(outer *gomessage.Entity, from, to string, c Crypt
 	if f := ih.Get("X-pEp-Sender-FPR"); f != "" && !strings.EqualFold(strings.TrimSpace(f), signer) {
 		return nil, fmt.Errorf("message: open: X-pEp-Sender-FPR %s is not the signer %s", cut(f), signer)
 	}
-	if ih.Has("From") {
-		f, t, err := addresses(ih)
-		if err != nil {
-			return nil, fmt.Errorf("message: open: decrypted message: %w", err)
-		}
-		if !strings.EqualFold(f, from) {
-			return nil, fmt.Errorf("message: open: the decrypted message is from %s, the envelope from %s", cut(f), cut(from))
-		}
-		from, to = f, t
+	f, to, err := addresses(ih)
+	if err != nil {
+		return nil, fmt.Errorf("message: open: decrypted message: %w", err)
+	}
+	if !strings.EqualFold(f, from) {
+		return nil, fmt.Errorf("message: open: the decrypted message is from %s, the envelope from %s", cut(f), cut(from))
 	}
 	if err := r.walk(inner, 1); err != nil {
 		return nil, fmt.Errorf("message: open: decrypted message: %w", err)
 	}
-	op, err := r.opened(from, to)
+	op, err := r.opened(f, to)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,11 @@ func TestGPGImportsKeys(t *testing.T) {
 	if err != nil || k.Fingerprint() != ks[0].Fingerprint() {
 		t.Errorf("gpg's export: %v", err)
 	}
+	out, _ = g.Run(nil, "--export-secret-keys", ks[1].Fingerprint())
+	k, err = ParseKey(out)
+	if err != nil || k.Fingerprint() != ks[1].Fingerprint() || !k.HasSecret() {
+		t.Errorf("gpg's export of the secret key: %v", err)
+	}
 }
 
 // TestGPGVerifiesAndDecrypts: GnuPG checks keysync's detached signatures

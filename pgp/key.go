@@ -125,8 +125,9 @@ func usableSecret(e *openpgp.Entity) error {
 }
 
 // ParseKey reads one transferable key, public or secret, binary or
-// ASCII-armored, of at most MaxKeySize bytes. It must be a version 4 key;
-// a secret key must not be passphrase-protected.
+// ASCII-armored (one block), of at most MaxKeySize bytes. It must be a
+// version 4 key; a secret key must not be passphrase-protected. Data after
+// the key is an error.
 func ParseKey(b []byte) (k *Key, err error) {
 	defer recoverMalformed(&err, "key")
 	if len(b) > MaxKeySize {
@@ -156,6 +157,9 @@ func ParseKey(b []byte) (k *Key, err error) {
 func unarmor(b []byte, allowed ...string) (io.Reader, error) {
 	if !bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("-----BEGIN PGP ")) {
 		return bytes.NewReader(b), nil
+	}
+	if bytes.Count(b, []byte("-----BEGIN PGP ")) != 1 {
+		return nil, errors.New("more than one ASCII-armored block")
 	}
 	block, err := armor.Decode(bytes.NewReader(b))
 	if err != nil {

@@ -67,12 +67,13 @@ func TestParseKey(t *testing.T) {
 	}
 	two := append(k.Public(), testKeys(t, 2)[1].Public()...)
 	for name, b := range map[string][]byte{
-		"empty":     nil,
-		"garbage":   []byte("hello"),
-		"two keys":  two,
-		"too large": make([]byte, MaxKeySize+1),
-		"truncated": k.Public()[:len(k.Public())/2],
-		"message":   armored(messageBlock, k.Public()),
+		"empty":              nil,
+		"garbage":            []byte("hello"),
+		"two keys":           two,
+		"too large":          make([]byte, MaxKeySize+1),
+		"truncated":          k.Public()[:len(k.Public())/2],
+		"message":            armored(messageBlock, k.Public()),
+		"two armored blocks": append(k.ArmoredPublic(), k.ArmoredPublic()...),
 	} {
 		if _, err := ParseKey(b); err == nil {
 			t.Errorf("%s: parsed", name)
