@@ -2,6 +2,7 @@ package message_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -199,6 +200,30 @@ func TestInnerFrom(t *testing.T) {
 			t.Errorf("with an inner From: %v", err)
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("without an inner From: %v, want %q", err, c.want)
+		}
+	}
+}
+
+// TestSignerKeyInside: an encrypted message from a key the receiver does
+// not know yet opens when the key is attached inside (the group key in the
+// first NegotiationRequestGrouped a joiner sees), and not without it.
+func TestSignerKeyInside(t *testing.T) {
+	o, p, _ := keys(t)
+	sender := pgp.NewKeyring(o, public(t, p))
+	receiver := pgp.NewKeyring(p)
+	m := sealed(t, fsm.Untrusted, o, p)
+	for _, attach := range []bool{true, false} {
+		m.AttachPublic = attach
+		raw, err := message.Seal(m, sender)
+		if err != nil {
+			t.Fatal(err)
+		}
+		op, err := message.Open(raw, receiver)
+		switch {
+		case attach && (err != nil || op.Signer != o.Fingerprint() || len(op.PublicKeys) != 1):
+			t.Errorf("with the key inside: %v", err)
+		case !attach && !errors.Is(err, pgp.ErrUnknownSigner):
+			t.Errorf("without the key inside: %v, want ErrUnknownSigner", err)
 		}
 	}
 }

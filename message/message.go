@@ -91,9 +91,11 @@ type Crypto interface {
 	// EncryptAndSign returns plain encrypted to the keys to and signed
 	// by signer, ASCII-armored.
 	EncryptAndSign(plain []byte, signer string, to []string) ([]byte, error)
-	// Decrypt decrypts a signed OpenPGP message, checks its signature
-	// and returns the plaintext, the signer and the recipients.
-	Decrypt(cipher []byte) (plain []byte, signer string, to []string, err error)
+	// DecryptAndVerify decrypts a signed OpenPGP message, checks its
+	// signature and returns the plaintext, the signer and the recipients.
+	// A signer it does not know may be one of the public keys that
+	// keysInside finds in the plaintext.
+	DecryptAndVerify(cipher []byte, keysInside func(plain []byte) [][]byte) (plain []byte, signer string, to []string, err error)
 	// PublicKey returns the ASCII-armored public key fpr.
 	PublicKey(fpr string) ([]byte, error)
 }
@@ -129,7 +131,7 @@ type Opened struct {
 	// Signer is the fingerprint of the key whose signature verified: the
 	// detached signature's for a message in clear, the OpenPGP message's
 	// for an encrypted one (which a detached signature, if any, must
-	// match).
+	// match). The key is the Crypto's or one of PublicKeys.
 	Signer string
 	// Encrypted tells whether the message was encrypted; EncryptedTo are
 	// then its recipients as Crypto.Decrypt names them.
@@ -421,7 +423,7 @@ func (r *reader) openEncrypted(outer *gomessage.Entity, from string, c Crypto) (
 	if err != nil {
 		return nil, fmt.Errorf("message: open: PGP/MIME: %w", err)
 	}
-	plain, signer, rcpts, err := c.Decrypt(cipher)
+	plain, signer, rcpts, err := c.DecryptAndVerify(cipher, keysInside)
 	if err != nil {
 		return nil, fmt.Errorf("message: open: %w", err)
 	}
@@ -462,6 +464,20 @@ func (r *reader) openEncrypted(outer *gomessage.Entity, from string, c Crypto) (
 		}
 	}
 	return op, nil
+}
+
+// keysInside returns the public keys attached in plain, a decrypted
+// inner message, or nil if it cannot be read.
+func keysInside(plain []byte) [][]byte {
+	inner, err := gomessage.Read(bytes.NewReader(plain))
+	if err != nil && !gomessage.IsUnknownCharset(err) {
+		return nil
+	}
+	r := &reader{secret: true}
+	if err := r.walk(inner, 1); err != nil {
+		return nil
+	}
+	return r.pubKeys
 }
 
 // encryptedPart returns the OpenPGP message of the multipart/encrypted

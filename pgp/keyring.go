@@ -256,6 +256,50 @@ func (r *Keyring) EncryptAndSign(plain []byte, signer string, to []string) ([]by
 // keyring (ErrUnknownSigner) or with a bad signature or integrity check
 // (ErrBadSignature) is an error.
 func (r *Keyring) Decrypt(cipher []byte) (plain []byte, signer string, to []string, err error) {
+	return r.DecryptAndVerify(cipher, nil)
+}
+
+// DecryptAndVerify is Decrypt for a message that may carry its signer's
+// public key inside the encryption. When the signer is not in the keyring
+// and keysInside is not nil, keysInside gets the plaintext (integrity
+// checked, not yet authenticated) and returns the public keys attached in
+// it; with at most MaxAttached of them the message is decrypted again and
+// its signature verified with them too. They count for this message only
+// and are not added to the keyring.
+func (r *Keyring) DecryptAndVerify(cipher []byte, keysInside func(plain []byte) [][]byte) (plain []byte, signer string, to []string, err error) {
+	plain, signer, to, err = r.decrypt(cipher, r.entities())
+	if err == nil {
+		return plain, signer, to, nil
+	}
+	if keysInside == nil || !errors.Is(err, ErrUnknownSigner) {
+		return nil, "", nil, err
+	}
+	attached := keysInside(plain)
+	if len(attached) == 0 {
+		return nil, "", nil, err
+	}
+	if len(attached) > MaxAttached {
+		return nil, "", nil, fmt.Errorf("pgp: message: %d attached keys, more than %d", len(attached), MaxAttached)
+	}
+	extra := make([]*Key, 0, len(attached))
+	for i, b := range attached {
+		k, err := ParseKey(b)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("pgp: message: attached key %d: %w", i+1, err)
+		}
+		extra = append(extra, k)
+	}
+	plain, signer, to, err = r.decrypt(cipher, r.entities(extra...))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return plain, signer, to, nil
+}
+
+// decrypt decrypts and verifies cipher with the keys el. When the only
+// fault is an unknown signer it returns the plaintext with the error, for
+// DecryptAndVerify to look for the signer's key in it.
+func (r *Keyring) decrypt(cipher []byte, el openpgp.EntityList) (plain []byte, signer string, to []string, err error) {
 	defer recoverMalformed(&err, "message")
 	if len(cipher) > MaxMessageSize {
 		return nil, "", nil, fmt.Errorf("pgp: message of %d bytes, more than %d", len(cipher), MaxMessageSize)
@@ -268,7 +312,6 @@ func (r *Keyring) Decrypt(cipher []byte) (plain []byte, signer string, to []stri
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("pgp: message: %w", err)
 	}
-	el := r.entities()
 	md, err := openpgp.ReadMessage(cr, el, nil, config())
 	if errors.Is(err, pgperrors.ErrKeyIncorrect) {
 		return nil, "", nil, fmt.Errorf("pgp: message: %w (it is for %s)", ErrNoSecretKey, strings.Join(recipients(el, ids), ", "))
@@ -289,7 +332,7 @@ func (r *Keyring) Decrypt(cipher []byte) (plain []byte, signer string, to []stri
 	case !md.IsSigned:
 		return nil, "", nil, fmt.Errorf("pgp: message: %w", ErrUnsigned)
 	case md.SignedBy == nil:
-		return nil, "", nil, fmt.Errorf("pgp: message: %w (key id %016X)", ErrUnknownSigner, md.SignedByKeyId)
+		return plain, "", nil, fmt.Errorf("pgp: message: %w (key id %016X)", ErrUnknownSigner, md.SignedByKeyId)
 	case md.SignatureError != nil:
 		return nil, "", nil, fmt.Errorf("pgp: message: %w: %v", ErrBadSignature, md.SignatureError)
 	case md.Signature == nil || md.Signature.SigType != packet.SigTypeBinary:

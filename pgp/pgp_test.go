@@ -218,3 +218,37 @@ func TestKeyring(t *testing.T) {
 		t.Errorf("PublicKey of a removed key: %v", err)
 	}
 }
+
+// TestDecryptAndVerify: a signer unknown to the keyring is verified with
+// the keys that the caller finds inside the plaintext, for that message
+// only.
+func TestDecryptAndVerify(t *testing.T) {
+	ks := testKeys(t, 3)
+	alice, bob, carol := ks[0], ks[1], ks[2]
+	c, err := NewKeyring(alice, bob).EncryptAndSign(alice.ArmoredPublic(), alice.Fingerprint(), []string{bob.Fingerprint()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := NewKeyring(bob)
+	inside := func(plain []byte) [][]byte { return [][]byte{plain} }
+	plain, signer, _, err := ring.DecryptAndVerify(c, inside)
+	if err != nil || signer != alice.Fingerprint() || !bytes.Equal(plain, alice.ArmoredPublic()) {
+		t.Fatalf("DecryptAndVerify: %s, %v", signer, err)
+	}
+	if _, ok := ring.Key(alice.Fingerprint()); ok {
+		t.Error("the key found inside was added to the keyring")
+	}
+	for name, keys := range map[string]func([]byte) [][]byte{
+		"no function":    nil,
+		"no keys inside": func([]byte) [][]byte { return nil },
+		"another key":    func([]byte) [][]byte { return [][]byte{carol.Public()} },
+	} {
+		if _, _, _, err := ring.DecryptAndVerify(c, keys); !errors.Is(err, ErrUnknownSigner) {
+			t.Errorf("%s: %v, want ErrUnknownSigner", name, err)
+		}
+	}
+	many := func([]byte) [][]byte { return make([][]byte, MaxAttached+1) }
+	if _, _, _, err := ring.DecryptAndVerify(c, many); err == nil || !strings.Contains(err.Error(), "attached keys") {
+		t.Errorf("too many keys inside: %v", err)
+	}
+}
