@@ -16,7 +16,7 @@ func TestGPGImportsKeys(t *testing.T) {
 	ks := testKeys(t, 2)
 	g := gpgtest.New(t)
 	g.Import(ks[0].ArmoredPublic())
-	g.Import(ks[1].Secret())
+	g.Import(ks[1].ArmoredSecret())
 	if got, want := g.Fingerprints(false), []string{ks[0].Fingerprint(), ks[1].Fingerprint()}; !sameSet(got, want) {
 		t.Errorf("gpg public keys %v, want %v", got, want)
 	}

@@ -206,6 +206,16 @@ func (k *Key) ArmoredPublic() []byte { return armored(publicKeyBlock, k.public) 
 // attachments of encrypted messages only.
 func (k *Key) Secret() []byte { return bytes.Clone(k.secret) }
 
+// ArmoredSecret returns the key's secret part ASCII-armored ("PGP PRIVATE
+// KEY BLOCK"), or nil for a public key. Like Secret, it is for the device
+// store and the own.key attachments of encrypted messages only.
+func (k *Key) ArmoredSecret() []byte {
+	if k.secret == nil {
+		return nil
+	}
+	return armored(secretKeyBlock, k.secret)
+}
+
 // HasSecret reports whether the key has its secret part.
 func (k *Key) HasSecret() bool { return k.secret != nil }
 

@@ -53,17 +53,23 @@ func TestGenerate(t *testing.T) {
 
 func TestParseKey(t *testing.T) {
 	k := testKeys(t, 1)[0]
-	for name, b := range map[string][]byte{"public": k.Public(), "armored": k.ArmoredPublic(), "secret": k.Secret()} {
+	for name, b := range map[string][]byte{"public": k.Public(), "armored": k.ArmoredPublic(), "secret": k.Secret(), "armored secret": k.ArmoredSecret()} {
 		p, err := ParseKey(b)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if p.Fingerprint() != k.Fingerprint() || p.HasSecret() != (name == "secret") {
+		if p.Fingerprint() != k.Fingerprint() || p.HasSecret() != strings.Contains(name, "secret") {
 			t.Errorf("%s: fingerprint %s secret %v", name, p.Fingerprint(), p.HasSecret())
 		}
-		if name == "secret" && !bytes.Equal(p.Secret(), k.Secret()) {
+		if p.HasSecret() && !bytes.Equal(p.Secret(), k.Secret()) {
 			t.Errorf("secret key does not read back the same")
 		}
+	}
+	if pub := k.withoutSecret(t); pub.Secret() != nil || pub.ArmoredSecret() != nil {
+		t.Error("a public key has a secret part")
+	}
+	if !bytes.HasPrefix(k.ArmoredSecret(), []byte("-----BEGIN PGP PRIVATE KEY BLOCK-----")) {
+		t.Errorf("armored secret key: %.40q", k.ArmoredSecret())
 	}
 	two := append(k.Public(), testKeys(t, 2)[1].Public()...)
 	for name, b := range map[string][]byte{
