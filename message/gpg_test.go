@@ -102,3 +102,21 @@ func TestGPGOpensSealed(t *testing.T) {
 		}
 	})
 }
+
+// TestOpensGPGSealed: a PGP/MIME message whose OpenPGP part GnuPG
+// encrypted and signed opens, with gpg's signer.
+func TestOpensGPGSealed(t *testing.T) {
+	o, p, _ := keys(t)
+	g := gpgtest.New(t)
+	g.Import(o.ArmoredSecret())
+	g.Import(p.ArmoredPublic())
+	inner := "From: <" + addr + ">\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pEp.sync\r\nContent-Transfer-Encoding: base64\r\n\r\nAQI=\r\n--b--\r\n"
+	cipher, _ := g.Run([]byte(inner), "--trust-model", "always", "--armor", "--local-user", o.Fingerprint(), "--recipient", p.Fingerprint(), "--sign", "--encrypt")
+	op, err := message.Open(pgpMIME(cipher), pgp.NewKeyring(p, public(t, o)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.Signer != o.Fingerprint() || !bytes.Equal(op.Payload, []byte{1, 2}) || !op.Encrypted {
+		t.Errorf("opened %q by %s, encrypted %v", op.Payload, op.Signer, op.Encrypted)
+	}
+}
