@@ -350,6 +350,7 @@ func writeAttachment(w *gomessage.Writer, mt, file, enc string, body []byte) err
 	return writePart(w, h, body)
 }
 
+// writePart writes a part with header h and body to the multipart w.
 func writePart(w *gomessage.Writer, h gomessage.Header, body []byte) error {
 	pw, err := w.CreatePart(h)
 	if err != nil {
@@ -383,7 +384,7 @@ func Open(raw []byte, c Crypto) (op *Opened, err error) {
 	}
 	outer, err := gomessage.Read(bytes.NewReader(raw))
 	if err != nil && !gomessage.IsUnknownCharset(err) {
-		return nil, fmt.Errorf("message: open: header: %w", err)
+		return nil, fmt.Errorf("message: open: header: %s", cut(err.Error()))
 	}
 	from, to, err := addresses(mail.Header{Header: outer.Header})
 	if err != nil {

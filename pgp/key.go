@@ -15,7 +15,6 @@ package pgp
 import (
 	"bytes"
 	"crypto"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -83,7 +82,7 @@ func newKey(e *openpgp.Entity) (*Key, error) {
 	if pk.Version != 4 {
 		return nil, fmt.Errorf("pgp: a version %d key; keysync uses version 4 keys (160-bit fingerprints)", pk.Version)
 	}
-	k := &Key{entity: e, fpr: strings.ToUpper(hex.EncodeToString(pk.Fingerprint))}
+	k := &Key{entity: e, fpr: fingerprint(e)}
 	var pub bytes.Buffer
 	if err := e.Serialize(&pub); err != nil {
 		return nil, fmt.Errorf("pgp: key %s: write public key: %w", k.fpr, err)

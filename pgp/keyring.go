@@ -386,5 +386,5 @@ func recipients(el openpgp.EntityList, ids []uint64) []string {
 // fingerprint returns the fingerprint of e's primary key in keysync's
 // form.
 func fingerprint(e *openpgp.Entity) string {
-	return strings.ToUpper(fmt.Sprintf("%X", e.PrimaryKey.Fingerprint))
+	return fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 }
