@@ -1,0 +1,881 @@
+package app
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+
+	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/format/dsader"
+	"github.com/keysync/keysync/format/javaprops"
+	"github.com/keysync/keysync/internal/excerpt"
+)
+
+func init() { register(jitsiApp{}) }
+
+// jitsiApp is Jitsi (doc/formats.md §6.6): OTR keys and trust in
+// sip-communicator.properties, contacts in contactlist.xml. Writing changes
+// only OTR properties of the properties file and keeps every other line as
+// it was; contactlist.xml is only read.
+type jitsiApp struct{}
+
+// Jitsi's files and property names.
+const (
+	jitsiProps       = "sip-communicator.properties"
+	jitsiContacts    = "contactlist.xml"
+	jitsiOTR         = "net.java.sip.communicator.plugin.otr."
+	jitsiProtoPrefix = "net.java.sip.communicator.impl.protocol."
+	// jitsiMaxFile bounds what is read of either file: a real one has a
+	// few hundred kilobytes.
+	jitsiMaxFile = 64 << 20
+	// jitsiMaxDepth bounds the nesting of contactlist.xml, whose groups
+	// nest a few levels deep.
+	jitsiMaxDepth = 256
+)
+
+// The suffixes of OTR property ids, after the sanitized account or
+// contact: the old scheme's keys and flag, the newer per-fingerprint list
+// and flags.
+const (
+	sufPrivateKey  = "_privateKey"
+	sufPublicKey   = "_publicKey"
+	sufKeyVerified = "_publicKey_verified"
+	sufFPList      = "_fingerprints"
+	sufFPVerified  = "_fingerprint_verified"
+)
+
+// jitsiProtocols are Jitsi's protocol names, the prefix of an ACCOUNT_UID.
+var jitsiProtocols = protocols{known: []protocolSpelling{
+	{"xmpp", []string{"Jabber", "Google Talk", "Facebook"}},
+	{"sip", []string{"SIP"}},
+	{"icq", []string{"ICQ"}},
+	{"aim", []string{"AIM"}},
+	{"yahoo", []string{"Yahoo!"}},
+	{"msn", []string{"MSN"}},
+	{"irc", []string{"IRC"}},
+}}
+
+// Name returns "jitsi".
+func (jitsiApp) Name() string { return "jitsi" }
+
+// DefaultDir returns Jitsi's folder on this OS (doc/formats.md §5).
+func (jitsiApp) DefaultDir() (string, error) {
+	switch runtime.GOOS {
+	case "windows":
+		if d := os.Getenv("APPDATA"); d != "" {
+			return filepath.Join(d, "Jitsi"), nil
+		}
+		return "", errors.New("jitsi: %APPDATA% is not set; name the folder as jitsi:DIR")
+	case "darwin":
+		return homeDir("Library", "Application Support", "Jitsi")
+	}
+	return homeDir(".jitsi")
+}
+
+func (jitsiApp) spellings() *protocols { return &jitsiProtocols }
+
+// jitsiSpeaks reports whether Jitsi has the canonical protocol.
+func jitsiSpeaks(protocol string) bool {
+	for _, x := range jitsiProtocols.known {
+		if x.canonical == protocol {
+			return true
+		}
+	}
+	return false
+}
+
+// jitsiID is Jitsi's property id for s (OtrConfigurator): every UTF-16
+// unit that is not a letter or digit (Java's Character.isLetterOrDigit)
+// becomes '_', and a 'p' goes in front of a leading digit.
+func jitsiID(s string) string {
+	if s == "" {
+		return ""
+	}
+	u := utf16.Encode([]rune(s))
+	var b strings.Builder
+	if !utf16.IsSurrogate(rune(u[0])) && unicode.IsDigit(rune(u[0])) {
+		b.WriteByte('p')
+	}
+	for _, c := range u {
+		r := rune(c)
+		if !utf16.IsSurrogate(r) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// jitsiAccount is one account of sip-communicator.properties.
+type jitsiAccount struct {
+	UID      string // ACCOUNT_UID, such as "Jabber:me@example.org@example.org"
+	Protocol string // PROTOCOL_NAME, or the UID's prefix
+	Account  keysync.Account
+	problem  string // why the address is not valid in its protocol, or ""
+	Line     int
+}
+
+// jitsiAccountOf maps an ACCOUNT_UID (with the account's USER_ID and
+// PROTOCOL_NAME when known) to the canonical account. Without a USER_ID
+// the address is the UID after the protocol, less a final "@server" when
+// there are two '@'.
+func jitsiAccountOf(uid, userID, protocol string) jitsiAccount {
+	prefix, rest, _ := strings.Cut(uid, ":")
+	if protocol == "" {
+		protocol = prefix
+	}
+	if userID == "" {
+		userID = rest
+		if strings.Count(rest, "@") >= 2 {
+			userID = rest[:strings.LastIndex(rest, "@")]
+		}
+	}
+	proto := canonicalProtocol(protocol)
+	addr, problem := canonicalAddr(proto, userID)
+	return jitsiAccount{UID: uid, Protocol: protocol, Account: keysync.Account{Protocol: proto, Address: addr}, problem: problem}
+}
+
+// jitsiStore is what keysync reads of sip-communicator.properties.
+type jitsiStore struct {
+	path     string
+	props    *javaprops.File
+	accounts []jitsiAccount
+	byID     map[string][]int           // sanitized ACCOUNT_UID → indexes into accounts
+	otr      map[string]javaprops.Entry // OTR properties by key, the last of each
+}
+
+// readJitsiFile reads a file of the store within jitsiMaxFile.
+func readJitsiFile(req ReadRequest, path string) ([]byte, error) {
+	f, err := req.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, jitsiMaxFile+1))
+	cerr := f.Close()
+	switch {
+	case err != nil:
+		return nil, err
+	case cerr != nil:
+		return nil, cerr
+	case len(data) > jitsiMaxFile:
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a Jitsi file", path, jitsiMaxFile>>20)
+	}
+	return data, nil
+}
+
+// loadJitsiStore reads sip-communicator.properties in dir; a missing file
+// is an empty store with exists false.
+func loadJitsiStore(req ReadRequest, dir string) (st *jitsiStore, exists bool, err error) {
+	path := filepath.Join(dir, jitsiProps)
+	data, err := readJitsiFile(req, path)
+	if isNotExist(err) {
+		data, err = nil, nil
+	} else {
+		exists = true
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	props, err := javaprops.Parse(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", path, err)
+	}
+	st = &jitsiStore{path: path, props: props, byID: map[string][]int{}, otr: map[string]javaprops.Entry{}}
+	for _, e := range props.Entries() {
+		if strings.HasPrefix(e.Key, jitsiOTR) {
+			st.otr[e.Key] = e
+			continue
+		}
+		rest, ok := strings.CutPrefix(e.Key, jitsiProtoPrefix)
+		if !ok {
+			continue
+		}
+		acc, ok := strings.CutSuffix(rest, ".ACCOUNT_UID")
+		if !ok || strings.Count(acc, ".") != 1 || e.Value == "" {
+			continue // <protocol>.acc<N>.ACCOUNT_UID only
+		}
+		base := jitsiProtoPrefix + acc + "."
+		if v, _ := props.Get(e.Key); v != e.Value {
+			continue // set again further down; that one counts
+		}
+		userID, _ := props.Get(base + "USER_ID")
+		protocol, _ := props.Get(base + "PROTOCOL_NAME")
+		a := jitsiAccountOf(e.Value, userID, protocol)
+		a.Line = e.Line
+		id := jitsiID(a.UID)
+		st.byID[id] = append(st.byID[id], len(st.accounts))
+		st.accounts = append(st.accounts, a)
+	}
+	return st, exists, nil
+}
+
+// get returns the OTR property of id with suffix.
+func (st *jitsiStore) get(id, suffix string) (javaprops.Entry, bool) {
+	e, ok := st.otr[jitsiOTR+id+suffix]
+	return e, ok
+}
+
+// jitsiContact is one <contact> of contactlist.xml.
+type jitsiContact struct {
+	AccountID string // the ACCOUNT_UID of the account that has the contact
+	Address   string
+}
+
+// readContactList reads the account-id and address of every <contact>,
+// nested at most jitsiMaxDepth deep.
+func readContactList(r io.Reader) ([]jitsiContact, error) {
+	d := xml.NewDecoder(r)
+	var list []jitsiContact
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			if depth != 0 {
+				return nil, errors.New("unexpected end of file")
+			}
+			return list, nil
+		}
+		if err != nil {
+			return nil, xmlError(d, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth > jitsiMaxDepth {
+				line, _ := d.InputPos()
+				return nil, fmt.Errorf("line %d: elements nested more than %d deep", line, jitsiMaxDepth)
+			}
+			if t.Name.Local != "contact" {
+				continue
+			}
+			var c jitsiContact
+			for _, a := range t.Attr {
+				switch a.Name.Local {
+				case "account-id":
+					c.AccountID = a.Value
+				case "address":
+					c.Address = a.Value
+				}
+			}
+			if c.Address != "" {
+				list = append(list, c)
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+}
+
+// loadContactList reads contactlist.xml in dir, or returns nil when it is
+// missing.
+func loadContactList(req ReadRequest, dir string) ([]jitsiContact, bool, error) {
+	path := filepath.Join(dir, jitsiContacts)
+	data, err := readJitsiFile(req, path)
+	if isNotExist(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	list, err := readContactList(strings.NewReader(string(data)))
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", path, err)
+	}
+	return list, true, nil
+}
+
+// contactIndex finds contacts by their sanitized address.
+type contactIndex map[string][]jitsiContact
+
+func indexContacts(list []jitsiContact) contactIndex {
+	ix := contactIndex{}
+	for _, c := range list {
+		id := jitsiID(c.Address)
+		ix[id] = append(ix[id], c)
+	}
+	return ix
+}
+
+// resolve returns the one address whose sanitized form is id, with the
+// contacts that have it; problem says why there is none.
+func (ix contactIndex) resolve(id string) (addr string, contacts []jitsiContact, problem string) {
+	cs := ix[id]
+	if len(cs) == 0 {
+		return "", nil, "no contact in " + jitsiContacts + " has an address that Jitsi spells " + excerpt.Quote(id)
+	}
+	var addrs []string
+	for _, c := range cs {
+		if !containsString(addrs, c.Address) {
+			addrs = append(addrs, c.Address)
+		}
+	}
+	if len(addrs) > 1 {
+		for i, a := range addrs {
+			addrs[i] = excerpt.Quote(a)
+		}
+		return "", nil, "ambiguous: the contacts " + strings.Join(addrs, " and ") + " of " + jitsiContacts + " are all spelled " + excerpt.Quote(id)
+	}
+	return addrs[0], cs, ""
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parseJitsiFingerprint reads an otr4j fingerprint string: 40 hex digits
+// of either case.
+func parseJitsiFingerprint(s string) (keysync.Fingerprint, bool) {
+	var sum [20]byte
+	if len(s) != 40 {
+		return keysync.Fingerprint{}, false
+	}
+	for i := range sum {
+		hi, ok1 := hexNibble(s[2*i])
+		lo, ok2 := hexNibble(s[2*i+1])
+		if !ok1 || !ok2 {
+			return keysync.Fingerprint{}, false
+		}
+		sum[i] = hi<<4 | lo
+	}
+	return keysync.OTRFingerprint(sum), true
+}
+
+func hexNibble(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// jitsiTrue is Java's Boolean.parseBoolean, which Jitsi's getBoolean uses.
+func jitsiTrue(v string) bool { return strings.EqualFold(v, "true") }
+
+// jitsiFingerprintList splits a "_fingerprints" value as Jitsi's
+// getAppendedProperties does: at commas.
+func jitsiFingerprintList(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
+}
+
+// jitsiReader builds the model of one read.
+type jitsiReader struct {
+	req      ReadRequest
+	st       *jitsiStore
+	contacts contactIndex
+	haveList bool
+	model    *keysync.Model
+	origins  map[string]*keysync.Origin // by ACCOUNT_UID
+	notices  []Notice
+	names    nameNotices
+	// seen collapses one (contact, account, fingerprint) read twice (old
+	// and new scheme): trust is kept if either says so.
+	seen map[[3]string]int
+}
+
+func (r *jitsiReader) notice(line int, format string, args ...any) {
+	r.notices = append(r.notices, Notice{Source: r.req.Source, File: r.st.path, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// origin returns the Origin of the account with the given ACCOUNT_UID,
+// which need not be in the properties file (contactlist.xml may name
+// accounts Jitsi no longer has).
+func (r *jitsiReader) origin(uid string) *keysync.Origin {
+	if o, ok := r.origins[uid]; ok {
+		return o
+	}
+	var a jitsiAccount
+	found := false
+	for _, x := range r.st.accounts {
+		if x.UID == uid {
+			a, found = x, true
+			break
+		}
+	}
+	if !found {
+		a = jitsiAccountOf(uid, "", "")
+	}
+	if a.problem != "" {
+		r.names.add(r.st.path, a.Line, "account", a.Account.Protocol, a.Account.Address, a.problem)
+	}
+	o := &keysync.Origin{Source: r.req.Source, App: "jitsi", Local: a.Account, Name: uid, Protocol: a.Protocol}
+	r.model.AddAccount(a.Account).AddOrigin(o)
+	r.origins[uid] = o
+	return o
+}
+
+// Read reads sip-communicator.properties and contactlist.xml in req.Dir.
+func (j jitsiApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
+	st, exists, err := loadJitsiStore(req, req.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, haveList, err := loadContactList(req, req.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !exists && !haveList {
+		return nil, nil, fmt.Errorf("jitsi: %w in %s", ErrNoStore, req.Dir)
+	}
+	r := &jitsiReader{req: req, st: st, contacts: indexContacts(list), haveList: haveList,
+		model: &keysync.Model{}, origins: map[string]*keysync.Origin{}, seen: map[[3]string]int{}}
+	for _, a := range st.accounts {
+		r.origin(a.UID)
+	}
+	r.readLocalKeys()
+	r.readRemote()
+	r.notices = append(r.notices, r.names.list()...)
+	for i := range r.notices {
+		r.notices[i].Source = req.Source
+	}
+	return r.model, r.notices, nil
+}
+
+// otrEntries returns the OTR properties with suffix, in file order.
+func (st *jitsiStore) otrEntries(suffix string) []javaprops.Entry {
+	var out []javaprops.Entry
+	for _, e := range st.otr {
+		if strings.HasSuffix(e.Key, suffix) {
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].Line < out[k].Line })
+	return out
+}
+
+// idOf returns the sanitized id of an OTR property with suffix.
+func idOf(e javaprops.Entry, suffix string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(e.Key, jitsiOTR), suffix)
+}
+
+// readLocalKeys reads every "<account>_privateKey" with its public key.
+func (r *jitsiReader) readLocalKeys() {
+	for _, e := range r.st.otrEntries(sufPrivateKey) {
+		id := idOf(e, sufPrivateKey)
+		accs := r.st.byID[id]
+		switch {
+		case len(accs) == 0:
+			r.notice(e.Line, "private key %s: no account's ACCOUNT_UID is spelled so; skipped", excerpt.Quote(id))
+			continue
+		case len(accs) > 1:
+			var uids []string
+			for _, i := range accs {
+				uids = append(uids, excerpt.Quote(r.st.accounts[i].UID))
+			}
+			r.notice(e.Line, "private key %s: ambiguous, the accounts %s are all spelled so; skipped", excerpt.Quote(id), strings.Join(uids, " and "))
+			continue
+		}
+		a := r.st.accounts[accs[0]]
+		der, err := dsader.DecodeBase64(e.Value)
+		var k *keysync.DSAKey
+		if err == nil {
+			k, err = dsader.ParsePrivate(der)
+		}
+		if err != nil {
+			r.notice(e.Line, "private key of %s: %v; skipped", excerpt.Quote(a.UID), err)
+			continue
+		}
+		if pe, ok := r.st.get(id, sufPublicKey); ok {
+			der, err := dsader.DecodeBase64(pe.Value)
+			var pub *dsader.PublicKey
+			if err == nil {
+				pub, err = dsader.ParsePublic(der)
+			}
+			switch {
+			case err != nil:
+				r.notice(pe.Line, "public key of %s: %v", excerpt.Quote(a.UID), err)
+			case pub.Fingerprint() != k.Fingerprint():
+				r.notice(pe.Line, "public key of %s (fingerprint %s) is not that of its private key (%s); the private key is read",
+					excerpt.Quote(a.UID), pub.Fingerprint().Human(), k.Fingerprint().Human())
+			}
+		} else {
+			r.notice(e.Line, "private key of %s has no %s property: Jitsi does not load it", excerpt.Quote(a.UID), sufPublicKey)
+		}
+		if err := k.Validate(); err != nil {
+			r.notice(e.Line, "key of %s, fingerprint %s: %v", excerpt.Quote(a.UID), k.Fingerprint().Human(), err)
+		}
+		o := r.origin(a.UID)
+		la := r.model.Account(o.Local)
+		la.Keys = append(la.Keys, keysync.Key{PrivateKey: k, Origin: o, Line: e.Line})
+	}
+}
+
+// isLocalID reports whether id names a local account's key pair.
+func (st *jitsiStore) isLocalID(id string) bool {
+	if len(st.byID[id]) > 0 {
+		return true
+	}
+	_, ok := st.get(id, sufPrivateKey)
+	return ok
+}
+
+// readRemote reads contacts' keys and flags in both schemes.
+func (r *jitsiReader) readRemote() {
+	// The old scheme: a contact's X.509 key and its flag.
+	for _, e := range r.st.otrEntries(sufPublicKey) {
+		id := idOf(e, sufPublicKey)
+		if r.st.isLocalID(id) {
+			continue
+		}
+		der, err := dsader.DecodeBase64(e.Value)
+		var pub *dsader.PublicKey
+		if err == nil {
+			pub, err = dsader.ParsePublic(der)
+		}
+		if err != nil {
+			r.notice(e.Line, "public key %s: %v; skipped", excerpt.Quote(id), err)
+			continue
+		}
+		v, _ := r.st.get(id, sufKeyVerified)
+		r.add(e.Line, id, pub.Fingerprint(), jitsiTrue(v.Value))
+	}
+	for _, e := range r.st.otrEntries(sufKeyVerified) {
+		id := idOf(e, sufKeyVerified)
+		if _, ok := r.st.get(id, sufPublicKey); !ok && jitsiTrue(e.Value) {
+			r.notice(e.Line, "%s is marked verified but has no %s: there is no key to trust; skipped", excerpt.Quote(id), sufPublicKey)
+		}
+	}
+	// The newer scheme: a list of fingerprints and a flag per fingerprint.
+	listed := map[string]bool{}
+	for _, e := range r.st.otrEntries(sufFPList) {
+		id := idOf(e, sufFPList)
+		for _, s := range jitsiFingerprintList(e.Value) {
+			fp, ok := parseJitsiFingerprint(s)
+			if !ok {
+				r.notice(e.Line, "fingerprints of %s: %s is not a fingerprint; skipped", excerpt.Quote(id), excerpt.Quote(s))
+				continue
+			}
+			v, _ := r.st.get(id+s, sufFPVerified)
+			r.add(e.Line, id, fp, jitsiTrue(v.Value))
+			listed[id+s] = true
+		}
+	}
+	// A flag whose fingerprint is not listed still counts: Jitsi looks
+	// it up for whatever key the contact presents.
+	for _, e := range r.st.otrEntries(sufFPVerified) {
+		idfp := idOf(e, sufFPVerified)
+		if listed[idfp] || len(idfp) < 40 {
+			continue
+		}
+		fp, ok := parseJitsiFingerprint(idfp[len(idfp)-40:])
+		if !ok {
+			r.notice(e.Line, "%s does not end in a fingerprint; skipped", excerpt.Quote(idfp))
+			continue
+		}
+		r.add(e.Line, idfp[:len(idfp)-40], fp, jitsiTrue(e.Value))
+	}
+}
+
+// add records the fingerprint of the contact Jitsi spells id, under every
+// account that has the contact in contactlist.xml.
+func (r *jitsiReader) add(line int, id string, fp keysync.Fingerprint, verified bool) {
+	addr, contacts, problem := r.contacts.resolve(id)
+	if problem != "" {
+		if !r.haveList {
+			problem = "no " + jitsiContacts + " to find the address in"
+		}
+		r.notice(line, "fingerprint %s of %s: %s; skipped", fp.Human(), excerpt.Quote(id), problem)
+		return
+	}
+	trust := keysync.Unverified
+	if verified {
+		trust = keysync.Verified
+	}
+	for _, c := range contacts {
+		o := r.origin(c.AccountID)
+		contact, problem := canonicalAddr(o.Local.Protocol, addr)
+		if problem != "" {
+			r.names.add(r.st.path, line, "contact", o.Local.Protocol, addr, problem)
+		}
+		k := [3]string{contact, o.Name, string(fp.Sum[:])}
+		if i, ok := r.seen[k]; ok {
+			if verified {
+				r.model.Fingerprints[i].Trust = trust
+			}
+			continue
+		}
+		f := keysync.KnownFingerprint{Contact: contact, Fingerprint: fp, Trust: trust, Origin: o}
+		if contact != addr {
+			f.ContactName = addr
+		}
+		r.seen[k] = len(r.model.Fingerprints)
+		r.model.Fingerprints = append(r.model.Fingerprints, f)
+	}
+}
+
+// jitsiRemote is one contact's fingerprint as Jitsi holds it: once per
+// address, whatever the local account.
+type jitsiRemote struct {
+	addr               string
+	fp                 keysync.Fingerprint
+	trusted, untrusted bool // trusted under some account; untrusted under some
+}
+
+// Write plans sip-communicator.properties in dir: the local keys of the
+// accounts Jitsi has, and the contacts' fingerprints and trust in the
+// scheme the file uses (the per-fingerprint one for a new file). Every
+// other property and line is kept as it is.
+func (j jitsiApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, error) {
+	st, exists, err := loadJitsiStore(ReadRequest{Dir: dir}, dir)
+	if err != nil {
+		return Plan{}, nil, err
+	}
+	list, _, err := loadContactList(ReadRequest{Dir: dir}, dir)
+	if err != nil {
+		return Plan{}, nil, err
+	}
+	var notices []Notice
+	note := func(format string, args ...any) {
+		notices = append(notices, Notice{Source: source, File: st.path, Msg: "jitsi: " + fmt.Sprintf(format, args...)})
+	}
+	skips := map[string]*skip{}
+	var skipOrder []string
+	skipped := func(why, what string) {
+		s := skips[why]
+		if s == nil {
+			s = &skip{why: why, counts: map[string]int{}}
+			skips[why] = s
+			skipOrder = append(skipOrder, why)
+		}
+		s.counts[what]++
+	}
+
+	nkeys := 0
+	for _, la := range m.Accounts {
+		if len(la.Keys) == 0 {
+			continue
+		}
+		var uids []string
+		for _, a := range st.accounts {
+			if a.Account == la.Account && !containsString(uids, a.UID) {
+				uids = append(uids, a.UID)
+			}
+		}
+		var key *keysync.DSAKey
+		for _, k := range la.Keys {
+			dsa, ok := k.PrivateKey.(*keysync.DSAKey)
+			switch {
+			case !ok:
+				skipped("Jitsi holds only "+keysync.OTRDSA.String()+" keys", "private key")
+			case !jitsiSpeaks(la.Protocol):
+				skipped("Jitsi does not speak "+excerpt.Cut(la.Protocol, excerpt.MaxRunes), "private key")
+			case len(uids) == 0:
+				skipped("Jitsi has no account for it in "+jitsiProps+" (create the account in Jitsi first)", "private key")
+			case key != nil && !key.Equal(dsa):
+				note("%s has more than one key; the first is written", excerpt.Cut(la.Account.String(), excerpt.MaxRunes))
+			case key == nil:
+				key = dsa
+			}
+		}
+		if key == nil {
+			continue
+		}
+		priv, err := dsader.MarshalPrivate(key)
+		if err != nil {
+			return Plan{}, nil, fmt.Errorf("key of %s: %w", la.Account, err)
+		}
+		pub, err := dsader.MarshalPublic(dsader.Public(key))
+		if err != nil {
+			return Plan{}, nil, fmt.Errorf("key of %s: %w", la.Account, err)
+		}
+		for _, uid := range uids {
+			id := jitsiID(uid)
+			if len(st.byID[id]) > 1 {
+				note("the ACCOUNT_UIDs of %d accounts are all spelled %s: the key of %s is theirs too", len(st.byID[id]), excerpt.Quote(id), excerpt.Quote(uid))
+			}
+			setKey(st, id+sufPrivateKey, priv, func(der []byte) bool {
+				k, err := dsader.ParsePrivate(der)
+				return err == nil && k.Equal(key)
+			})
+			setKey(st, id+sufPublicKey, pub, func(der []byte) bool {
+				p, err := dsader.ParsePublic(der)
+				return err == nil && p.Fingerprint() == key.Fingerprint()
+			})
+			nkeys++
+		}
+	}
+
+	remotes := jitsiRemotes(m, indexContacts(list), skipped)
+	newScheme := !st.usesOldScheme()
+	nfps := 0
+	for _, r := range remotes {
+		id := jitsiID(r.addr)
+		if st.isLocalID(id) {
+			skipped("its property name would be that of a local account's key", "fingerprint")
+			continue
+		}
+		if newScheme {
+			st.setNewScheme(id, r)
+		} else if !st.setOldScheme(id, r) {
+			skipped("the file uses Jitsi's old OTR scheme, which keeps a contact's public key, and only the fingerprint is known", "fingerprint")
+			continue
+		}
+		nfps++
+		if r.trusted && r.untrusted {
+			note("%s: Jitsi keeps one verification per contact; %s was verified under some accounts only and is written as verified",
+				excerpt.Quote(r.addr), r.fp.Human())
+		}
+	}
+	for _, why := range skipOrder {
+		notices = append(notices, Notice{Source: source, Msg: fmt.Sprintf("jitsi: skipped %s: %s", skips[why].describe(), why)})
+	}
+	if !exists && nkeys == 0 && nfps == 0 {
+		return Plan{}, notices, nil
+	}
+	return Plan{Files: []File{{Path: st.path, Content: st.props, Secret: true,
+		Summary: count(nkeys, "private key") + ", " + count(nfps, "fingerprint")}}}, notices, nil
+}
+
+// setKey sets the property key to base64 DER unless it already holds a
+// key that same says is the one.
+func setKey(st *jitsiStore, id string, der []byte, same func([]byte) bool) {
+	if e, ok := st.otr[jitsiOTR+id]; ok {
+		if old, err := dsader.DecodeBase64(e.Value); err == nil && same(old) {
+			return
+		}
+	}
+	st.set(id, dsader.EncodeBase64(der))
+}
+
+// set sets the OTR property id.
+func (st *jitsiStore) set(id, value string) {
+	st.props.Set(jitsiOTR+id, value)
+	st.otr[jitsiOTR+id] = javaprops.Entry{Key: jitsiOTR + id, Value: value}
+}
+
+// usesOldScheme reports whether the file keeps contacts in the old
+// scheme: a contact's key or flag, and no per-fingerprint property.
+func (st *jitsiStore) usesOldScheme() bool {
+	old := false
+	for k := range st.otr {
+		id := strings.TrimPrefix(k, jitsiOTR)
+		switch {
+		case strings.HasSuffix(k, sufFPList) || strings.HasSuffix(k, sufFPVerified):
+			return false
+		case strings.HasSuffix(k, sufKeyVerified):
+			old = true
+		case strings.HasSuffix(k, sufPublicKey) && !st.isLocalID(strings.TrimSuffix(id, sufPublicKey)):
+			old = true
+		}
+	}
+	return old
+}
+
+// setNewScheme lists r's fingerprint for the contact id, in the spelling
+// the list has or else in upper case as otr4j writes it, and sets its flag.
+func (st *jitsiStore) setNewScheme(id string, r jitsiRemote) {
+	e, _ := st.get(id, sufFPList)
+	list := jitsiFingerprintList(e.Value)
+	spelling := ""
+	for _, s := range list {
+		if fp, ok := parseJitsiFingerprint(s); ok && fp == r.fp {
+			spelling = s
+			break
+		}
+	}
+	if spelling == "" {
+		spelling = strings.ToUpper(r.fp.String())
+		st.set(id+sufFPList, strings.Join(append(list, spelling), ","))
+	}
+	want := "false"
+	if r.trusted {
+		want = "true"
+	}
+	if v, ok := st.get(id+spelling, sufFPVerified); !ok || jitsiTrue(v.Value) != r.trusted {
+		st.set(id+spelling+sufFPVerified, want)
+	}
+}
+
+// setOldScheme sets the flag of the contact's stored key if it has r's
+// fingerprint, and reports whether it has.
+func (st *jitsiStore) setOldScheme(id string, r jitsiRemote) bool {
+	e, ok := st.get(id, sufPublicKey)
+	if !ok {
+		return false
+	}
+	der, err := dsader.DecodeBase64(e.Value)
+	if err != nil {
+		return false
+	}
+	pub, err := dsader.ParsePublic(der)
+	if err != nil || pub.Fingerprint() != r.fp {
+		return false
+	}
+	v, ok := st.get(id, sufKeyVerified)
+	switch {
+	case r.trusted && (!ok || !jitsiTrue(v.Value)):
+		st.set(id+sufKeyVerified, "true")
+	case !r.trusted && ok:
+		// Jitsi's unverify removes the flag.
+		st.props.Delete(jitsiOTR + id + sufKeyVerified)
+		delete(st.otr, jitsiOTR+id+sufKeyVerified)
+	}
+	return true
+}
+
+// jitsiRemotes folds the model's fingerprints into Jitsi's one entry per
+// (contact address, fingerprint), in model order. A contact is spelled as
+// contactlist.xml spells it when it is there.
+func jitsiRemotes(m *keysync.Model, contacts contactIndex, skipped func(why, what string)) []jitsiRemote {
+	spelled := map[[2]string]string{} // (protocol, canonical) → contactlist.xml's address
+	for _, cs := range contacts {
+		for _, c := range cs {
+			a := jitsiAccountOf(c.AccountID, "", "")
+			k := [2]string{a.Account.Protocol, canonicalAddress(a.Account.Protocol, c.Address)}
+			if _, ok := spelled[k]; !ok {
+				spelled[k] = c.Address
+			}
+		}
+	}
+	var out []jitsiRemote
+	at := map[[2]string]int{}
+	for i := range m.Fingerprints {
+		f := &m.Fingerprints[i]
+		proto := f.Origin.Local.Protocol
+		switch {
+		case f.Fingerprint.Kind != keysync.OTRDSA:
+			skipped("Jitsi holds only "+keysync.OTRDSA.String()+" fingerprints", "fingerprint")
+			continue
+		case !jitsiSpeaks(proto):
+			skipped("Jitsi does not speak "+excerpt.Cut(proto, excerpt.MaxRunes), "fingerprint")
+			continue
+		}
+		addr, ok := spelled[[2]string{proto, f.Contact}]
+		if !ok {
+			addr = spelledContact(f)
+		}
+		k := [2]string{addr, string(f.Fingerprint.Sum[:])}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, jitsiRemote{addr: addr, fp: f.Fingerprint})
+		}
+		if f.Trust.Trusted() {
+			out[i].trusted = true
+		} else {
+			out[i].untrusted = true
+		}
+	}
+	return out
+}
