@@ -150,6 +150,7 @@ type jitsiStore struct {
 	props    *javaprops.File
 	accounts []jitsiAccount
 	byID     map[string][]int           // sanitized ACCOUNT_UID → indexes into accounts
+	byUID    map[string]int             // ACCOUNT_UID → index into accounts, the first
 	otr      map[string]javaprops.Entry // OTR properties by key, the last of each
 }
 
@@ -189,7 +190,7 @@ func loadJitsiStore(req ReadRequest, dir string) (st *jitsiStore, exists bool, e
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
-	st = &jitsiStore{path: path, props: props, byID: map[string][]int{}, otr: map[string]javaprops.Entry{}}
+	st = &jitsiStore{path: path, props: props, byID: map[string][]int{}, byUID: map[string]int{}, otr: map[string]javaprops.Entry{}}
 	for _, e := range props.Entries() {
 		if strings.HasPrefix(e.Key, jitsiOTR) {
 			st.otr[e.Key] = e
@@ -211,7 +212,11 @@ func loadJitsiStore(req ReadRequest, dir string) (st *jitsiStore, exists bool, e
 		protocol, _ := props.Get(base + "PROTOCOL_NAME")
 		a := jitsiAccountOf(e.Value, userID, protocol)
 		a.Line = e.Line
+		if _, dup := st.byUID[a.UID]; dup {
+			continue
+		}
 		id := jitsiID(a.UID)
+		st.byUID[a.UID] = len(st.accounts)
 		st.byID[id] = append(st.byID[id], len(st.accounts))
 		st.accounts = append(st.accounts, a)
 	}
@@ -385,7 +390,8 @@ type jitsiReader struct {
 	contacts contactIndex
 	haveList bool
 	model    *keysync.Model
-	origins  map[string]*keysync.Origin // by ACCOUNT_UID
+	accounts map[keysync.Account]*keysync.LocalAccount // the model's, to find them in constant time
+	origins  map[string]*keysync.Origin                // by ACCOUNT_UID
 	notices  []Notice
 	names    nameNotices
 	// seen collapses one (contact, account, fingerprint) read twice (old
@@ -404,22 +410,21 @@ func (r *jitsiReader) origin(uid string) *keysync.Origin {
 	if o, ok := r.origins[uid]; ok {
 		return o
 	}
-	var a jitsiAccount
-	found := false
-	for _, x := range r.st.accounts {
-		if x.UID == uid {
-			a, found = x, true
-			break
-		}
-	}
-	if !found {
-		a = jitsiAccountOf(uid, "", "")
+	a := jitsiAccountOf(uid, "", "")
+	if i, ok := r.st.byUID[uid]; ok {
+		a = r.st.accounts[i]
 	}
 	if a.problem != "" {
 		r.names.add(r.st.path, a.Line, "account", a.Account.Protocol, a.Account.Address, a.problem)
 	}
 	o := &keysync.Origin{Source: r.req.Source, App: "jitsi", Local: a.Account, Name: uid, Protocol: a.Protocol}
-	r.model.AddAccount(a.Account).AddOrigin(o)
+	la := r.accounts[a.Account]
+	if la == nil {
+		la = &keysync.LocalAccount{Account: a.Account}
+		r.accounts[a.Account] = la
+		r.model.Accounts = append(r.model.Accounts, la)
+	}
+	la.AddOrigin(o)
 	r.origins[uid] = o
 	return o
 }
@@ -438,7 +443,8 @@ func (j jitsiApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 		return nil, nil, fmt.Errorf("jitsi: %w in %s", ErrNoStore, req.Dir)
 	}
 	r := &jitsiReader{req: req, st: st, contacts: indexContacts(list), haveList: haveList,
-		model: &keysync.Model{}, origins: map[string]*keysync.Origin{}, seen: map[[3]string]int{}}
+		model: &keysync.Model{}, accounts: map[keysync.Account]*keysync.LocalAccount{},
+		origins: map[string]*keysync.Origin{}, seen: map[[3]string]int{}}
 	for _, a := range st.accounts {
 		r.origin(a.UID)
 	}
@@ -515,7 +521,7 @@ func (r *jitsiReader) readLocalKeys() {
 			r.notice(e.Line, "key of %s, fingerprint %s: %v", excerpt.Quote(a.UID), k.Fingerprint().Human(), err)
 		}
 		o := r.origin(a.UID)
-		la := r.model.Account(o.Local)
+		la := r.accounts[o.Local]
 		la.Keys = append(la.Keys, keysync.Key{PrivateKey: k, Origin: o, Line: e.Line})
 	}
 }
@@ -660,17 +666,16 @@ func (j jitsiApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 		s.counts[what]++
 	}
 
+	uidsOf := map[keysync.Account][]string{}
+	for _, a := range st.accounts {
+		uidsOf[a.Account] = append(uidsOf[a.Account], a.UID)
+	}
 	nkeys := 0
 	for _, la := range m.Accounts {
 		if len(la.Keys) == 0 {
 			continue
 		}
-		var uids []string
-		for _, a := range st.accounts {
-			if a.Account == la.Account && !containsString(uids, a.UID) {
-				uids = append(uids, a.UID)
-			}
-		}
+		uids := uidsOf[la.Account]
 		var key *keysync.DSAKey
 		for _, k := range la.Keys {
 			dsa, ok := k.PrivateKey.(*keysync.DSAKey)
