@@ -235,8 +235,8 @@ type jitsiContact struct {
 	Address   string
 }
 
-// readContactList reads the account-id and address of every <contact>,
-// nested at most jitsiMaxDepth deep.
+// readContactList reads the account-id and address of every <contact>
+// that has both, nested at most jitsiMaxDepth deep.
 func readContactList(r io.Reader) ([]jitsiContact, error) {
 	d := xml.NewDecoder(r)
 	var list []jitsiContact
@@ -271,7 +271,7 @@ func readContactList(r io.Reader) ([]jitsiContact, error) {
 					c.Address = a.Value
 				}
 			}
-			if c.Address != "" {
+			if c.Address != "" && c.AccountID != "" {
 				list = append(list, c)
 			}
 		case xml.EndElement:
@@ -372,7 +372,8 @@ func hexNibble(c byte) (byte, bool) {
 }
 
 // jitsiTrue is Java's Boolean.parseBoolean, which Jitsi's getBoolean uses.
-func jitsiTrue(v string) bool { return strings.EqualFold(v, "true") }
+// Jitsi's getString trims the value first.
+func jitsiTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
 
 // jitsiFingerprintList splits a "_fingerprints" value as Jitsi's
 // getAppendedProperties does: at commas.
@@ -396,10 +397,19 @@ type jitsiReader struct {
 	names    nameNotices
 	// seen collapses one (contact, account, fingerprint) read twice (old
 	// and new scheme): trust is kept if either says so.
-	seen map[[3]string]int
+	seen        map[[3]string]int
+	moreNotices int // beyond jitsiMaxNotices
 }
 
+// jitsiMaxNotices bounds the notices about one file's properties; the
+// rest are counted.
+const jitsiMaxNotices = 50
+
 func (r *jitsiReader) notice(line int, format string, args ...any) {
+	if len(r.notices) >= jitsiMaxNotices {
+		r.moreNotices++
+		return
+	}
 	r.notices = append(r.notices, Notice{Source: r.req.Source, File: r.st.path, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -450,6 +460,9 @@ func (j jitsiApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 	}
 	r.readLocalKeys()
 	r.readRemote()
+	if r.moreNotices > 0 {
+		r.notices = append(r.notices, Notice{File: st.path, Msg: fmt.Sprintf("%d more notices like these", r.moreNotices)})
+	}
 	r.notices = append(r.notices, r.names.list()...)
 	for i := range r.notices {
 		r.notices[i].Source = req.Source

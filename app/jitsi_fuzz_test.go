@@ -9,7 +9,8 @@ import (
 )
 
 // FuzzJitsiContactList checks that reading contactlist.xml never panics,
-// stops at jitsiMaxDepth, keeps only contacts with an address and gives
+// stops at jitsiMaxDepth, keeps only contacts with an address and an
+// account and gives
 // short errors that quote nothing of the input.
 func FuzzJitsiContactList(f *testing.F) {
 	f.Add([]byte(contactList([2]string{jabberUID, "hans@eds.org"}, [2]string{limunUID, "a&amp;b@c"})))
@@ -28,8 +29,8 @@ func FuzzJitsiContactList(f *testing.F) {
 			return
 		}
 		for _, c := range list {
-			if c.Address == "" {
-				t.Fatalf("a contact without address: %+v", c)
+			if c.Address == "" || c.AccountID == "" {
+				t.Fatalf("a contact without address or account: %+v", c)
 			}
 		}
 	})

@@ -525,3 +525,18 @@ func TestJitsiJava(t *testing.T) {
 		t.Errorf("Java spelled %d names of %d", len(javaIDs), len(names))
 	}
 }
+
+// TestJitsiNoticesBounded: a file of many unresolvable contacts gives
+// jitsiMaxNotices notices and a count of the rest.
+func TestJitsiNoticesBounded(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range jitsiMaxNotices + 10 {
+		b.WriteString(jitsiOTR + "c" + strings.Repeat("x", i) + "_publicKey_verified=true\n")
+	}
+	writeFiles(t, dir, map[string]string{jitsiProps: b.String()})
+	_, notices := read(t, "jitsi", dir)
+	if len(notices) != jitsiMaxNotices+1 || notices[jitsiMaxNotices].Msg != "10 more notices like these" {
+		t.Errorf("%d notices, the last %q", len(notices), notices[len(notices)-1].Msg)
+	}
+}
