@@ -41,7 +41,8 @@ type chunk struct {
 }
 
 // Parse reads data as Properties.load does. The only error is a malformed
-// \uXXXX escape, which Java refuses too; it names the line.
+// \uXXXX escape, which Java refuses too; it names the line. Parse(nil) is
+// an empty file, to Set entries into.
 func Parse(data []byte) (*File, error) {
 	f := &File{eol: "\n"}
 	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
