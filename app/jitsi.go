@@ -298,14 +298,31 @@ func loadContactList(req ReadRequest, dir string) ([]jitsiContact, bool, error) 
 	return list, true, nil
 }
 
-// contactIndex finds contacts by their sanitized address.
-type contactIndex map[string][]jitsiContact
+// jitsiMaxAccountsPerContact bounds the accounts one contact address is
+// known under: every one gets each of the contact's fingerprints.
+const jitsiMaxAccountsPerContact = 64
+
+// contactIndex finds contacts by their sanitized address: each (address,
+// account) once, at most jitsiMaxAccountsPerContact per id.
+type contactIndex struct {
+	byID   map[string][]jitsiContact
+	capped map[string]bool // ids that had more contacts than kept
+}
 
 func indexContacts(list []jitsiContact) contactIndex {
-	ix := contactIndex{}
+	ix := contactIndex{byID: map[string][]jitsiContact{}, capped: map[string]bool{}}
+	seen := map[jitsiContact]bool{}
 	for _, c := range list {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
 		id := jitsiID(c.Address)
-		ix[id] = append(ix[id], c)
+		if len(ix.byID[id]) == jitsiMaxAccountsPerContact {
+			ix.capped[id] = true
+			continue
+		}
+		ix.byID[id] = append(ix.byID[id], c)
 	}
 	return ix
 }
@@ -313,7 +330,7 @@ func indexContacts(list []jitsiContact) contactIndex {
 // resolve returns the one address whose sanitized form is id, with the
 // contacts that have it; problem says why there is none.
 func (ix contactIndex) resolve(id string) (addr string, contacts []jitsiContact, problem string) {
-	cs := ix[id]
+	cs := ix.byID[id]
 	if len(cs) == 0 {
 		return "", nil, "no contact in " + jitsiContacts + " has an address that Jitsi spells " + excerpt.Quote(id)
 	}
@@ -398,7 +415,8 @@ type jitsiReader struct {
 	// seen collapses one (contact, account, fingerprint) read twice (old
 	// and new scheme): trust is kept if either says so.
 	seen        map[[3]string]int
-	moreNotices int // beyond jitsiMaxNotices
+	cappedNoted map[string]bool // ids whose cap on accounts was reported
+	moreNotices int             // beyond jitsiMaxNotices
 }
 
 // jitsiMaxNotices bounds the notices about one file's properties; the
@@ -454,7 +472,7 @@ func (j jitsiApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 	}
 	r := &jitsiReader{req: req, st: st, contacts: indexContacts(list), haveList: haveList,
 		model: &keysync.Model{}, accounts: map[keysync.Account]*keysync.LocalAccount{},
-		origins: map[string]*keysync.Origin{}, seen: map[[3]string]int{}}
+		origins: map[string]*keysync.Origin{}, seen: map[[3]string]int{}, cappedNoted: map[string]bool{}}
 	for _, a := range st.accounts {
 		r.origin(a.UID)
 	}
@@ -497,11 +515,8 @@ func (r *jitsiReader) readLocalKeys() {
 			r.notice(e.Line, "private key %s: no account's ACCOUNT_UID is spelled so; skipped", excerpt.Quote(id))
 			continue
 		case len(accs) > 1:
-			var uids []string
-			for _, i := range accs {
-				uids = append(uids, excerpt.Quote(r.st.accounts[i].UID))
-			}
-			r.notice(e.Line, "private key %s: ambiguous, the accounts %s are all spelled so; skipped", excerpt.Quote(id), strings.Join(uids, " and "))
+			r.notice(e.Line, "private key %s: ambiguous, the ACCOUNT_UIDs of %d accounts (%s, %s, …) are all spelled so; skipped",
+				excerpt.Quote(id), len(accs), excerpt.Quote(r.st.accounts[accs[0]].UID), excerpt.Quote(r.st.accounts[accs[1]].UID))
 			continue
 		}
 		a := r.st.accounts[accs[0]]
@@ -616,6 +631,11 @@ func (r *jitsiReader) add(line int, id string, fp keysync.Fingerprint, verified 
 		r.notice(line, "fingerprint %s of %s: %s; skipped", fp.Human(), excerpt.Quote(id), problem)
 		return
 	}
+	if r.contacts.capped[id] && !r.cappedNoted[id] {
+		r.cappedNoted[id] = true
+		r.notice(line, "%s: more than %d accounts of %s have the contact; its fingerprints are read for the first %d",
+			excerpt.Quote(id), jitsiMaxAccountsPerContact, jitsiContacts, jitsiMaxAccountsPerContact)
+	}
 	trust := keysync.Unverified
 	if verified {
 		trust = keysync.Verified
@@ -716,9 +736,11 @@ func (j jitsiApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 		if err != nil {
 			return Plan{}, nil, fmt.Errorf("key of %s: %w", la.Account, err)
 		}
+		noted := false
 		for _, uid := range uids {
 			id := jitsiID(uid)
-			if len(st.byID[id]) > 1 {
+			if len(st.byID[id]) > 1 && !noted {
+				noted = true
 				note("the ACCOUNT_UIDs of %d accounts are all spelled %s: the key of %s is theirs too", len(st.byID[id]), excerpt.Quote(id), excerpt.Quote(uid))
 			}
 			setKey(st, id+sufPrivateKey, priv, func(der []byte) bool {
@@ -735,7 +757,9 @@ func (j jitsiApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 
 	remotes := jitsiRemotes(m, indexContacts(list), skipped)
 	newScheme := !st.usesOldScheme()
-	nfps := 0
+	lists := map[string]*jitsiList{}
+	var listOrder []string
+	nfps, folded := 0, 0
 	for _, r := range remotes {
 		id := jitsiID(r.addr)
 		if st.isLocalID(id) {
@@ -743,15 +767,31 @@ func (j jitsiApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 			continue
 		}
 		if newScheme {
-			st.setNewScheme(id, r)
+			l := lists[id]
+			if l == nil {
+				l = st.fingerprintList(id)
+				lists[id] = l
+				listOrder = append(listOrder, id)
+			}
+			st.setNewScheme(id, l, r)
 		} else if !st.setOldScheme(id, r) {
 			skipped("the file uses Jitsi's old OTR scheme, which keeps a contact's public key, and only the fingerprint is known", "fingerprint")
 			continue
 		}
 		nfps++
 		if r.trusted && r.untrusted {
-			note("%s: Jitsi keeps one verification per contact; %s was verified under some accounts only and is written as verified",
-				excerpt.Quote(r.addr), r.fp.Human())
+			if folded++; folded <= 10 {
+				note("%s: Jitsi keeps one verification per contact; %s was verified under some accounts only and is written as verified",
+					excerpt.Quote(r.addr), r.fp.Human())
+			}
+		}
+	}
+	if folded > 10 {
+		note("%d more fingerprints verified under some accounts only are written as verified", folded-10)
+	}
+	for _, id := range listOrder {
+		if l := lists[id]; l.changed {
+			st.set(id+sufFPList, strings.Join(l.items, ","))
 		}
 	}
 	for _, why := range skipOrder {
@@ -799,21 +839,42 @@ func (st *jitsiStore) usesOldScheme() bool {
 	return old
 }
 
-// setNewScheme lists r's fingerprint for the contact id, in the spelling
-// the list has or else in upper case as otr4j writes it, and sets its flag.
-func (st *jitsiStore) setNewScheme(id string, r jitsiRemote) {
+// jitsiList is a contact's "_fingerprints" list as it is being written.
+type jitsiList struct {
+	items   []string                       // as the file spells them, then new ones
+	byFP    map[keysync.Fingerprint]string // the spelling of each fingerprint listed
+	changed bool
+}
+
+// fingerprintList returns the list of the contact id as the file has it.
+func (st *jitsiStore) fingerprintList(id string) *jitsiList {
 	e, _ := st.get(id, sufFPList)
-	list := jitsiFingerprintList(e.Value)
-	spelling := ""
-	for _, s := range list {
-		if fp, ok := parseJitsiFingerprint(s); ok && fp == r.fp {
-			spelling = s
-			break
+	l := &jitsiList{items: jitsiFingerprintList(e.Value), byFP: map[keysync.Fingerprint]string{}}
+	for _, s := range l.items {
+		if fp, ok := parseJitsiFingerprint(s); ok {
+			if _, dup := l.byFP[fp]; !dup {
+				l.byFP[fp] = s
+			}
 		}
 	}
-	if spelling == "" {
+	return l
+}
+
+// setNewScheme lists r's fingerprint in l, the list of the contact id, in
+// the spelling the list has or else in upper case as otr4j writes it, and
+// sets its flag. A list that changes is set at once, so that it comes
+// before the flags in a new file, and again with its final value when all
+// are listed.
+func (st *jitsiStore) setNewScheme(id string, l *jitsiList, r jitsiRemote) {
+	spelling, ok := l.byFP[r.fp]
+	if !ok {
 		spelling = strings.ToUpper(r.fp.String())
-		st.set(id+sufFPList, strings.Join(append(list, spelling), ","))
+		l.items = append(l.items, spelling)
+		l.byFP[r.fp] = spelling
+		if !l.changed {
+			l.changed = true
+			st.set(id+sufFPList, strings.Join(l.items, ","))
+		}
 	}
 	want := "false"
 	if r.trusted {
@@ -856,7 +917,7 @@ func (st *jitsiStore) setOldScheme(id string, r jitsiRemote) bool {
 // contactlist.xml spells it when it is there.
 func jitsiRemotes(m *keysync.Model, contacts contactIndex, skipped func(why, what string)) []jitsiRemote {
 	spelled := map[[2]string]string{} // (protocol, canonical) → contactlist.xml's address
-	for _, cs := range contacts {
+	for _, cs := range contacts.byID {
 		for _, c := range cs {
 			a := jitsiAccountOf(c.AccountID, "", "")
 			k := [2]string{a.Account.Protocol, canonicalAddress(a.Account.Protocol, c.Address)}

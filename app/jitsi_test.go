@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/peer"
 )
 
@@ -538,5 +541,46 @@ func TestJitsiNoticesBounded(t *testing.T) {
 	_, notices := read(t, "jitsi", dir)
 	if len(notices) != jitsiMaxNotices+1 || notices[jitsiMaxNotices].Msg != "10 more notices like these" {
 		t.Errorf("%d notices, the last %q", len(notices), notices[len(notices)-1].Msg)
+	}
+}
+
+// TestJitsiAmbiguousAccounts: two ACCOUNT_UIDs spelled alike share one
+// key property; reading reports the key as ambiguous rather than giving it
+// to one of them.
+func TestJitsiAmbiguousAccounts(t *testing.T) {
+	dir := jitsiCopy(t)
+	data := string(mustRead(t, filepath.Join(dir, jitsiProps))) +
+		"net.java.sip.communicator.impl.protocol.jabber.acc9.ACCOUNT_UID=Jabber\\:gptest@jabber_org@jabber.org\n"
+	writeFiles(t, dir, map[string]string{jitsiProps: data})
+	s, notices := read(t, "jitsi", dir)
+	if !strings.Contains(noticeText(notices), `private key "Jabber_gptest_jabber_org_jabber_org": ambiguous, the ACCOUNT_UIDs of 2 accounts ("Jabber:gptest@jabber.org@jabber.org", "Jabber:gptest@jabber_org@jabber.org", …) are all spelled so; skipped`) {
+		t.Errorf("notices:\n%s", noticeText(notices))
+	}
+	equal(t, "keys", keyFingerprints(s), []string{"xmpp:guardianproject@gmail.com=9e9448fa7bbf7b236936d2cb4808ae91bb39507b"})
+}
+
+// BenchmarkJitsiWrite measures writing 20k contacts' fingerprints into a
+// new-scheme store and encoding the file.
+func BenchmarkJitsiWrite(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, jitsiProps), []byte(jitsiAccountsProps), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	o := &keysync.Origin{Source: "pidgin:x", App: "pidgin", Local: keysync.Account{Protocol: "xmpp", Address: "gptest@jabber.org"}}
+	m := &keysync.Model{Accounts: []*keysync.LocalAccount{{Account: o.Local, Origins: []*keysync.Origin{o}}}}
+	for i := range 20000 {
+		var sum [20]byte
+		sum[0], sum[1], sum[2] = byte(i), byte(i>>8), byte(i%3)
+		m.Fingerprints = append(m.Fingerprints, keysync.KnownFingerprint{Contact: fmt.Sprintf("c%d@example.org", i/2),
+			Fingerprint: keysync.OTRFingerprint(sum), Trust: keysync.Verified, Origin: o})
+	}
+	for b.Loop() {
+		plan, _, err := jitsiApp{}.Write(dir, "jitsi:"+dir, m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := plan.Files[0].Content.WriteTo(io.Discard); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
