@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -291,7 +292,7 @@ func loadContactList(req ReadRequest, dir string) ([]jitsiContact, bool, error) 
 	if err != nil {
 		return nil, false, err
 	}
-	list, err := readContactList(strings.NewReader(string(data)))
+	list, err := readContactList(bytes.NewReader(data))
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
