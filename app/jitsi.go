@@ -862,12 +862,21 @@ func (st *jitsiStore) fingerprintList(id string) *jitsiList {
 }
 
 // setNewScheme lists r's fingerprint in l, the list of the contact id, in
-// the spelling the list has or else in upper case as otr4j writes it, and
-// sets its flag. A list that changes is set at once, so that it comes
+// the spelling the list has or else in upper case as otr4j writes it,
+// unless the file has a flag for it already, and sets its flag. A list that changes is set at once, so that it comes
 // before the flags in a new file, and again with its final value when all
 // are listed.
 func (st *jitsiStore) setNewScheme(id string, l *jitsiList, r jitsiRemote) {
 	spelling, ok := l.byFP[r.fp]
+	if !ok {
+		// A flag without a list entry holds the fingerprint already.
+		for _, s := range []string{strings.ToUpper(r.fp.String()), r.fp.String()} {
+			if _, flagged := st.get(id+s, sufFPVerified); flagged {
+				spelling, ok = s, true
+				break
+			}
+		}
+	}
 	if !ok {
 		spelling = strings.ToUpper(r.fp.String())
 		l.items = append(l.items, spelling)

@@ -584,3 +584,58 @@ func BenchmarkJitsiWrite(b *testing.B) {
 		}
 	}
 }
+
+// TestJitsiNewSchemeRead reads the per-fingerprint scheme: the list in
+// either case, flags as Boolean.parseBoolean reads them, a flag whose
+// fingerprint is not listed; writing the same model back changes nothing,
+// and a new trust changes only its flag, in the list's spelling.
+func TestJitsiNewSchemeRead(t *testing.T) {
+	dir := t.TempDir()
+	props := jitsiAccountsProps +
+		jitsiOTR + "hans_eds_org_fingerprints=ff66e8c909c4deb51cbd4a02b9e6af4d6af215f8,zz,F83FE8C909C4DEB51C234574BAB3E4F66AF215F8\n" +
+		jitsiOTR + "hans_eds_orgff66e8c909c4deb51cbd4a02b9e6af4d6af215f8_fingerprint_verified=TRUE\n" +
+		jitsiOTR + "hans_eds_orgF83FE8C909C4DEB51C234574BAB3E4F66AF215F8_fingerprint_verified=false\n" +
+		jitsiOTR + "hans_eds_org2F66E8C909C4DEB51CBD4A02B9E6AF4D6AF215F8_fingerprint_verified=true\n"
+	writeFiles(t, dir, map[string]string{jitsiProps: props, jitsiContacts: contactList([2]string{limunUID, "hans@eds.org"})})
+	s, notices := read(t, "jitsi", dir)
+	equal(t, "fingerprints", rows(s), []string{
+		"xmpp:gptest@limun.org|hans@eds.org|ff66e8c909c4deb51cbd4a02b9e6af4d6af215f8|verified",
+		"xmpp:gptest@limun.org|hans@eds.org|f83fe8c909c4deb51c234574bab3e4f66af215f8|",
+		"xmpp:gptest@limun.org|hans@eds.org|2f66e8c909c4deb51cbd4a02b9e6af4d6af215f8|verified",
+	})
+	if text := noticeText(notices); !strings.Contains(text, `fingerprints of "hans_eds_org": "zz" is not a fingerprint; skipped`) {
+		t.Errorf("notices:\n%s", text)
+	}
+	files, _ := write(t, "jitsi", dir, s)
+	if string(files[0].Data) != props {
+		t.Errorf("writing back changed the file:\n%s", files[0].Data)
+	}
+	s.Fingerprints[0].Trust = keysync.Unverified
+	s.Fingerprints[1].Trust = keysync.SMP
+	files, _ = write(t, "jitsi", dir, s)
+	removed, added := changedLines([]byte(props), files[0].Data)
+	equal(t, "removed", removed, []string{
+		jitsiOTR + "hans_eds_orgff66e8c909c4deb51cbd4a02b9e6af4d6af215f8_fingerprint_verified=TRUE",
+		jitsiOTR + "hans_eds_orgF83FE8C909C4DEB51C234574BAB3E4F66AF215F8_fingerprint_verified=false",
+	})
+	equal(t, "added", added, []string{
+		jitsiOTR + "hans_eds_orgff66e8c909c4deb51cbd4a02b9e6af4d6af215f8_fingerprint_verified=false",
+		jitsiOTR + "hans_eds_orgF83FE8C909C4DEB51C234574BAB3E4F66AF215F8_fingerprint_verified=true",
+	})
+}
+
+// TestJitsiAccountOf maps ACCOUNT_UIDs without USER_ID as Jitsi builds
+// them: protocol, user id, and the server after a second '@'.
+func TestJitsiAccountOf(t *testing.T) {
+	for uid, want := range map[string]string{
+		"Jabber:gptest@jabber.org@jabber.org":                   "xmpp:gptest@jabber.org",
+		"Google Talk:guardianproject@gmail.com@talk.google.com": "xmpp:guardianproject@gmail.com",
+		"SIP:gptest@sip.antisip.com":                            "sip:gptest@sip.antisip.com",
+		"ICQ:12345":                                             "icq:12345",
+		"Yahoo!:me@yahoo.com":                                   "yahoo:me@yahoo.com",
+	} {
+		if got := jitsiAccountOf(uid, "", "").Account.String(); got != want {
+			t.Errorf("%s: %s, want %s", uid, got, want)
+		}
+	}
+}
