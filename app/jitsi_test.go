@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/keysync/keysync"
+	"github.com/keysync/keysync/internal/atomicfile"
 	"github.com/keysync/keysync/internal/peer"
 )
 
@@ -636,6 +637,20 @@ func TestJitsiAccountOf(t *testing.T) {
 	} {
 		if got := jitsiAccountOf(uid, "", "").Account.String(); got != want {
 			t.Errorf("%s: %s, want %s", uid, got, want)
+		}
+	}
+}
+
+// TestJitsiReadRecordsSeen: both files are read through ReadRequest, so a
+// write can refuse them if they change.
+func TestJitsiReadRecordsSeen(t *testing.T) {
+	seen := &Seen{}
+	if _, _, err := (jitsiApp{}).Read(ReadRequest{Dir: jitsiSample, Source: "jitsi:" + jitsiSample, Seen: seen}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{jitsiProps, jitsiContacts} {
+		if seen.Version(filepath.Join(jitsiSample, f)) == (atomicfile.Version{}) {
+			t.Errorf("%s: not recorded", f)
 		}
 	}
 }
