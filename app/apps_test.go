@@ -120,7 +120,7 @@ func TestRunningFindsRenamedProcess(t *testing.T) {
 // The desktop chat apps name their programs (ChatSecure runs on a phone;
 // gpg serialises its own writes).
 func TestDesktopAppsNamePrograms(t *testing.T) {
-	for _, name := range []string{"pidgin", "adium", "irssi", "xchat", "kopete", "gajim"} {
+	for _, name := range []string{"pidgin", "adium", "irssi", "xchat", "kopete", "gajim", "jitsi"} {
 		a, _ := Lookup(name)
 		if n, ok := a.(ProcessNamer); !ok || len(n.ProcessNames()) == 0 {
 			t.Errorf("%s names no program", name)

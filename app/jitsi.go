@@ -67,6 +67,11 @@ var jitsiProtocols = protocols{known: []protocolSpelling{
 // Name returns "jitsi".
 func (jitsiApp) Name() string { return "jitsi" }
 
+// ProcessNames returns the names Jitsi runs under on macOS and Windows. On
+// Linux its launcher execs java, which is not told apart from other Java
+// programs.
+func (jitsiApp) ProcessNames() []string { return []string{"jitsi"} }
+
 // DefaultDir returns Jitsi's folder on this OS (doc/formats.md §5).
 func (jitsiApp) DefaultDir() (string, error) {
 	switch runtime.GOOS {
