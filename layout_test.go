@@ -29,6 +29,8 @@ var importRules = []struct {
 	{"fsm", []string{"wire"}, "fsm is the protocol on top of wire"},
 	{"fsm/sim", []string{"fsm", "wire"}, "the simulator drives fsm"},
 	{"internal/", []string{".", "internal/"}, "internal packages are tools of the others"},
+	{"device", []string{"fsm", "wire", "message", "pgp", "trustwords", "internal/"}, "a device runs the fsm with its keys and envelopes; it knows no concrete channel"},
+	{"agent", []string{"device", "channel", "trustwords", "fsm", "wire", "internal/"}, "the agent loops channel, device and socket; cmd picks the channel"},
 }
 
 // TestImportRules holds every package of the project to importRules,
