@@ -31,8 +31,8 @@ type Key struct {
 type Ring interface {
 	// Key returns the key with fingerprint fpr, if the device has it.
 	Key(fpr string) (Key, bool)
-	// Secrets returns every key the device holds a secret for.
-	Secrets() []Key
+	// All returns every key the device holds, public or secret.
+	All() []Key
 }
 
 // Payload kinds of doc/protocol.md §10.1.
@@ -54,11 +54,10 @@ type Outbound struct {
 	// Secret lists keys attached as secret and public key (own.key, or
 	// pEpkey_priv.asc and pEpkey_new_pub.asc of a key reset).
 	Secret []string
-	// Public lists public keys attached: the signer's, and for messages
-	// to the group the device keys of doc/protocol.md §18.1.
-	Public []string
-	// DeviceKey is the sender's device key, announced to the group.
-	DeviceKey string
+	// Devices lists device keys whose public keys are attached inside the
+	// encryption, for the group (doc/protocol.md §18.1). The signer's
+	// public key is always attached.
+	Devices []string
 }
 
 // Inbound is an opened message.
@@ -68,7 +67,7 @@ type Inbound struct {
 	Payload   []byte
 	Signer    string   // the key whose signature verified
 	Encrypted bool     // it was encrypted, and decrypted
-	Secret    []string // armored secret keys attached
-	Public    []string // armored public keys attached
-	DeviceKey string   // the device key the sender announced, if any
+	Public    []string // armored public keys attached (the signer's)
+	Secret    []string // armored secret keys attached inside the encryption
+	Devices   []string // armored device keys attached inside the encryption
 }

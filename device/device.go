@@ -470,14 +470,16 @@ func (t transmitter) Transmit(o fsm.Outgoing) error {
 		return err
 	}
 	out := Outbound{Address: d.keys.Address, Kind: KindSync, Payload: payload, Security: o.Decl.Security,
-		Signer: o.Signer, EncryptTo: o.EncryptTo, Secret: o.Attached, Public: []string{o.Signer}}
+		Signer: o.Signer, EncryptTo: o.EncryptTo, Secret: o.Attached}
 	if groupContext(o.Decl.Security) {
-		// The device keys of doc/protocol.md §18.1 travel inside the group.
-		out.DeviceKey = d.keys.Device
-		out.Public = append(out.Public, d.keys.Device)
-		for _, m := range d.keys.MemberKeys() {
-			if m != d.keys.Device {
-				out.Public = append(out.Public, m)
+		// The device keys of doc/protocol.md §18.1 travel inside the group:
+		// a leaver names only its own, everyone else all it knows.
+		out.Devices = []string{d.keys.Device}
+		if o.Msg.Kind() != wire.KindInitUnledGroupKeyReset {
+			for _, m := range d.keys.MemberKeys() {
+				if m != d.keys.Device {
+					out.Devices = append(out.Devices, m)
+				}
 			}
 		}
 	}
@@ -505,27 +507,29 @@ func (v driven) Load(ev fsm.Event, inNegotiation bool) bool {
 		return ok
 	}
 	k := v.d.keys
-	if ev.Msg.Kind() == wire.KindInitUnledGroupKeyReset && in.DeviceKey != "" {
-		if k.Left == nil {
-			k.Left = map[string]bool{}
-		}
-		if in.DeviceKey != k.Device {
-			k.Left[strings.ToUpper(in.DeviceKey)] = true
-			delete(k.Members, strings.ToUpper(in.DeviceKey))
-			v.d.logf("device %s leaves the group", short(in.DeviceKey))
-		}
-		return ok
-	}
-	for _, a := range in.Public {
+	leaving := ev.Msg.Kind() == wire.KindInitUnledGroupKeyReset
+	for _, a := range in.Devices {
 		key, err := v.d.codec.ParseKey(a)
-		if err != nil {
+		if err != nil || key.Fpr == k.Device {
 			continue
 		}
-		if r := k.rec(key.Fpr); r != nil && (r.Own || r.Revoked) || k.Left[key.Fpr] || k.Members[key.Fpr] {
+		if r := k.rec(key.Fpr); r != nil && (r.Own || r.Revoked) {
 			continue
 		}
-		k.Members[key.Fpr] = true
-		v.d.logf("device key %s is a group member", short(key.Fpr))
+		key.Secret = ""
+		k.add(key)
+		switch {
+		case leaving:
+			if k.Left == nil {
+				k.Left = map[string]bool{}
+			}
+			k.Left[key.Fpr] = true
+			delete(k.Members, key.Fpr)
+			v.d.logf("device %s leaves the group", short(key.Fpr))
+		case !k.Left[key.Fpr] && !k.Members[key.Fpr]:
+			k.Members[key.Fpr] = true
+			v.d.logf("device key %s is a group member", short(key.Fpr))
+		}
 	}
 	return ok
 }

@@ -20,8 +20,9 @@ type fakeCodec struct{}
 
 type fakeMsg struct {
 	Out    Outbound
-	Secret []string
-	Public []string
+	Secret  []string
+	Public  []string
+	Devices []string
 }
 
 func (fakeCodec) NewKey(address, name string) (Key, error) {
@@ -60,14 +61,16 @@ func (fakeCodec) Seal(out Outbound, ring Ring) ([]byte, error) {
 		}
 		m.Secret = append(m.Secret, k.Secret)
 	}
-	for _, f := range out.Public {
+	k, _ := ring.Key(out.Signer)
+	m.Public = []string{k.Public}
+	for _, f := range out.Devices {
 		k, ok := ring.Key(f)
 		if !ok {
-			return nil, fmt.Errorf("no public key %s to attach", f)
+			return nil, fmt.Errorf("no device key %s to attach", f)
 		}
-		m.Public = append(m.Public, k.Public)
+		m.Devices = append(m.Devices, k.Public)
 	}
-	m.Out.Secret, m.Out.Public = nil, nil
+	m.Out.Secret, m.Out.Devices = nil, nil
 	return json.Marshal(m)
 }
 
@@ -87,7 +90,7 @@ func (fakeCodec) Open(data []byte, ring Ring) (Inbound, error) {
 		}
 	}
 	return Inbound{From: m.Out.Address, Kind: m.Out.Kind, Payload: m.Out.Payload, Signer: m.Out.Signer,
-		Encrypted: len(m.Out.EncryptTo) > 0, Secret: m.Secret, Public: m.Public, DeviceKey: m.Out.DeviceKey}, nil
+		Encrypted: len(m.Out.EncryptTo) > 0, Secret: m.Secret, Public: m.Public, Devices: m.Devices}, nil
 }
 
 // testClock is a settable clock.

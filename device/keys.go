@@ -49,13 +49,11 @@ func (k *Keyring) Key(fpr string) (Key, bool) {
 	return r.Key, true
 }
 
-// Secrets implements Ring, in fingerprint order.
-func (k *Keyring) Secrets() []Key {
+// All implements Ring, in fingerprint order.
+func (k *Keyring) All() []Key {
 	var out []Key
 	for _, f := range k.sorted() {
-		if r := k.Keys[f]; r.Secret != "" {
-			out = append(out, r.Key)
-		}
+		out = append(out, k.Keys[f].Key)
 	}
 	return out
 }
@@ -299,7 +297,7 @@ func (s keyStore) ResetOwnGroupedKeys() error {
 	}
 	r := k.add(nk)
 	if err := s.d.queue(Outbound{Address: k.Address, Kind: KindDistribution, Payload: payload, Security: fsm.Trusted,
-		Signer: old, EncryptTo: to, Secret: []string{nk.Fpr}, Public: []string{old}, DeviceKey: k.Device}, "KeyReset"); err != nil {
+		Signer: old, EncryptTo: to, Secret: []string{nk.Fpr}}, "KeyReset"); err != nil {
 		return err
 	}
 	if o := k.rec(old); o != nil {
