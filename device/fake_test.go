@@ -19,7 +19,7 @@ import (
 type fakeCodec struct{}
 
 type fakeMsg struct {
-	Out    Outbound
+	Out     Outbound
 	Secret  []string
 	Public  []string
 	Devices []string
