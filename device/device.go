@@ -82,7 +82,7 @@ func Create(home, address, name string, codec Codec) error {
 	if err != nil {
 		return err
 	}
-	dev, err := codec.NewKey(address, name+" (device key)")
+	dev, err := codec.NewKey(address, strings.TrimSpace(name+" device key"))
 	if err != nil {
 		return err
 	}

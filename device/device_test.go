@@ -55,146 +55,156 @@ func form(t *testing.T, w *net) {
 }
 
 func TestTwoDevicesFormGroup(t *testing.T) {
-	clock := &testClock{t: time.Unix(1e9, 0)}
-	w := newNet(t, 2, clock)
-	form(t, w)
-	a, b := w.devs[0].Status(), w.devs[1].Status()
-	if !slices.Equal(a.Group.Members, b.Group.Members) || len(a.Group.Members) != 2 {
-		t.Fatalf("members %v and %v", a.Group.Members, b.Group.Members)
-	}
+	codecs(t, func(t *testing.T, codec Codec) {
+		clock := &testClock{t: time.Unix(1e9, 0)}
+		w := newNet(t, 2, clock, codec)
+		form(t, w)
+		a, b := w.devs[0].Status(), w.devs[1].Status()
+		if !slices.Equal(a.Group.Members, b.Group.Members) || len(a.Group.Members) != 2 {
+			t.Fatalf("members %v and %v", a.Group.Members, b.Group.Members)
+		}
+	})
 }
 
 func TestRejectLeavesNoSharedKey(t *testing.T) {
-	clock := &testClock{t: time.Unix(1e9, 0)}
-	w := newNet(t, 2, clock)
-	a, b := w.devs[0], w.devs[1]
-	start(t, w, a, b)
-	w.settle(t)
-	if err := a.User("Reject"); err != nil {
-		t.Fatal(err)
-	}
-	w.settle(t)
-	sa, sb := a.Status(), b.Status()
-	if sa.Running || sb.Running || sa.Group.Grouped || sb.Group.Grouped {
-		t.Fatalf("after reject: %+v %+v", sa, sb)
-	}
-	for f, r := range a.keys.Keys {
-		if r.Secret != "" && b.keys.Keys[f] != nil && b.keys.Keys[f].Secret != "" {
-			t.Fatalf("both hold secret key %s", f)
+	codecs(t, func(t *testing.T, codec Codec) {
+		clock := &testClock{t: time.Unix(1e9, 0)}
+		w := newNet(t, 2, clock, codec)
+		a, b := w.devs[0], w.devs[1]
+		start(t, w, a, b)
+		w.settle(t)
+		if err := a.User("Reject"); err != nil {
+			t.Fatal(err)
 		}
-	}
+		w.settle(t)
+		sa, sb := a.Status(), b.Status()
+		if sa.Running || sb.Running || sa.Group.Grouped || sb.Group.Grouped {
+			t.Fatalf("after reject: %+v %+v", sa, sb)
+		}
+		for f, r := range a.keys.Keys {
+			if r.Secret != "" && b.keys.Keys[f] != nil && b.keys.Keys[f].Secret != "" {
+				t.Fatalf("both hold secret key %s", f)
+			}
+		}
+	})
 }
 
 func TestThirdJoinsAndOneLeaves(t *testing.T) {
-	clock := &testClock{t: time.Unix(1e9, 0)}
-	w := newNet(t, 2, clock)
-	form(t, w)
-	c := w.add(t, clock)
-	clock.t = clock.t.Add(time.Minute)
-	start(t, w, c)
-	w.settle(t)
-	sc := c.Status()
-	if sc.Handshake == nil || sc.Handshake.Kind != "join-group" {
-		w.dump(t)
-		t.Fatalf("joiner shows %+v in %s", sc.Handshake, sc.State)
-	}
-	answer(t, w, "Accept", c, w.devs[0])
-	w.settle(t)
-	var keys []string
-	for i, d := range w.devs {
-		s := d.Status()
-		if s.State != "Grouped" {
+	codecs(t, func(t *testing.T, codec Codec) {
+		clock := &testClock{t: time.Unix(1e9, 0)}
+		w := newNet(t, 2, clock, codec)
+		form(t, w)
+		c := w.add(t, clock)
+		clock.t = clock.t.Add(time.Minute)
+		start(t, w, c)
+		w.settle(t)
+		sc := c.Status()
+		if sc.Handshake == nil || sc.Handshake.Kind != "join-group" {
 			w.dump(t)
-			t.Fatalf("device %d in %s", i, s.State)
+			t.Fatalf("joiner shows %+v in %s", sc.Handshake, sc.State)
 		}
-		if i > 0 && !slices.Equal(keys, s.Group.Keys) {
-			t.Fatalf("device %d group keys %v, want %v", i, s.Group.Keys, keys)
+		answer(t, w, "Accept", c, w.devs[0])
+		w.settle(t)
+		var keys []string
+		for i, d := range w.devs {
+			s := d.Status()
+			if s.State != "Grouped" {
+				w.dump(t)
+				t.Fatalf("device %d in %s", i, s.State)
+			}
+			if i > 0 && !slices.Equal(keys, s.Group.Keys) {
+				t.Fatalf("device %d group keys %v, want %v", i, s.Group.Keys, keys)
+			}
+			keys = s.Group.Keys
+			if len(s.Group.Members) != 3 {
+				w.dump(t)
+				t.Fatalf("device %d knows members %v", i, s.Group.Members)
+			}
 		}
-		keys = s.Group.Keys
-		if len(s.Group.Members) != 3 {
-			w.dump(t)
-			t.Fatalf("device %d knows members %v", i, s.Group.Members)
-		}
-	}
-	old := keys[0]
+		old := keys[0]
 
-	// Device 1 leaves; 0 and 2 get a new group key 1 cannot read.
-	leaver := w.devs[1]
-	if err := leaver.User("LeaveDeviceGroup"); err != nil {
-		t.Fatal(err)
-	}
-	w.settle(t)
-	s0, s1, s2 := w.devs[0].Status(), leaver.Status(), w.devs[2].Status()
-	if s0.State != "Grouped" || s2.State != "Grouped" || !equalKeys(s0.Group.Keys, s2.Group.Keys) {
-		w.dump(t)
-		t.Fatalf("after leave: %s %v, %s %v", s0.State, s0.Group.Keys, s2.State, s2.Group.Keys)
-	}
-	nk := s0.Group.Keys[0]
-	if nk == old {
-		t.Fatal("group key not reset")
-	}
-	if s1.Group.Grouped || s1.Running {
-		t.Fatalf("leaver still grouped: %+v", s1)
-	}
-	if r := leaver.keys.Keys[nk]; r != nil && r.Secret != "" {
-		t.Fatal("leaver holds the new group key")
-	}
+		// Device 1 leaves; 0 and 2 get a new group key 1 cannot read.
+		leaver := w.devs[1]
+		if err := leaver.User("LeaveDeviceGroup"); err != nil {
+			t.Fatal(err)
+		}
+		w.settle(t)
+		s0, s1, s2 := w.devs[0].Status(), leaver.Status(), w.devs[2].Status()
+		if s0.State != "Grouped" || s2.State != "Grouped" || !equalKeys(s0.Group.Keys, s2.Group.Keys) {
+			w.dump(t)
+			t.Fatalf("after leave: %s %v, %s %v", s0.State, s0.Group.Keys, s2.State, s2.Group.Keys)
+		}
+		nk := s0.Group.Keys[0]
+		if nk == old {
+			t.Fatal("group key not reset")
+		}
+		if s1.Group.Grouped || s1.Running {
+			t.Fatalf("leaver still grouped: %+v", s1)
+		}
+		if r := leaver.keys.Keys[nk]; r != nil && r.Secret != "" {
+			t.Fatal("leaver holds the new group key")
+		}
+	})
 }
 
 func TestRestartResumes(t *testing.T) {
-	clock := &testClock{t: time.Unix(1e9, 0)}
-	w := newNet(t, 2, clock)
-	a, b := w.devs[0], w.devs[1]
-	start(t, w, a, b)
-	w.settle(t)
-	before := b.Status()
-	if before.Handshake == nil {
-		t.Fatal("no handshake")
-	}
-	home := b.home
-	if err := b.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b2, err := Open(home, Options{Codec: fakeCodec{}, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b2.Close()
-	w.devs[1] = b2
-	after := b2.Status()
-	if after.State != before.State || after.Position != before.Position || *after.Handshake != *before.Handshake {
-		t.Fatalf("restored %+v, was %+v", after, before)
-	}
-	// A message delivered again is handled once.
-	w.log = append(w.log, w.log[len(w.log)-1])
-	w.settle(t)
-	answer(t, w, "Accept", a, b2)
-	if a.Status().State != "Grouped" || b2.Status().State != "Grouped" {
-		w.dump(t)
-		t.Fatal("not grouped after restart")
-	}
+	codecs(t, func(t *testing.T, codec Codec) {
+		clock := &testClock{t: time.Unix(1e9, 0)}
+		w := newNet(t, 2, clock, codec)
+		a, b := w.devs[0], w.devs[1]
+		start(t, w, a, b)
+		w.settle(t)
+		before := b.Status()
+		if before.Handshake == nil {
+			t.Fatal("no handshake")
+		}
+		home := b.home
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		b2, err := Open(home, Options{Codec: codec, Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b2.Close()
+		w.devs[1] = b2
+		after := b2.Status()
+		if after.State != before.State || after.Position != before.Position || *after.Handshake != *before.Handshake {
+			t.Fatalf("restored %+v, was %+v", after, before)
+		}
+		// A message delivered again is handled once.
+		w.log = append(w.log, w.log[len(w.log)-1])
+		w.settle(t)
+		answer(t, w, "Accept", a, b2)
+		if a.Status().State != "Grouped" || b2.Status().State != "Grouped" {
+			w.dump(t)
+			t.Fatal("not grouped after restart")
+		}
+	})
 }
 
 func TestHandshakeTimesOut(t *testing.T) {
-	clock := &testClock{t: time.Unix(1e9, 0)}
-	w := newNet(t, 2, clock)
-	a, b := w.devs[0], w.devs[1]
-	start(t, w, a, b)
-	w.settle(t)
-	for i := 0; i < 10 && a.Status().Handshake != nil; i++ {
-		next, ok := a.Next()
-		if !ok {
-			t.Fatal("no timer in a handshake")
+	codecs(t, func(t *testing.T, codec Codec) {
+		clock := &testClock{t: time.Unix(1e9, 0)}
+		w := newNet(t, 2, clock, codec)
+		a, b := w.devs[0], w.devs[1]
+		start(t, w, a, b)
+		w.settle(t)
+		for i := 0; i < 10 && a.Status().Handshake != nil; i++ {
+			next, ok := a.Next()
+			if !ok {
+				t.Fatal("no timer in a handshake")
+			}
+			clock.t = next
+			if err := a.Tick(); err != nil {
+				t.Fatal(err)
+			}
 		}
-		clock.t = next
-		if err := a.Tick(); err != nil {
-			t.Fatal(err)
+		if s := a.Status(); s.Handshake != nil || s.State != "Sole" {
+			t.Fatalf("after timeout %+v", s)
 		}
-	}
-	if s := a.Status(); s.Handshake != nil || s.State != "Sole" {
-		t.Fatalf("after timeout %+v", s)
-	}
-	if !strings.Contains(strings.Join(*w.logs[0], "\n"), "notify: timeout") {
-		t.Fatal("no timeout notification")
-	}
+		if !strings.Contains(strings.Join(*w.logs[0], "\n"), "notify: timeout") {
+			t.Fatal("no timeout notification")
+		}
+	})
 }

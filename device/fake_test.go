@@ -100,14 +100,15 @@ func (c *testClock) Now() time.Time { return c.t }
 
 // net is an in-memory channel: one ordered log every device reads.
 type net struct {
-	log  [][]byte
-	devs []*Device
-	logs []*[]string
+	codec Codec
+	log   [][]byte
+	devs  []*Device
+	logs  []*[]string
 }
 
-func newNet(t *testing.T, n int, clock *testClock) *net {
+func newNet(t *testing.T, n int, clock *testClock, codec Codec) *net {
 	t.Helper()
-	w := &net{}
+	w := &net{codec: codec}
 	for i := 0; i < n; i++ {
 		w.add(t, clock)
 	}
@@ -117,11 +118,11 @@ func newNet(t *testing.T, n int, clock *testClock) *net {
 func (w *net) add(t *testing.T, clock *testClock) *Device {
 	t.Helper()
 	home := t.TempDir() + "/home"
-	if err := Create(home, "me@example.org", "dev"+strconv.Itoa(len(w.devs)), fakeCodec{}); err != nil {
+	if err := Create(home, "me@example.org", "dev"+strconv.Itoa(len(w.devs)), w.codec); err != nil {
 		t.Fatal(err)
 	}
 	var lines []string
-	d, err := Open(home, Options{Codec: fakeCodec{}, Clock: clock, Log: func(s string) { lines = append(lines, s) }})
+	d, err := Open(home, Options{Codec: w.codec, Clock: clock, Log: func(s string) { lines = append(lines, s) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,3 +169,10 @@ func (w *net) dump(t *testing.T) {
 }
 
 func equalKeys(a, b []string) bool { return slices.Equal(a, b) && len(a) > 0 }
+
+// codecs are the codecs the device tests run with: the fake, fast, and
+// the real OpenPGP one.
+func codecs(t *testing.T, f func(t *testing.T, codec Codec)) {
+	t.Run("fake", func(t *testing.T) { f(t, fakeCodec{}) })
+	t.Run("pgp", func(t *testing.T) { f(t, &PGP{}) })
+}
