@@ -64,6 +64,7 @@ type Device struct {
 
 	inbound *Inbound // the message being posted, for member keys
 	pending *state   // the transaction under way
+	txlog   []string // its log lines
 }
 
 // Create makes a new device in home for the own identity address: the
@@ -143,9 +144,35 @@ func (d *Device) restore(s *state) error {
 	return nil
 }
 
+// logf logs a line; inside a transaction the lines wait for its end, so
+// that the log tells what was committed.
 func (d *Device) logf(format string, a ...any) {
-	if d.log != nil {
-		d.log(fmt.Sprintf(format, a...))
+	if d.log == nil {
+		return
+	}
+	line := fmt.Sprintf(format, a...)
+	if d.pending != nil {
+		d.txlog = append(d.txlog, line)
+		return
+	}
+	d.log(line)
+}
+
+// endLog emits the lines of a transaction, marked when it was undone.
+func (d *Device) endLog(err error) {
+	lines := d.txlog
+	d.txlog = nil
+	if d.log == nil {
+		return
+	}
+	for _, l := range lines {
+		if err != nil {
+			l = "(undone) " + l
+		}
+		d.log(l)
+	}
+	if err != nil {
+		d.log("transaction undone: " + err.Error())
 	}
 }
 
@@ -169,11 +196,12 @@ func (d *Device) txn(pos string, f func(next *state) error) error {
 		next.Position = pos
 	}
 	d.pending = next
-	defer func() { d.pending = nil }()
 	err := f(next)
 	if err == nil {
 		err = d.commit(next)
 	}
+	d.pending = nil
+	d.endLog(err)
 	if err != nil {
 		if rerr := d.restore(d.st); rerr != nil {
 			return errors.Join(err, rerr)
@@ -240,6 +268,7 @@ func (d *Device) Receive(pos string, data []byte) error {
 			d.logf("at %s: dropped a message handled before", pos)
 			return nil
 		}
+		d.logf("handled %s", pos)
 		next.Seen = append(next.Seen, h)
 		if len(next.Seen) > seenMax {
 			next.Seen = slices.Delete(next.Seen, 0, len(next.Seen)-seenMax)

@@ -16,6 +16,7 @@ type Status struct {
 	DeviceKey  string     `json:"device_key"`
 	Group      Group      `json:"group"`
 	Handshake  *Handshake `json:"handshake,omitempty"`
+	Keys       []KeyInfo  `json:"keys"`                  // every key the device holds
 	Last       string     `json:"last_signal,omitempty"` // the latest notification
 	Position   string     `json:"position"`
 	Outbox     int        `json:"outbox"` // messages not yet sent
@@ -26,6 +27,14 @@ type Identity struct {
 	Address string `json:"address"`
 	Name    string `json:"name,omitempty"`
 	Fpr     string `json:"fpr"`
+}
+
+// KeyInfo describes a key the device holds; never its secret.
+type KeyInfo struct {
+	Fpr     string `json:"fpr"`
+	Secret  bool   `json:"secret"`  // the device holds its secret key
+	Own     bool   `json:"own"`     // trusted as an own key
+	Revoked bool   `json:"revoked"` // revoked or replaced
 }
 
 // Group is what the device knows of its device group.
@@ -57,6 +66,11 @@ func (d *Device) Status() Status {
 		Outbox:     len(d.st.Outbox),
 		Identities: []Identity{{Address: k.Address, Name: k.Name, Fpr: k.Default}},
 		Group:      Group{Grouped: k.Grouped, Keys: k.GroupKeys(), Members: k.MemberKeys()}}
+	s.Keys = []KeyInfo{}
+	for _, f := range k.sorted() {
+		r := k.Keys[f]
+		s.Keys = append(s.Keys, KeyInfo{Fpr: f, Secret: r.Secret != "", Own: r.Own, Revoked: r.Revoked})
+	}
 	if s.Group.Keys == nil {
 		s.Group.Keys = []string{}
 	}
