@@ -65,6 +65,7 @@ type Device struct {
 	inbound *Inbound // the message being posted, for member keys
 	pending *state   // the transaction under way
 	txlog   []string // its log lines
+	sent    int      // messages transmitted, for the rate-limit log
 }
 
 // Create makes a new device in home for the own identity address: the
@@ -512,6 +513,7 @@ func (t transmitter) Transmit(o fsm.Outgoing) error {
 			}
 		}
 	}
+	d.sent++
 	return d.queue(out, o.Decl.Name)
 }
 
@@ -561,6 +563,20 @@ func (v driven) Load(ev fsm.Event, inNegotiation bool) bool {
 		}
 	}
 	return ok
+}
+
+// Send implements fsm.Device, logging what a rate limit holds back (D9).
+func (v driven) Send(decl *fsm.Message) error {
+	before, sent := v.Core.Deferred(), v.d.sent
+	err := v.Core.Send(decl)
+	switch {
+	case err != nil:
+	case v.Core.Deferred() > before:
+		v.d.logf("held back %s by its rate limit of %d s (D9)", decl.Name, decl.RateLimit)
+	case v.d.sent == sent && decl.RateLimit > 0:
+		v.d.logf("%s is waiting for its rate limit already (D9)", decl.Name)
+	}
+	return err
 }
 
 // Transition implements fsm.Observer.
