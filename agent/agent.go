@@ -73,6 +73,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			timer.Stop()
 			return err
 		case <-a.kick:
+		case <-a.Dev.Changed():
 		case <-timer.C:
 			if err := a.Dev.Tick(); err != nil {
 				return err
