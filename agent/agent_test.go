@@ -33,6 +33,7 @@ type group struct {
 	stop  context.CancelFunc
 	mu    sync.Mutex
 	log   []string
+	once  sync.Once
 }
 
 func newGroup(tb testing.TB) *group {
@@ -46,7 +47,9 @@ func newGroup(tb testing.TB) *group {
 	return g
 }
 
-func (g *group) close() {
+func (g *group) close() { g.once.Do(g.shut) }
+
+func (g *group) shut() {
 	g.stop()
 	for _, d := range g.done {
 		<-d
