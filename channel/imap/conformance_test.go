@@ -1,13 +1,11 @@
 package imap
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"testing"
 	"time"
 
-	goimap "github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/keysync/keysync/channel"
@@ -70,6 +68,3 @@ func client(t testing.TB, s *dovecottest.Server) *imapclient.Client {
 	}
 	return cl
 }
-
-var _ = goimap.FlagSeen
-var _ = context.Background

@@ -249,14 +249,43 @@ func (s *Server) Stop() {
 	<-s.exit
 	s.cmd = nil
 	// Children that were between fork and exec, or were reparented,
-	// share the process group: make sure none is left.
-	for range 50 {
-		if syscall.Kill(-s.lastPid, 0) != nil {
-			break
+	// share the process group: make sure none is left running (a zombie
+	// waiting for init to reap it is not running).
+	for range 500 {
+		if len(running(s.lastPid)) == 0 {
+			return
 		}
 		syscall.Kill(-s.lastPid, syscall.SIGKILL)
 		time.Sleep(10 * time.Millisecond)
 	}
+	s.t.Errorf("dovecot processes %v still running after SIGKILL", running(s.lastPid))
+}
+
+// running returns the processes of group pgid that are not zombies,
+// from /proc.
+func running(pgid int) []int {
+	dirs, _ := os.ReadDir("/proc")
+	var out []int
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp …; comm may hold spaces and parens.
+		i := strings.LastIndexByte(string(stat), ')')
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 3 || f[0] == "Z" {
+			continue
+		}
+		if g, _ := strconv.Atoi(f[2]); g == pgid {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // Restart starts a stopped server again on the same port, with its
