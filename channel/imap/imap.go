@@ -559,8 +559,12 @@ func (c *Channel) fetch(cl *imapclient.Client, validity uint32, uids []goimap.UI
 			continue
 		}
 		data, ok := unmark(b.BodySection[0].Bytes)
-		if !ok || len(data) > channel.MaxSize {
+		if !ok {
 			c.log.Warn("passing over a message without the channel's header at its top", "uid", b.UID)
+			continue
+		}
+		if len(data) > channel.MaxSize {
+			c.log.Warn("passing over a message too large for the channel", "uid", b.UID, "size", len(data))
 			continue
 		}
 		out = append(out, channel.Message{Pos: position(validity, b.UID), Data: data})
@@ -607,15 +611,28 @@ func (c *Channel) wait(ctx context.Context) error {
 	})
 }
 
-// mark puts the marker header, with value v, on top of data.
+// addedEnd is the marker's note that Send added a CRLF at the end of
+// data that had none: mail over SMTP must end in one.
+const addedEnd = "; end=added"
+
+// mark puts the marker header, with value v, on top of data, and a CRLF
+// at its end if it has none.
 func mark(data []byte, v string) []byte {
-	out := make([]byte, 0, len(Header)+len(v)+4+len(data))
+	end := !bytes.HasSuffix(data, []byte("\r\n"))
+	if end {
+		v += addedEnd
+	}
+	out := make([]byte, 0, len(Header)+len(v)+6+len(data))
 	out = append(out, Header+": "+v+"\r\n"...)
-	return append(out, data...)
+	out = append(out, data...)
+	if end {
+		out = append(out, "\r\n"...)
+	}
+	return out
 }
 
 // unmark returns msg without the marker header and every header line
-// above it.
+// above it (and without the CRLF that mark added at the end).
 func unmark(msg []byte) ([]byte, bool) {
 	rest := msg
 	for {
@@ -623,8 +640,14 @@ func unmark(msg []byte) ([]byte, bool) {
 		if !ok || len(line) == 0 {
 			return nil, false // the end of the header: no marker
 		}
-		name, _, colon := bytes.Cut(line, []byte(":"))
+		name, value, colon := bytes.Cut(line, []byte(":"))
 		if colon && strings.EqualFold(string(name), Header) {
+			if bytes.HasSuffix(value, []byte(addedEnd)) {
+				var ok bool
+				if after, ok = bytes.CutSuffix(after, []byte("\r\n")); !ok {
+					return nil, false
+				}
+			}
 			return after, true
 		}
 		rest = after

@@ -342,6 +342,11 @@ func TestForm(t *testing.T) {
 			t.Errorf("%q: %v", d, err)
 		}
 	}
+	for _, d := range []string{"", "a", "a\r\n", "a\r", "\r\n\r\n"} {
+		if got, ok := unmark(mark([]byte(d), "n")); !ok || string(got) != d {
+			t.Errorf("unmark(mark(%q)): %q, %v", d, got, ok)
+		}
+	}
 	for _, m := range []string{"Received: from x\r\n\tby y\r\n" + Header + ": n\r\nA: b\r\n\r\nbody", Header + ": n\r\nA: b\r\n\r\nbody"} {
 		if got, ok := unmark([]byte(m)); !ok || string(got) != "A: b\r\n\r\nbody" {
 			t.Errorf("unmark %q: %q, %v", m, got, ok)
