@@ -140,6 +140,7 @@ type Channel struct {
 
 	closed chan struct{}
 	once   sync.Once
+	sent   chan struct{} // a Send of this channel placed a message
 
 	rmu  sync.Mutex // one Receive at a time on recv
 	recv conn
@@ -185,7 +186,7 @@ func parse(rawURL string, o Options) (*Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("imap: channel URL: %v", err)
 	}
-	c := &Channel{o: o, closed: make(chan struct{}), failed: map[[32]byte]string{}}
+	c := &Channel{o: o, closed: make(chan struct{}), sent: make(chan struct{}, 1), failed: map[[32]byte]string{}}
 	port := "993"
 	switch u.Scheme {
 	case "imap":
@@ -485,6 +486,10 @@ func (c *Channel) Receive(ctx context.Context, after channel.Position) ([]channe
 			case <-c.recv.poke:
 			default:
 			}
+			select {
+			case <-c.sent:
+			default:
+			}
 			uids, err := c.search(cl, uid)
 			if err != nil {
 				return err
@@ -581,6 +586,7 @@ func (c *Channel) wait(ctx context.Context) error {
 		defer t.Stop()
 		select {
 		case <-t.C:
+		case <-c.sent:
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-c.closed:
@@ -599,6 +605,7 @@ func (c *Channel) wait(ctx context.Context) error {
 		defer t.Stop()
 		select {
 		case <-k.poke:
+		case <-c.sent:
 		case <-t.C:
 		case <-cl.Closed():
 		case <-ctx.Done():
@@ -706,6 +713,10 @@ func (c *Channel) Send(ctx context.Context, data []byte) error {
 	}
 	if retry {
 		delete(c.failed, sum)
+	}
+	select { // wake this channel's own waiting Receive at once
+	case c.sent <- struct{}{}:
+	default:
 	}
 	c.expireOld(ctx)
 	return nil

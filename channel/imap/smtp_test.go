@@ -173,4 +173,3 @@ func TestSMTPURL(t *testing.T) {
 		t.Errorf("a login that is not an address, and no Address: %v", err)
 	}
 }
-
