@@ -12,10 +12,13 @@
 // that Send puts first, X-Keysync-Channel (with a random value); Receive
 // delivers only messages that carry it, with it and every header line
 // above it (the trace headers a mail server adds) taken off, so that the
-// data comes back byte for byte. Other mail in the mailbox is never
-// read past its header, changed, delivered or expunged. Sync messages
-// older than Options.MaxAge are expunged by UID, so that messages the
-// user marked deleted stay for the user's client to expunge.
+// data comes back byte for byte. Data that is not mail text (a NUL, or a
+// CR or LF that is not one CRLF, which mail servers would change) goes
+// base64-encoded in the body of a mail of its own. Other mail in the
+// mailbox is never read past its header, changed, delivered or
+// expunged. Sync messages older than Options.MaxAge are expunged by UID,
+// so that messages the user marked deleted stay for the user's client to
+// expunge.
 //
 // The password comes from Options.Password, or else from the file named
 // by KEYSYNC_IMAP_PASSWORD_FILE, or else from KEYSYNC_IMAP_PASSWORD;
@@ -30,6 +33,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -618,13 +622,34 @@ func (c *Channel) wait(ctx context.Context) error {
 	})
 }
 
-// addedEnd is the marker's note that Send added a CRLF at the end of
-// data that had none: mail over SMTP must end in one.
-const addedEnd = "; end=added"
+// Notes in the marker's value, after the random part, on how Send put
+// data into the mail.
+const (
+	// addedEnd: Send added a CRLF at the end of data that had none
+	// (mail over SMTP must end in one).
+	addedEnd = "; end=added"
+	// inBase64: data is not mail text (a NUL, or a CR or LF that is not
+	// one CRLF): the mail carries it base64-encoded in its body.
+	inBase64 = "; encoding=base64"
+)
 
-// mark puts the marker header, with value v, on top of data, and a CRLF
-// at its end if it has none.
+// mark returns the mail that carries data: data with the marker header,
+// with value v, on top (and a CRLF at its end if it has none), or, for
+// data that is not mail text, a mail with data base64-encoded in its
+// body.
 func mark(data []byte, v string) []byte {
+	if !mailText(data) {
+		enc := base64.StdEncoding.EncodeToString(data)
+		var b bytes.Buffer
+		b.Grow(len(enc) + len(enc)/38 + 256)
+		b.WriteString(Header + ": " + v + inBase64 + "\r\nMIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+		for len(enc) > 0 {
+			n := min(len(enc), 76)
+			b.WriteString(enc[:n] + "\r\n")
+			enc = enc[n:]
+		}
+		return b.Bytes()
+	}
 	end := !bytes.HasSuffix(data, []byte("\r\n"))
 	if end {
 		v += addedEnd
@@ -638,8 +663,9 @@ func mark(data []byte, v string) []byte {
 	return out
 }
 
-// unmark returns msg without the marker header and every header line
-// above it (and without the CRLF that mark added at the end).
+// unmark returns the data that mail carries: the mail without the
+// marker header and every header line above it (and without the CRLF
+// that mark added at the end), or the base64 body decoded.
 func unmark(msg []byte) ([]byte, bool) {
 	rest := msg
 	for {
@@ -648,38 +674,45 @@ func unmark(msg []byte) ([]byte, bool) {
 			return nil, false // the end of the header: no marker
 		}
 		name, value, colon := bytes.Cut(line, []byte(":"))
-		if colon && strings.EqualFold(string(name), Header) {
-			if bytes.HasSuffix(value, []byte(addedEnd)) {
-				var ok bool
-				if after, ok = bytes.CutSuffix(after, []byte("\r\n")); !ok {
-					return nil, false
-				}
-			}
-			return after, true
+		if !colon || !strings.EqualFold(string(name), Header) {
+			rest = after
+			continue
 		}
-		rest = after
+		switch {
+		case bytes.HasSuffix(value, []byte(addedEnd)):
+			after, ok = bytes.CutSuffix(after, []byte("\r\n"))
+			return after, ok
+		case bytes.HasSuffix(value, []byte(inBase64)):
+			_, body, ok := bytes.Cut(after, []byte("\r\n\r\n"))
+			if !ok {
+				return nil, false
+			}
+			data, err := base64.StdEncoding.DecodeString(string(bytes.ReplaceAll(body, []byte("\r\n"), nil)))
+			return data, err == nil
+		}
+		return after, true
 	}
 }
 
-// checkForm refuses data the mailbox would not give back byte for byte:
-// NUL bytes, and CR or LF that are not one CRLF (but for a CR at the very
-// end, which stays as it is).
-func checkForm(data []byte) error {
+// mailText reports whether a mailbox gives data back byte for byte as
+// it is: no NUL bytes, and no CR or LF that is not one CRLF (but for a
+// CR at the very end, which stays as it is).
+func mailText(data []byte) bool {
 	for i, b := range data {
 		switch b {
 		case 0:
-			return fmt.Errorf("imap: send: a NUL byte at offset %d: the channel carries mail text", i)
+			return false
 		case '\r':
 			if i+1 < len(data) && data[i+1] != '\n' {
-				return fmt.Errorf("imap: send: a CR without LF at offset %d: the channel carries lines ending in CRLF", i)
+				return false
 			}
 		case '\n':
 			if i == 0 || data[i-1] != '\r' {
-				return fmt.Errorf("imap: send: an LF without CR at offset %d: the channel carries lines ending in CRLF", i)
+				return false
 			}
 		}
 	}
-	return nil
+	return true
 }
 
 // Send places data at the end of the mailbox.
@@ -691,9 +724,6 @@ func (c *Channel) Send(ctx context.Context, data []byte) error {
 	}
 	if len(data) > channel.MaxSize {
 		return fmt.Errorf("imap: send: %d bytes: %w (%d)", len(data), channel.ErrTooLarge, channel.MaxSize)
-	}
-	if err := checkForm(data); err != nil {
-		return err
 	}
 	c.smu.Lock()
 	defer c.smu.Unlock()

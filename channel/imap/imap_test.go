@@ -258,6 +258,29 @@ func TestServerRestart(t *testing.T) {
 	}
 }
 
+// TestAnyBytes: data that is not mail text (bare LFs, NULs, every byte
+// value) comes back byte for byte, and so does 8-bit text.
+func TestAnyBytes(t *testing.T) {
+	s := dovecottest.Start(t, dovecottest.Options{})
+	c := open(t, mailbox(t, s, "imap+insecure"), testOptions(s))
+	ctx := ctxFor(t, time.Minute)
+	var all []byte
+	for i := range 1024 {
+		all = append(all, byte(i))
+	}
+	sent := [][]byte{all, []byte("From: a\nTo: b\n\nunix lines\n"), []byte("Subject: caf\xc3\xa9\r\n\r\n\xff 8-bit\r\n")}
+	for _, d := range sent {
+		if err := c.Send(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, m := range channeltest.ReadN(ctx, t, c, channel.Beginning, len(sent)) {
+		if !bytes.Equal(m.Data, sent[i]) {
+			t.Errorf("message %d came back as %q", i, m.Data)
+		}
+	}
+}
+
 // TestURL: what Open refuses, with errors that name the problem and
 // never the password.
 func TestURL(t *testing.T) {
@@ -329,20 +352,24 @@ func TestLogin(t *testing.T) {
 	}
 }
 
-// TestForm: data the mailbox would not give back byte for byte is
-// refused, permanently.
+// TestForm: data that is mail text goes as it is (the marker on top),
+// anything else base64-encoded; both come back byte for byte.
 func TestForm(t *testing.T) {
-	for _, d := range []string{"a\nb", "a\rb", "a\x00b", "\n"} {
-		if err := checkForm([]byte(d)); err == nil {
-			t.Errorf("%q accepted", d)
+	for _, d := range []string{"a\nb", "a\rb", "a\x00b", "\n", "\r\r\n"} {
+		if mailText([]byte(d)) {
+			t.Errorf("%q taken for mail text", d)
+		}
+		m := mark([]byte(d), "n")
+		if !mailText(m) || !bytes.Contains(m, []byte(inBase64)) {
+			t.Errorf("mark(%q) = %q, want base64 mail text", d, m)
 		}
 	}
 	for _, d := range []string{"", "a\r\nb\r\n", "ends in CR\r"} {
-		if err := checkForm([]byte(d)); err != nil {
-			t.Errorf("%q: %v", d, err)
+		if !mailText([]byte(d)) {
+			t.Errorf("%q not taken for mail text", d)
 		}
 	}
-	for _, d := range []string{"", "a", "a\r\n", "a\r", "\r\n\r\n"} {
+	for _, d := range []string{"", "a", "a\r\n", "a\r", "\r\n\r\n", "a\nb", "\x00", strings.Repeat("\n", 200)} {
 		if got, ok := unmark(mark([]byte(d), "n")); !ok || string(got) != d {
 			t.Errorf("unmark(mark(%q)): %q, %v", d, got, ok)
 		}

@@ -131,6 +131,9 @@ userdb {
 }
 mail_location = maildir:%[1]s/mail/%%u
 mailbox_idle_check_interval = 1 secs
+protocol imap {
+  mail_max_userip_connections = 1000
+}
 %[5]sservice imap-login {
   %[6]s
 }
