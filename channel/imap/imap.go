@@ -598,7 +598,12 @@ func (c *Channel) wait(ctx context.Context) error {
 		}
 		return c.step(ctx, k, func(cl *imapclient.Client) error { return cl.Noop().Wait() })
 	}
-	return c.step(ctx, k, func(cl *imapclient.Client) error {
+	// The caller's ctx ending stops the IDLE with DONE rather than by
+	// closing the connection, which the next Receive then goes on with;
+	// the step's own bound covers a server that does not answer.
+	stepCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 6*time.Minute)
+	defer cancel()
+	err := c.step(stepCtx, k, func(cl *imapclient.Client) error {
 		idle, err := cl.Idle()
 		if err != nil {
 			return err
@@ -620,6 +625,10 @@ func (c *Channel) wait(ctx context.Context) error {
 		}
 		return idle.Wait()
 	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
 }
 
 // Notes in the marker's value, after the random part, on how Send put

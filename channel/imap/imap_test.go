@@ -385,3 +385,22 @@ func TestForm(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitKeepsConnection: a Receive whose context ends while it waits
+// in IDLE leaves the connection for the next Receive.
+func TestWaitKeepsConnection(t *testing.T) {
+	s := dovecottest.Start(t, dovecottest.Options{})
+	c := open(t, mailbox(t, s, "imap+insecure"), testOptions(s))
+	var conns []*imapclient.Client
+	for range 3 {
+		short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		if _, err := c.Receive(short, channel.Beginning); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Receive: %v, want DeadlineExceeded", err)
+		}
+		cancel()
+		conns = append(conns, c.recv.cl)
+	}
+	if conns[0] == nil || conns[1] != conns[0] || conns[2] != conns[0] {
+		t.Errorf("connections after each Receive: %p", conns)
+	}
+}
