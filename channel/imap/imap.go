@@ -343,6 +343,13 @@ func (k *conn) dial(ctx context.Context, c *Channel) (*imapclient.Client, error)
 		cl, err = imapclient.DialTLS(c.addr, opts)
 	}
 	if err != nil {
+		var cert *tls.CertificateVerificationError
+		var record tls.RecordHeaderError
+		if errors.As(err, &cert) || errors.As(err, &record) {
+			// Not worth retrying: the server is not who the URL names, or
+			// speaks no TLS on that port.
+			return nil, fmt.Errorf("imap: %s: TLS: %w", c.addr, err)
+		}
 		return nil, fmt.Errorf("imap: %s: %w: %v", c.addr, channel.ErrUnavailable, err)
 	}
 	var sel *goimap.SelectData

@@ -352,6 +352,23 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// TestTLS: imap:// checks the server's certificate, and refuses a server
+// that speaks no TLS; neither is worth retrying.
+func TestTLS(t *testing.T) {
+	s := dovecottest.Start(t, dovecottest.Options{TLS: true})
+	o := testOptions(s)
+	o.TLS = nil // the system's roots, which do not hold the test's certificate
+	_, err := Open(mailbox(t, s, "imap"), o)
+	if err == nil || errors.Is(err, channel.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("Open of a server with an unknown certificate: %v", err)
+	}
+	plain := dovecottest.Start(t, dovecottest.Options{})
+	_, err = Open(mailbox(t, plain, "imap"), testOptions(plain))
+	if err == nil || errors.Is(err, channel.ErrUnavailable) || !strings.Contains(err.Error(), "TLS") {
+		t.Errorf("imap:// to a server without TLS: %v", err)
+	}
+}
+
 // TestForm: data that is mail text goes as it is (the marker on top),
 // anything else base64-encoded; both come back byte for byte.
 func TestForm(t *testing.T) {
