@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +31,8 @@ type benchGroup struct {
 	devs []*device.Device
 	done []chan error
 	chs  []channel.Channel
+	mu   sync.Mutex
+	log  []string // the devices' log lines, for a failure
 }
 
 func (g *benchGroup) add() *device.Device {
@@ -37,7 +41,12 @@ func (g *benchGroup) add() *device.Device {
 	if err := device.Create(home, "me@bench.example", "", codec); err != nil {
 		g.b.Fatal(err)
 	}
-	d, err := device.Open(home, device.Options{Codec: codec, Log: func(string) {}})
+	name := fmt.Sprint(len(g.devs))
+	d, err := device.Open(home, device.Options{Codec: codec, Log: func(l string) {
+		g.mu.Lock()
+		g.log = append(g.log, name+": "+l)
+		g.mu.Unlock()
+	}})
 	if err != nil {
 		g.b.Fatal(err)
 	}
@@ -79,7 +88,13 @@ func (g *benchGroup) until(accepters ...*device.Device) {
 			return
 		}
 	}
-	g.b.Fatalf("%d devices not grouped after five minutes", len(g.devs))
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, d := range g.devs {
+		s := d.Status()
+		g.b.Logf("state %s, %d members, outbox %d", s.State, len(s.Group.Members), s.Outbox)
+	}
+	g.b.Fatalf("%d devices not grouped after five minutes; the last log lines:\n%s", len(g.devs), strings.Join(g.log[max(0, len(g.log)-60):], "\n"))
 }
 
 func (g *benchGroup) grouped() bool {
