@@ -15,11 +15,14 @@ import (
 	"github.com/keysync/keysync/agent"
 	"github.com/keysync/keysync/channel"
 	"github.com/keysync/keysync/channel/dir"
+	"github.com/keysync/keysync/channel/imap"
 	"github.com/keysync/keysync/device"
 )
 
 // openChannel opens the channel a URL names. The scheme picks it: dir:PATH
-// for a folder shared by the processes of one machine.
+// for a folder shared by the processes of one machine,
+// imap://USER@HOST:PORT/MAILBOX for a mailbox (imap+insecure:// on
+// loopback only; the password from the environment).
 func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
 	scheme, rest, ok := strings.Cut(url, ":")
 	if !ok || rest == "" {
@@ -28,8 +31,10 @@ func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
 	switch scheme {
 	case "dir":
 		return dir.Open(rest, dir.Options{Log: log})
+	case "imap", "imap+insecure":
+		return imap.Open(url, imap.Options{Log: log})
 	}
-	return nil, usageErrorf("channel %q: unknown scheme %q (known: dir)", url, scheme)
+	return nil, usageErrorf("channel %q: unknown scheme %q (known: dir, imap, imap+insecure)", url, scheme)
 }
 
 // newAgentCmd returns `keysync agent`, which runs a device.
@@ -39,7 +44,10 @@ func newAgentCmd() *cobra.Command {
 		Use:   "agent --channel URL [--home DIR]",
 		Short: "Run the device in the foreground on a channel",
 		Long: "Run the device of the home folder on the channel URL (dir:PATH: a folder\n" +
-			"shared by the processes of one machine), logging what it does to standard\n" +
+			"shared by the processes of one machine; imap://USER@HOST:PORT/MAILBOX: a\n" +
+			"mailbox, over TLS, with the password in the file named by\n" +
+			"KEYSYNC_IMAP_PASSWORD_FILE or in KEYSYNC_IMAP_PASSWORD; imap+insecure:// for\n" +
+			"a server on a loopback address), logging what it does to standard\n" +
 			"error; never a secret. It stops on SIGINT or SIGTERM; killed at any moment,\n" +
 			"it goes on where it was when started again. While it runs, status,\n" +
 			"handshake and group talk to it over its socket (agent.sock in the home,\n" +
@@ -71,6 +79,6 @@ func newAgentCmd() *cobra.Command {
 		},
 	}
 	addHomeFlag(c, &home)
-	c.Flags().StringVar(&url, "channel", "", "the channel: dir:PATH")
+	c.Flags().StringVar(&url, "channel", "", "the channel: dir:PATH or imap://USER@HOST:PORT/MAILBOX")
 	return c
 }

@@ -200,8 +200,10 @@ func secretOf(s device.Status, fpr string) bool {
 	return false
 }
 
-func TestE2EPairJoinLeave(t *testing.T) {
-	e := newE2E(t)
+func TestE2EPairJoinLeave(t *testing.T) { e2ePairJoinLeave(newE2E(t)) }
+
+func e2ePairJoinLeave(e *e2e) {
+	t := e.t
 	a, b := e.device("a"), e.device("b")
 	a.start()
 	b.start()
@@ -242,8 +244,10 @@ func TestE2EPairJoinLeave(t *testing.T) {
 	}
 }
 
-func TestE2EReject(t *testing.T) {
-	e := newE2E(t)
+func TestE2EReject(t *testing.T) { e2eReject(newE2E(t)) }
+
+func e2eReject(e *e2e) {
+	t := e.t
 	a, b := e.device("a"), e.device("b")
 	a.start()
 	b.start()
@@ -263,8 +267,10 @@ func TestE2EReject(t *testing.T) {
 
 var handledRE = regexp.MustCompile(`handled (\S+)`)
 
-func TestE2EKillMidHandshake(t *testing.T) {
-	e := newE2E(t)
+func TestE2EKillMidHandshake(t *testing.T) { e2eKillMidHandshake(newE2E(t)) }
+
+func e2eKillMidHandshake(e *e2e) {
+	t := e.t
 	a, b := e.device("a"), e.device("b")
 	a.start()
 	b.start()
