@@ -37,8 +37,10 @@
 // channel.MaxSize and its headers is refused at Open.
 //
 // A stream deleted and made anew while a client is reading it is noticed
-// when that client next starts a consumer (on Open, on a Receive from a
-// position it was not reading at, after an error), not at once.
+// when that client next starts a consumer (on a Receive from a position
+// it was not reading at, after an error) or checks the stream, which a
+// Receive does every 30 seconds: until then, messages of the new stream
+// past the old one's last sequence may be delivered as the old stream's.
 package nats
 
 import (
@@ -46,6 +48,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -83,6 +86,10 @@ const (
 	DefaultSendRetry   = time.Minute
 	DefaultOpenTimeout = 30 * time.Second
 )
+
+// recheck is how often a Receive that reads on checks that the stream
+// is still the one it was reading (not deleted and made anew).
+const recheck = 30 * time.Second
 
 // Batch limits: a Receive returns at most MaxBatch messages, and stops
 // adding messages once it holds MaxBatchBytes of data (it always returns
@@ -122,6 +129,10 @@ type Channel struct {
 	it   jetstream.MessagesContext // nil: none yet, or given up
 	last uint64                    // stream sequence it delivered last
 	inc  int64                     // creation of the stream it reads
+	// checked is when the stream's creation was last checked; a
+	// Receive checks it again after recheck.
+	checked time.Time
+	recheck time.Duration
 }
 
 // Open connects to the servers of a channel URL and finds or creates the
@@ -157,7 +168,13 @@ func Open(url string, o Options) (*Channel, error) {
 	}
 	nc, err := natsgo.Connect(strings.Join(urls, ","), opts...)
 	if err != nil {
-		if errors.Is(err, natsgo.ErrAuthorization) || errors.Is(err, natsgo.ErrAuthExpired) || errors.Is(err, natsgo.ErrAuthRevoked) {
+		var unknownCA x509.UnknownAuthorityError
+		var badCert *tls.CertificateVerificationError
+		var badHost x509.HostnameError
+		if errors.Is(err, natsgo.ErrAuthorization) || errors.Is(err, natsgo.ErrAuthExpired) || errors.Is(err, natsgo.ErrAuthRevoked) ||
+			errors.As(err, &unknownCA) || errors.As(err, &badCert) || errors.As(err, &badHost) {
+			// Credentials or certificates the servers refuse: trying
+			// again does not help.
 			return nil, fmt.Errorf("nats channel %s: %w", a.Subject, err)
 		}
 		return nil, fmt.Errorf("nats channel %s: connecting to %s: %w (%w)", a.Subject, strings.Join(a.Servers, ","), err, channel.ErrUnavailable)
@@ -171,7 +188,7 @@ func Open(url string, o Options) (*Channel, error) {
 		nc.Close()
 		return nil, fmt.Errorf("nats channel %s: %w", a.Subject, err)
 	}
-	c := &Channel{addr: a, log: o.Log, nc: nc, js: js, sendRetry: o.SendRetry, recv: make(chan struct{}, 1)}
+	c := &Channel{addr: a, log: o.Log, nc: nc, js: js, sendRetry: o.SendRetry, recv: make(chan struct{}, 1), recheck: recheck}
 	c.closed, c.close = context.WithCancel(context.Background())
 	c.replicas = a.Replicas
 	if c.replicas == 0 {
@@ -231,6 +248,9 @@ func connectOptions(a Address, o Options) ([]natsgo.Option, error) {
 			return nil, fmt.Errorf("nats channel %s: a user in the URL and credentials of another kind", a.Subject)
 		}
 		user = a.User
+	}
+	if auth.Password != "" && user == "" {
+		return nil, fmt.Errorf("nats channel %s: a password without a user (set %s or put USER@ in the URL)", a.Subject, EnvUser)
 	}
 	switch {
 	case user != "":
@@ -479,7 +499,23 @@ func (c *Channel) Receive(ctx context.Context, after channel.Position) ([]channe
 	var out []channel.Message
 	size := 0
 	for len(out) < MaxBatch && size < MaxBatchBytes {
-		m, err := it.Next(jetstream.NextContext(rctx))
+		if time.Since(c.checked) >= c.recheck {
+			if err := c.check(rctx); err != nil {
+				stopIt()
+				it.Stop()
+				c.it = nil
+				if len(out) > 0 {
+					return out, nil
+				}
+				return nil, err
+			}
+		}
+		wctx, wcancel := context.WithTimeout(rctx, c.recheck)
+		m, err := it.Next(jetstream.NextContext(wctx))
+		wcancel()
+		if errors.Is(err, context.DeadlineExceeded) && rctx.Err() == nil {
+			continue // time to check the stream again
+		}
 		if err != nil {
 			if !stopIt() || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				it.Stop()
@@ -516,6 +552,28 @@ func (c *Channel) Receive(ctx context.Context, after channel.Position) ([]channe
 		c.it = nil
 	}
 	return out, nil
+}
+
+// check checks that the stream is still the one made at c.inc.
+func (c *Channel) check(ctx context.Context) error {
+	var created time.Time
+	err := c.retry(ctx, "reading the stream's state", func(actx context.Context) error {
+		s, err := c.js.Stream(actx, c.stream)
+		if err == nil {
+			created = s.CachedInfo().Created
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		return fmt.Errorf("nats channel %s: stream %s is gone: %w", c.addr.Subject, c.stream, channel.ErrUnknownPosition)
+	case err != nil:
+		return err
+	case created.UnixNano() != c.inc:
+		return fmt.Errorf("nats channel %s: stream %s was made anew at %s: %w", c.addr.Subject, c.stream, created.UTC().Format(time.RFC3339Nano), channel.ErrUnknownPosition)
+	}
+	c.checked = time.Now()
+	return nil
 }
 
 // subscribe starts an ordered consumer at the message after seq, on the
@@ -569,7 +627,7 @@ func (c *Channel) subscribe(ctx context.Context, inc int64, seq uint64) error {
 	if err != nil {
 		return err
 	}
-	c.it, c.last, c.inc = it, seq, created
+	c.it, c.last, c.inc, c.checked = it, seq, created, time.Now()
 	return nil
 }
 

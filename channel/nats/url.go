@@ -170,7 +170,8 @@ const (
 // KEYSYNC_NATS_PASSWORD_FILE names, the token from KEYSYNC_NATS_TOKEN or
 // the file KEYSYNC_NATS_TOKEN_FILE names, the NKey seed file from
 // KEYSYNC_NATS_NKEY_FILE and the credentials file from KEYSYNC_NATS_CREDS.
-// None set is no authentication. Errors never hold a secret.
+// None set is no authentication. Errors never hold a secret. A password
+// may come without a user here if the URL names the user.
 func AuthFromEnv() (Auth, error) {
 	var a Auth
 	var err error
@@ -203,9 +204,6 @@ func (a Auth) check() error {
 	}
 	if len(kinds) > 1 {
 		return fmt.Errorf("nats channel: credentials of two kinds given (%s): give one", strings.Join(kinds, ", "))
-	}
-	if a.Password != "" && a.User == "" {
-		return fmt.Errorf("nats channel: a password without a user (set %s or put USER@ in the URL)", EnvUser)
 	}
 	return nil
 }
