@@ -41,10 +41,11 @@ type Address struct {
 // credentials come from the environment or files (AuthFromEnv).
 func ParseURL(s string) (Address, error) {
 	var a Address
+	shown := redact(s)
 	scheme, rest, ok := strings.Cut(s, "://")
 	switch {
 	case !ok:
-		return a, fmt.Errorf("nats channel %q: want nats://HOST:PORT[,HOST:PORT…]/SUBJECT", s)
+		return a, fmt.Errorf("nats channel %q: want nats://HOST:PORT[,HOST:PORT…]/SUBJECT", shown)
 	case scheme == "tls":
 		a.TLS = true
 	case scheme != "nats":
@@ -53,7 +54,7 @@ func ParseURL(s string) (Address, error) {
 	rest, query, _ := strings.Cut(rest, "?")
 	hosts, subject, ok := strings.Cut(rest, "/")
 	if !ok || subject == "" {
-		return a, fmt.Errorf("nats channel %q: no /SUBJECT after the servers", s)
+		return a, fmt.Errorf("nats channel %q: no /SUBJECT after the servers", shown)
 	}
 	if at := strings.LastIndex(hosts, "@"); at >= 0 {
 		user := hosts[:at]
@@ -63,22 +64,22 @@ func ParseURL(s string) (Address, error) {
 			return a, errors.New("nats channel: a password in the URL; give it in KEYSYNC_NATS_PASSWORD_FILE or KEYSYNC_NATS_PASSWORD")
 		}
 		if user == "" {
-			return a, fmt.Errorf("nats channel %q: an empty user before @", s)
+			return a, fmt.Errorf("nats channel %q: an empty user before @", shown)
 		}
 		a.User = user
 	}
 	for h := range strings.SplitSeq(hosts, ",") {
 		host, port, err := net.SplitHostPort(h)
 		if err != nil || host == "" {
-			return a, fmt.Errorf("nats channel %q: server %q: want HOST:PORT", s, h)
+			return a, fmt.Errorf("nats channel %q: server %q: want HOST:PORT", shown, h)
 		}
 		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-			return a, fmt.Errorf("nats channel %q: server %q: bad port", s, h)
+			return a, fmt.Errorf("nats channel %q: server %q: bad port", shown, h)
 		}
 		a.Servers = append(a.Servers, net.JoinHostPort(host, port))
 	}
 	if err := checkSubject(subject); err != nil {
-		return a, fmt.Errorf("nats channel %q: %v", s, err)
+		return a, fmt.Errorf("nats channel %q: %v", shown, err)
 	}
 	a.Subject = subject
 	if query == "" {
@@ -107,19 +108,33 @@ func ParseURL(s string) (Address, error) {
 				err = errors.New("negative")
 			}
 		default:
-			return a, fmt.Errorf("nats channel %q: unknown option %q (known: tls, ca, cert, key, replicas, max_age)", s, k)
+			return a, fmt.Errorf("nats channel %q: unknown option %q (known: tls, ca, cert, key, replicas, max_age)", shown, k)
 		}
 		if err == nil && v == "" {
 			err = errors.New("empty")
 		}
 		if err != nil {
-			return a, fmt.Errorf("nats channel %q: option %s=%q: %v", s, k, v, err)
+			return a, fmt.Errorf("nats channel %q: option %s=%q: %v", shown, k, v, err)
 		}
 	}
 	if (a.CertFile == "") != (a.KeyFile == "") {
-		return a, fmt.Errorf("nats channel %q: cert and key go together", s)
+		return a, fmt.Errorf("nats channel %q: cert and key go together", shown)
 	}
 	return a, nil
+}
+
+// redact cuts the user part out of a URL for an error message: it may
+// hold a password.
+func redact(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		start = i + 3
+	}
+	return s[:start] + "…@" + s[at+1:]
 }
 
 // checkSubject accepts a subject without wildcards: dot-separated tokens

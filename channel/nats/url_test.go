@@ -48,6 +48,9 @@ func TestParseURL(t *testing.T) {
 		"nats://h:1/s?password=x":                "unknown option",
 		"nats://@h:1/s":                          "empty user",
 		"nats://bob:hunter2@h:1/s":               "a password in the URL",
+		"nats:/bob:hunter2@h:1/s":                "want nats://",
+		"nats://bob:hunter2@h/s":                 "a password in the URL",
+		"nats://bob:hunter2@h:1?x/s":             "no /SUBJECT",
 		"nats://h:1/" + strings.Repeat("a", 256): "longer than 255",
 	}
 	for u, want := range bad {

@@ -15,11 +15,14 @@ import (
 	"github.com/keysync/keysync/agent"
 	"github.com/keysync/keysync/channel"
 	"github.com/keysync/keysync/channel/dir"
+	"github.com/keysync/keysync/channel/nats"
 	"github.com/keysync/keysync/device"
 )
 
 // openChannel opens the channel a URL names. The scheme picks it: dir:PATH
-// for a folder shared by the processes of one machine.
+// for a folder shared by the processes of one machine;
+// nats://HOST:PORT[,HOST:PORT…]/SUBJECT (tls://… for TLS) for a NATS
+// JetStream subject, with credentials from the KEYSYNC_NATS_* variables.
 func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
 	scheme, rest, ok := strings.Cut(url, ":")
 	if !ok || rest == "" {
@@ -28,8 +31,17 @@ func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
 	switch scheme {
 	case "dir":
 		return dir.Open(rest, dir.Options{Log: log})
+	case "nats", "tls":
+		if _, err := nats.ParseURL(url); err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		auth, err := nats.AuthFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		return nats.Open(url, nats.Options{Auth: auth, Log: log})
 	}
-	return nil, usageErrorf("channel %q: unknown scheme %q (known: dir)", url, scheme)
+	return nil, usageErrorf("channel %q: unknown scheme %q (known: dir, nats, tls)", url, scheme)
 }
 
 // newAgentCmd returns `keysync agent`, which runs a device.
@@ -39,7 +51,9 @@ func newAgentCmd() *cobra.Command {
 		Use:   "agent --channel URL [--home DIR]",
 		Short: "Run the device in the foreground on a channel",
 		Long: "Run the device of the home folder on the channel URL (dir:PATH: a folder\n" +
-			"shared by the processes of one machine), logging what it does to standard\n" +
+			"shared by the processes of one machine; nats://HOST:PORT[,HOST:PORT...]/SUBJECT\n" +
+			"or tls://...: a NATS JetStream subject, with credentials from the\n" +
+			"KEYSYNC_NATS_* variables, never the command line), logging what it does to standard\n" +
 			"error; never a secret. It stops on SIGINT or SIGTERM; killed at any moment,\n" +
 			"it goes on where it was when started again. While it runs, status,\n" +
 			"handshake and group talk to it over its socket (agent.sock in the home,\n" +

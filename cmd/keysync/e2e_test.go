@@ -200,8 +200,13 @@ func secretOf(s device.Status, fpr string) bool {
 	return false
 }
 
-func TestE2EPairJoinLeave(t *testing.T) {
-	e := newE2E(t)
+func TestE2EPairJoinLeave(t *testing.T) { e2ePairJoinLeave(newE2E(t)) }
+
+// e2ePairJoinLeave, on e's channel: two devices pair with equal
+// trustwords, a third joins, one leaves and the other two get a new group
+// key the leaver lacks.
+func e2ePairJoinLeave(e *e2e) {
+	t := e.t
 	a, b := e.device("a"), e.device("b")
 	a.start()
 	b.start()
@@ -242,8 +247,11 @@ func TestE2EPairJoinLeave(t *testing.T) {
 	}
 }
 
-func TestE2EReject(t *testing.T) {
-	e := newE2E(t)
+func TestE2EReject(t *testing.T) { e2eReject(newE2E(t)) }
+
+// e2eReject, on e's channel: a rejected handshake leaves no shared key.
+func e2eReject(e *e2e) {
+	t := e.t
 	a, b := e.device("a"), e.device("b")
 	a.start()
 	b.start()
@@ -263,8 +271,12 @@ func TestE2EReject(t *testing.T) {
 
 var handledRE = regexp.MustCompile(`handled (\S+)`)
 
-func TestE2EKillMidHandshake(t *testing.T) {
-	e := newE2E(t)
+func TestE2EKillMidHandshake(t *testing.T) { e2eKillMidHandshake(newE2E(t)) }
+
+// e2eKillMidHandshake, on e's channel: a device killed with SIGKILL
+// mid-handshake recovers, handling no message twice.
+func e2eKillMidHandshake(e *e2e) {
+	t := e.t
 	a, b := e.device("a"), e.device("b")
 	a.start()
 	b.start()
