@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
 
@@ -163,5 +164,57 @@ func TestMaxPayload(t *testing.T) {
 	_, err := Open(natstest.URL(s.Addr(), newSubject()), Options{Log: quiet})
 	if err == nil || !strings.Contains(err.Error(), "max_payload") {
 		t.Errorf("a server with max_payload 256 KiB: %v", err)
+	}
+}
+
+// TestCredsFile runs a server in operator mode (accounts and users as
+// JWTs) and connects with a user's credentials file.
+func TestCredsFile(t *testing.T) {
+	okp, _ := nkeys.CreateOperator()
+	opub, _ := okp.PublicKey()
+	oc := jwt.NewOperatorClaims(opub)
+	akp, _ := nkeys.CreateAccount()
+	apub, _ := akp.PublicKey()
+	ac := jwt.NewAccountClaims(apub)
+	ac.Limits.JetStreamLimits = jwt.JetStreamLimits{MemoryStorage: -1, DiskStorage: -1, Streams: -1, Consumer: -1}
+	ajwt, err := ac.Encode(okp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skp, _ := nkeys.CreateAccount()
+	spub, _ := skp.PublicKey()
+	sjwt, err := jwt.NewAccountClaims(spub).Encode(okp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ukp, _ := nkeys.CreateUser()
+	upub, _ := ukp.PublicKey()
+	ujwt, err := jwt.NewUserClaims(upub).Encode(akp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	useed, _ := ukp.Seed()
+	creds, err := jwt.FormatUserConfig(ujwt, useed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "user.creds")
+	if err := os.WriteFile(file, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := natstest.Start(t, func(o *server.Options) {
+		r := &server.MemAccResolver{}
+		r.Store(apub, ajwt)
+		r.Store(spub, sjwt)
+		o.SystemAccount = spub
+		o.TrustedOperators = []*jwt.OperatorClaims{oc}
+		o.AccountResolver = r
+	})
+	u := "nats://" + s.Addr()
+	if err := roundTrip(t, u, "", Auth{CredsFile: file}); err != nil {
+		t.Errorf("the credentials file: %v", err)
+	}
+	if err := roundTrip(t, u, "", Auth{}); err == nil {
+		t.Error("no credentials: no error")
 	}
 }

@@ -313,7 +313,11 @@ func (c *Channel) findStream(ctx context.Context) error {
 		if !errors.Is(err, jetstream.ErrStreamNotFound) {
 			return err
 		}
-		return c.createStream(ctx)
+		if err := c.createStream(ctx); err != nil {
+			return err
+		}
+		c.stream = StreamName(c.addr.Subject)
+		return nil
 	})
 }
 
@@ -338,7 +342,6 @@ func (c *Channel) createStream(ctx context.Context) error {
 	if err == nil {
 		c.log.Info("nats: created stream", "stream", name, "subject", c.addr.Subject, "replicas", c.replicas)
 	}
-	c.stream = name
 	return nil
 }
 
