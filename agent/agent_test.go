@@ -39,6 +39,9 @@ type group struct {
 	stop  context.CancelFunc
 	mu    sync.Mutex
 	log   []string
+	// closed: close ran (BenchmarkGroup closes each group itself, and
+	// t.Cleanup again).
+	closed bool
 }
 
 func newGroup(tb testing.TB) *group {
@@ -53,6 +56,10 @@ func newGroup(tb testing.TB) *group {
 }
 
 func (g *group) close() {
+	if g.closed {
+		return
+	}
+	g.closed = true
 	g.stop()
 	for _, d := range g.done {
 		<-d
