@@ -14,18 +14,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keysync/keysync/channel"
 	"github.com/keysync/keysync/channel/dir"
 	"github.com/keysync/keysync/device"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// group runs devices as agents in this process on one folder channel,
-// with users who accept every handshake at once.
+// group runs devices as agents in this process on one channel (a
+// folder, unless open is set), with users who accept every handshake at
+// once.
 type group struct {
 	tb    testing.TB
 	root  string
-	chans []*dir.Dir
+	chans []channel.Channel
+	// open, if set, opens a client of the group's channel, and count
+	// counts the messages on it.
+	open  func() (channel.Channel, error)
+	count func() int
 	ctx   context.Context
 	devs  []*device.Device
 	homes []string
@@ -78,7 +84,13 @@ func (g *group) add(codec device.Codec) *device.Device {
 		g.tb.Fatal(err)
 	}
 	// One channel instance per agent, as separate processes have.
-	ch, err := dir.Open(filepath.Join(g.root, "ch"), dir.Options{Log: quiet})
+	open := g.open
+	if open == nil {
+		open = func() (channel.Channel, error) {
+			return dir.Open(filepath.Join(g.root, "ch"), dir.Options{Log: quiet})
+		}
+	}
+	ch, err := open()
 	if err != nil {
 		g.tb.Fatal(err)
 	}
@@ -129,6 +141,9 @@ func (g *group) grouped() bool {
 
 // messages counts the messages on the channel.
 func (g *group) messages() int {
+	if g.count != nil {
+		return g.count()
+	}
 	ents, err := os.ReadDir(filepath.Join(g.root, "ch"))
 	if err != nil {
 		g.tb.Fatal(err)
@@ -185,7 +200,10 @@ func TestListenRefusesOpenHome(t *testing.T) {
 // on the folder channel, and for N devices joining one by one, with users
 // who accept at once; it reports the channel messages per join and the
 // process CPU time per message (OpenPGP included).
-func BenchmarkGroup(b *testing.B) {
+func BenchmarkGroup(b *testing.B) { benchmarkGroup(b, newGroup) }
+
+// benchmarkGroup is BenchmarkGroup on the groups that newGroup makes.
+func benchmarkGroup(b *testing.B, newGroup func(testing.TB) *group) {
 	for _, n := range []int{2, 10, 50} {
 		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
 			var msgs, joins int

@@ -16,13 +16,16 @@ import (
 	"github.com/keysync/keysync/channel"
 	"github.com/keysync/keysync/channel/dir"
 	"github.com/keysync/keysync/channel/imap"
+	"github.com/keysync/keysync/channel/nats"
 	"github.com/keysync/keysync/device"
 )
 
 // openChannel opens the channel a URL names. The scheme picks it: dir:PATH
-// for a folder shared by the processes of one machine,
+// for a folder shared by the processes of one machine;
 // imap://USER@HOST:PORT/MAILBOX for a mailbox (imap+insecure:// on
-// loopback only; the password from the environment).
+// loopback only; the password from the environment);
+// nats://HOST:PORT[,HOST:PORT…]/SUBJECT (tls://… for TLS) for a NATS
+// JetStream subject, with credentials from the KEYSYNC_NATS_* variables.
 func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
 	scheme, rest, ok := strings.Cut(url, ":")
 	if !ok || rest == "" {
@@ -33,8 +36,17 @@ func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
 		return dir.Open(rest, dir.Options{Log: log})
 	case "imap", "imap+insecure":
 		return imap.Open(url, imap.Options{Log: log})
+	case "nats", "tls":
+		if _, err := nats.ParseURL(url); err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		auth, err := nats.AuthFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		return nats.Open(url, nats.Options{Auth: auth, Log: log})
 	}
-	return nil, usageErrorf("channel %q: unknown scheme %q (known: dir, imap, imap+insecure)", url, scheme)
+	return nil, usageErrorf("channel %q: unknown scheme %q (known: dir, imap, imap+insecure, nats, tls)", url, scheme)
 }
 
 // newAgentCmd returns `keysync agent`, which runs a device.
@@ -47,7 +59,9 @@ func newAgentCmd() *cobra.Command {
 			"shared by the processes of one machine; imap://USER@HOST:PORT/MAILBOX: a\n" +
 			"mailbox, over TLS, with the password in the file named by\n" +
 			"KEYSYNC_IMAP_PASSWORD_FILE or in KEYSYNC_IMAP_PASSWORD; imap+insecure:// for\n" +
-			"a server on a loopback address), logging what it does to standard\n" +
+			"a server on a loopback address; nats://HOST:PORT[,HOST:PORT...]/SUBJECT\n" +
+			"or tls://...: a NATS JetStream subject, with credentials from the\n" +
+			"KEYSYNC_NATS_* variables, never the command line), logging what it does to standard\n" +
 			"error; never a secret. It stops on SIGINT or SIGTERM; killed at any moment,\n" +
 			"it goes on where it was when started again. While it runs, status,\n" +
 			"handshake and group talk to it over its socket (agent.sock in the home,\n" +

@@ -202,6 +202,9 @@ func secretOf(s device.Status, fpr string) bool {
 
 func TestE2EPairJoinLeave(t *testing.T) { e2ePairJoinLeave(newE2E(t)) }
 
+// e2ePairJoinLeave, on e's channel: two devices pair with equal
+// trustwords, a third joins, one leaves and the other two get a new group
+// key the leaver lacks.
 func e2ePairJoinLeave(e *e2e) {
 	t := e.t
 	a, b := e.device("a"), e.device("b")
@@ -246,6 +249,7 @@ func e2ePairJoinLeave(e *e2e) {
 
 func TestE2EReject(t *testing.T) { e2eReject(newE2E(t)) }
 
+// e2eReject, on e's channel: a rejected handshake leaves no shared key.
 func e2eReject(e *e2e) {
 	t := e.t
 	a, b := e.device("a"), e.device("b")
@@ -269,6 +273,8 @@ var handledRE = regexp.MustCompile(`handled (\S+)`)
 
 func TestE2EKillMidHandshake(t *testing.T) { e2eKillMidHandshake(newE2E(t)) }
 
+// e2eKillMidHandshake, on e's channel: a device killed with SIGKILL
+// mid-handshake recovers, handling no message twice.
 func e2eKillMidHandshake(e *e2e) {
 	t := e.t
 	a, b := e.device("a"), e.device("b")
