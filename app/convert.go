@@ -13,6 +13,7 @@ import (
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/atomicfile"
+	"github.com/keysync/keysync/internal/excerpt"
 )
 
 // Conversion is what converting stores into others comes to.
@@ -171,6 +172,10 @@ func (p *Prepared) Apply() ([]FileResult, error) {
 // String returns the command line, program first.
 func (c Command) String() string { return strings.Join(append([]string{c.Path}, c.Args...), " ") }
 
+// maxStderrRunes is the most runes of a program's standard error an error
+// quotes.
+const maxStderrRunes = 200
+
 // run runs the command, feeding it Stdin. Its error quotes the program's
 // standard error unless Stdin is secret (a program may echo its input).
 func (c Command) run() error {
@@ -193,10 +198,7 @@ func (c Command) run() error {
 		if c.Secret || msg == "" {
 			return fmt.Errorf("%s: %v", c.Path, err)
 		}
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-		return fmt.Errorf("%s: %v: %s", c.Path, err, msg)
+		return fmt.Errorf("%s: %v: %s", c.Path, err, excerpt.Cut(msg, maxStderrRunes))
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/keysync/keysync/internal/plistcheck"
 	"github.com/keysync/keysync/internal/plistcheck/bplisttest"
@@ -14,6 +16,31 @@ import (
 
 // maxErrorLen bounds every error a reader gives: input is quoted cut short.
 const maxErrorLen = 1 << 10
+
+// checkMessages fails unless err and every notice are short, valid UTF-8
+// and free of control characters, tabs and newlines included: each is
+// printed as one line, and input in it is escaped (internal/excerpt).
+func checkMessages(t *testing.T, err error, notices []Notice) {
+	t.Helper()
+	msgs := make([]string, 0, len(notices)+1)
+	if err != nil {
+		msgs = append(msgs, err.Error())
+	}
+	for _, n := range notices {
+		msgs = append(msgs, n.String())
+	}
+	for _, m := range msgs {
+		if len(m) > maxErrorLen {
+			t.Fatalf("message of %d bytes: %.200q", len(m), m)
+		}
+		if !utf8.ValidString(m) {
+			t.Fatalf("message is not UTF-8: %q", m)
+		}
+		if i := strings.IndexFunc(m, unicode.IsControl); i >= 0 {
+			t.Fatalf("message holds control character %q: %q", m[i], m)
+		}
+	}
+}
 
 // FuzzPurpleAccounts checks that reading accounts.xml never panics, keeps
 // only complete accounts and gives short errors. Its seeds are small (the
@@ -32,10 +59,8 @@ func FuzzPurpleAccounts(f *testing.F) {
 	f.Add([]byte("<account><account><protocol>p</protocol><name>n</name><password>&secret;</password></account></account>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		list, err := readPurpleAccounts(bytes.NewReader(data))
+		checkMessages(t, err, nil)
 		if err != nil {
-			if len(err.Error()) > maxErrorLen {
-				t.Fatalf("error of %d bytes", len(err.Error()))
-			}
 			return
 		}
 		for _, a := range list {
@@ -73,10 +98,8 @@ func FuzzAdiumAccounts(f *testing.F) {
 	f.Add(bplisttest.Build([][]byte{bplisttest.Array(1, 1), bplisttest.Array(2, 2), bplisttest.Array(3, 3), {0x51, 'x'}}, 0))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		list, err := parseAdiumAccounts(data)
+		checkMessages(t, err, nil)
 		if err != nil {
-			if len(err.Error()) > maxErrorLen {
-				t.Fatalf("error of %d bytes", len(err.Error()))
-			}
 			return
 		}
 		for _, a := range list {
@@ -108,6 +131,7 @@ func FuzzReadPrivateKeys(f *testing.F) {
 			t.Fatal(err)
 		}
 		m, notices, err := pidgin.Read(ReadRequest{Dir: dir, Source: "pidgin:" + dir})
+		checkMessages(t, err, notices)
 		if err != nil {
 			return
 		}
@@ -129,10 +153,8 @@ func FuzzParseLocation(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, arg string) {
 		s, err := ParseLocation(arg)
+		checkMessages(t, err, nil)
 		if err != nil {
-			if len(err.Error()) > maxErrorLen {
-				t.Fatalf("error of %d bytes", len(err.Error()))
-			}
 			return
 		}
 		if s.App == nil || s.Dir == "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/keysync/keysync/app"
 	"github.com/keysync/keysync/format/ofcaes"
 	"github.com/keysync/keysync/internal/atomicfile"
+	"github.com/keysync/keysync/internal/excerpt"
 	"github.com/keysync/keysync/internal/qrcode"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -266,11 +267,7 @@ func (s *secrets) push(stdout io.Writer, path string) error {
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-		return fmt.Errorf("adb push %s %s: %v: %s", path, dest, err, msg)
+		return fmt.Errorf("adb push %s %s: %v: %s", path, dest, err, excerpt.Cut(strings.TrimSpace(stderr.String()), 200))
 	}
 	fmt.Fprintf(stdout, "pushed %s to %s on the device; in ChatSecure choose Activate KeySync and scan the code (ChatSecure deletes the file after importing)\n", path, dest)
 	return nil
