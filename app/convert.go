@@ -44,7 +44,7 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 		return nil, err
 	}
 	for _, t := range tos {
-		if containsLocation(froms, t.Name) {
+		if indexLocation(froms, t) >= 0 {
 			continue
 		}
 		m, ns, err := t.Read(prompt, seen)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -90,5 +91,25 @@ func TestReadStampsSource(t *testing.T) {
 		if f.Origin.Source != l.Name {
 			t.Errorf("fingerprint origin %+v", *f.Origin)
 		}
+	}
+}
+
+// One folder spelled two ways is one store: named twice it is refused,
+// and --prefer finds it under either spelling.
+func TestLocationIdentityIsTheAbsolutePath(t *testing.T) {
+	abs, err := filepath.Abs("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ParseLocations([]string{"pidgin:x", "pidgin:" + abs})
+	if want := "pidgin:x and pidgin:" + abs + " are one store, given twice"; err == nil || err.Error() != want {
+		t.Errorf("ParseLocations: %v, want %q", err, want)
+	}
+	if _, err := ParseLocations([]string{"pidgin:x", "kopete:" + abs}); err != nil {
+		t.Errorf("two apps in one folder: %v", err)
+	}
+	locs := []Location{mustLocation(t, "pidgin:x")}
+	if got, err := ResolvePrefer("pidgin:"+abs, locs); err != nil || got != "pidgin:x" {
+		t.Errorf("ResolvePrefer = %q, %v", got, err)
 	}
 }

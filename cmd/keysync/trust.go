@@ -195,7 +195,7 @@ func runWrite(stdout, stderr io.Writer, froms, tos []app.Location, o writeOption
 	if o.prefer != "" {
 		all := append([]app.Location(nil), froms...)
 		for _, t := range tos {
-			if !slices.ContainsFunc(froms, func(f app.Location) bool { return f.Name == t.Name }) {
+			if !slices.ContainsFunc(froms, t.SameStore) {
 				all = append(all, t)
 			}
 		}
