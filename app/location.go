@@ -76,10 +76,12 @@ func ParseLocations(args []string) ([]Location, error) {
 	return out, nil
 }
 
-// ResolvePrefer returns the name of the store among locs that arg names:
-// APP:DIR (DIR spelled any way) or, for a bare APP, the app's default folder or
-// else the only store of that app.
-func ResolvePrefer(arg string, locs []Location) (string, error) {
+// ResolvePrefer returns the name of the store that arg names among those a
+// conversion of froms into tos merges (see Stores): APP:DIR (DIR spelled
+// any way) or, for a bare APP, the app's default folder or else the only
+// store of that app.
+func ResolvePrefer(arg string, froms, tos []Location) (string, error) {
+	locs := Stores(froms, tos)
 	p, err := ParseLocation(arg)
 	if i := indexLocation(locs, p); err == nil && i >= 0 {
 		return locs[i].Name, nil
@@ -125,6 +127,18 @@ func ReadAll(locs []Location, prompt Prompt, seen *Seen) ([]keysync.Source, []No
 		notices = append(notices, ns...)
 	}
 	return sources, notices, nil
+}
+
+// Stores returns the stores a conversion of froms into tos merges, in
+// order: froms, then every store of tos that is not one of froms.
+func Stores(froms, tos []Location) []Location {
+	all := append([]Location(nil), froms...)
+	for _, t := range tos {
+		if indexLocation(froms, t) < 0 {
+			all = append(all, t)
+		}
+	}
+	return all
 }
 
 // indexLocation returns the index of the first location of locs that is
