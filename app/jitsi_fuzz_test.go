@@ -96,11 +96,3 @@ func FuzzJitsiStore(f *testing.F) {
 		}
 	})
 }
-
-func mustReadF(f *testing.F, path string) []byte {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		f.Fatal(err)
-	}
-	return b
-}
