@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/keysync/keysync/internal/excerpt"
 )
 
 // ProcessNamer is implemented by an App whose program can be seen running:
@@ -54,7 +56,7 @@ func CheckRunning(tos []Location, force, dryRun bool) (notes []string, err error
 		return nil, nil
 	}
 	for _, r := range running {
-		apps = append(apps, fmt.Sprintf("%s is running (process %s)", r.App, r.Process))
+		apps = append(apps, fmt.Sprintf("%s is running (process %s)", r.App, excerpt.Cut(r.Process, excerpt.MaxRunes)))
 	}
 	msg := strings.Join(apps, "; ")
 	if dryRun || force {
