@@ -312,6 +312,25 @@ func (r *nameNotices) add(path string, line int, what, protocol, name, problem s
 			what, quoteName(name), protocol, problem)})
 }
 
+// addProtocol notes that protocol, an app's spelling read at path:line, is
+// not a protocol name that compares with others.
+func (r *nameNotices) addProtocol(path string, line int, protocol, problem string) {
+	if len(r.notices) >= maxNameNotices {
+		r.more++
+		return
+	}
+	k := "protocol\x00" + protocol
+	if r.seen[k] {
+		return
+	}
+	if r.seen == nil {
+		r.seen = map[string]bool{}
+	}
+	r.seen[k] = true
+	r.notices = append(r.notices, Notice{File: path, Line: line,
+		Msg: fmt.Sprintf("protocol %s is %s: kept byte for byte, not merged with other spellings", quoteName(protocol), problem)})
+}
+
 // list returns the notices.
 func (r *nameNotices) list() []Notice {
 	if r.more == 0 {

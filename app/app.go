@@ -82,6 +82,9 @@ type File struct {
 	Content io.WriterTo
 	Secret  bool   // holds private keys: mode 0600, contents never printed
 	Summary string // what the file holds, such as "3 fingerprints"
+	// Exchange marks an encrypted file the user carries to another
+	// device with its password (ChatSecure's otr_keystore.ofcaes).
+	Exchange bool
 }
 
 // Command is a program to run with its standard input.

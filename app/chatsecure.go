@@ -606,7 +606,7 @@ func (chatSecure) WriteSecret(dir, source string, m *keysync.Model, password []b
 		return Plan{}, nil, fmt.Errorf("chatsecure: %w", err)
 	}
 	summary := count(keys, "private key") + ", " + count(verified, "verified fingerprint")
-	return Plan{Files: []File{{Path: filepath.Join(dir, chatSecureExchange), Content: atomicfile.Bytes(data), Secret: true, Summary: summary}}}, notices, nil
+	return Plan{Files: []File{{Path: filepath.Join(dir, chatSecureExchange), Content: atomicfile.Bytes(data), Secret: true, Summary: summary, Exchange: true}}}, notices, nil
 }
 
 // keystoreText writes props as Properties.store does: a comment, the

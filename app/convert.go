@@ -13,6 +13,7 @@ import (
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/atomicfile"
+	"github.com/keysync/keysync/internal/excerpt"
 )
 
 // Conversion is what converting stores into others comes to.
@@ -42,10 +43,7 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range tos {
-		if containsLocation(froms, t.Name) {
-			continue
-		}
+	for _, t := range Stores(froms, tos)[len(froms):] {
 		m, ns, err := t.Read(prompt, seen)
 		if errors.Is(err, ErrNoStore) {
 			continue
@@ -116,13 +114,15 @@ type Prepared struct {
 // FileChange is the planned change of one file, with the file's summary.
 type FileChange struct {
 	atomicfile.Change
-	Summary string
+	Summary  string
+	Exchange bool // the File is an exchange file (File.Exchange)
 }
 
 // FileResult is what applying one FileChange did.
 type FileResult struct {
 	atomicfile.Result
-	Summary string
+	Summary  string
+	Exchange bool // the File is an exchange file (File.Exchange)
 }
 
 // Prepare compares every file of p with its target on disk. It refuses a
@@ -140,7 +140,7 @@ func (p Plan) Prepare(seen *Seen, force bool) (*Prepared, error) {
 	}
 	out := &Prepared{Commands: p.Commands}
 	for i, c := range changes {
-		out.Changes = append(out.Changes, FileChange{c, p.Files[i].Summary})
+		out.Changes = append(out.Changes, FileChange{Change: c, Summary: p.Files[i].Summary, Exchange: p.Files[i].Exchange})
 	}
 	return out, nil
 }
@@ -158,7 +158,7 @@ func (p *Prepared) Apply() ([]FileResult, error) {
 	}
 	out := make([]FileResult, len(results))
 	for i, r := range results {
-		out[i] = FileResult{r, p.Changes[i].Summary}
+		out[i] = FileResult{Result: r, Summary: p.Changes[i].Summary, Exchange: p.Changes[i].Exchange}
 	}
 	for _, c := range p.Commands {
 		if err := c.run(); err != nil {
@@ -170,6 +170,10 @@ func (p *Prepared) Apply() ([]FileResult, error) {
 
 // String returns the command line, program first.
 func (c Command) String() string { return strings.Join(append([]string{c.Path}, c.Args...), " ") }
+
+// maxStderrRunes is the most runes of a program's standard error an error
+// quotes.
+const maxStderrRunes = 200
 
 // run runs the command, feeding it Stdin. Its error quotes the program's
 // standard error unless Stdin is secret (a program may echo its input).
@@ -193,10 +197,7 @@ func (c Command) run() error {
 		if c.Secret || msg == "" {
 			return fmt.Errorf("%s: %v", c.Path, err)
 		}
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-		return fmt.Errorf("%s: %v: %s", c.Path, err, msg)
+		return fmt.Errorf("%s: %v: %s", c.Path, err, excerpt.Cut(msg, maxStderrRunes))
 	}
 	return nil
 }

@@ -61,10 +61,10 @@ func TestParseLocationsRefusesDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ResolvePrefer("kopete", locs); err != nil || got != "kopete:a" {
+	if got, err := ResolvePrefer("kopete", locs[:1], locs[1:]); err != nil || got != "kopete:a" {
 		t.Errorf("ResolvePrefer(kopete) = %q, %v", got, err)
 	}
-	if _, err := ResolvePrefer("pidgin", locs); err == nil || !strings.Contains(err.Error(), "say which as APP:DIR") {
+	if _, err := ResolvePrefer("pidgin", locs[:2], locs); err == nil || !strings.Contains(err.Error(), "say which as APP:DIR") {
 		t.Errorf("ResolvePrefer(pidgin) with two pidgin stores: %v", err)
 	}
 }

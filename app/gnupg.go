@@ -11,8 +11,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/format/gpgcolon"
@@ -110,7 +108,7 @@ func (g gpgRun) output(stdin []byte, secret bool, args ...string) ([]byte, error
 	case err != nil && secret:
 		err = fmt.Errorf("%s: %v", what, err)
 	case err != nil:
-		err = fmt.Errorf("%s: %v: %s", what, err, excerpt.Cut(printable(strings.TrimSpace(string(stderr.buf))), 300))
+		err = fmt.Errorf("%s: %v: %s", what, err, excerpt.Cut(strings.TrimSpace(string(stderr.buf)), 300))
 	}
 	if err != nil {
 		if secret {
@@ -119,18 +117,6 @@ func (g gpgRun) output(stdin []byte, secret bool, args ...string) ([]byte, error
 		return nil, err
 	}
 	return out.buf, nil
-}
-
-// printable returns s with every rune that is not printable, but line
-// feeds, replaced by U+FFFD: gpg's messages quote user IDs, which may hold
-// terminal escapes.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || unicode.IsPrint(r) {
-			return r
-		}
-		return utf8.RuneError
-	}, s)
 }
 
 // gpgEnv is the environment of gpg: the caller's without locale settings

@@ -368,7 +368,7 @@ func TestGnupgReadBounded(t *testing.T) {
 		{"exec yes pub:u:1:1:X:1:::u:::sc:", "gpg --list-keys: output beyond 1 MiB"},
 		{"echo 'pub:u:1:1:X:1:::u:::sc:'; echo 'uid:u::::::::x:'", "gpg --list-keys output: key of line 1 has no fingerprint"},
 		{"echo 'gpg: keyring broken' >&2; exit 2", "gpg --list-keys: exit status 2: gpg: keyring broken"},
-		{`printf 'gpg: key "\033[2J" broken\n' >&2; exit 2`, "gpg --list-keys: exit status 2: gpg: key \"\uFFFD[2J\" broken"},
+		{`printf 'gpg: key "\033[2J" broken\n' >&2; exit 2`, "gpg --list-keys: exit status 2: gpg: key \"\\x1b[2J\" broken"},
 	} {
 		home := fakeGPG(t, c.script)
 		start := time.Now()

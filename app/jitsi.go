@@ -451,6 +451,9 @@ func (r *jitsiReader) origin(uid string) *keysync.Origin {
 	if a.problem != "" {
 		r.names.add(r.st.path, a.Line, "account", a.Account.Protocol, a.Account.Address, a.problem)
 	}
+	if problem := protocolProblem(a.Account.Protocol); problem != "" {
+		r.names.addProtocol(r.st.path, a.Line, a.Account.Protocol, problem)
+	}
 	o := &keysync.Origin{Source: r.req.Source, App: "jitsi", Local: a.Account, Name: uid, Protocol: a.Protocol}
 	la := r.accounts[a.Account]
 	if la == nil {

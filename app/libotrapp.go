@@ -70,6 +70,9 @@ func (c *origins) get(name, protocol, path string, line int) *keysync.Origin {
 		return o
 	}
 	a, unmapped := c.m.canonical(name, protocol)
+	if problem := protocolProblem(a.Protocol); problem != "" {
+		c.names.addProtocol(path, line, a.Protocol, problem)
+	}
 	la := c.model.AddAccount(a)
 	if unmapped != "" {
 		la.Unmapped = unmapped

@@ -14,6 +14,9 @@ type Location struct {
 	App  App
 	Dir  string
 	Name string // "APP:DIR", the store's source name in the model
+	// abs is Dir made absolute: with the app, the store's identity, so
+	// that two spellings of one folder are one store (SameStore).
+	abs string
 	// Password encrypts the store when it is written, for an App that is
 	// a SecretWriter; nil otherwise.
 	Password []byte
@@ -21,7 +24,8 @@ type Location struct {
 
 // ParseLocation parses APP or APP:DIR, splitting at the first colon (so
 // that DIR may hold colons). DIR defaults to the app's default folder and
-// is cleaned, so that two spellings of one folder name one store.
+// is cleaned; Dir and Name keep it as given, relative or not, and the
+// store's identity is its absolute path (SameStore).
 func ParseLocation(arg string) (Location, error) {
 	name, dir, hasDir := strings.Cut(arg, ":")
 	a, ok := Lookup(name)
@@ -39,7 +43,17 @@ func ParseLocation(arg string) (Location, error) {
 		dir = d
 	}
 	dir = filepath.Clean(dir)
-	return Location{App: a, Dir: dir, Name: a.Name() + ":" + dir}, nil
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Location{}, fmt.Errorf("%s: %w", excerpt.Quote(arg), err)
+	}
+	return Location{App: a, Dir: dir, Name: a.Name() + ":" + dir, abs: abs}, nil
+}
+
+// SameStore reports whether l and o are one store: one app in one folder,
+// however the folder is spelled.
+func (l Location) SameStore(o Location) bool {
+	return l.App.Name() == o.App.Name() && l.abs == o.abs
 }
 
 // ParseLocations parses every argument with ParseLocation and refuses a
@@ -51,21 +65,26 @@ func ParseLocations(args []string) ([]Location, error) {
 		if err != nil {
 			return nil, err
 		}
-		if containsLocation(out, l.Name) {
-			return nil, fmt.Errorf("%s given twice", l.Name)
+		if i := indexLocation(out, l); i >= 0 {
+			if out[i].Name == l.Name {
+				return nil, fmt.Errorf("%s given twice", l.Name)
+			}
+			return nil, fmt.Errorf("%s and %s are one store, given twice", out[i].Name, l.Name)
 		}
 		out = append(out, l)
 	}
 	return out, nil
 }
 
-// ResolvePrefer returns the name of the store among locs that arg names:
-// APP:DIR (DIR cleaned) or, for a bare APP, the app's default folder or
-// else the only store of that app.
-func ResolvePrefer(arg string, locs []Location) (string, error) {
+// ResolvePrefer returns the name of the store that arg names among those a
+// conversion of froms into tos merges (see Stores): APP:DIR (DIR spelled
+// any way) or, for a bare APP, the app's default folder or else the only
+// store of that app.
+func ResolvePrefer(arg string, froms, tos []Location) (string, error) {
+	locs := Stores(froms, tos)
 	p, err := ParseLocation(arg)
-	if err == nil && containsLocation(locs, p.Name) {
-		return p.Name, nil
+	if i := indexLocation(locs, p); err == nil && i >= 0 {
+		return locs[i].Name, nil
 	}
 	if !strings.Contains(arg, ":") {
 		var match []string
@@ -110,12 +129,28 @@ func ReadAll(locs []Location, prompt Prompt, seen *Seen) ([]keysync.Source, []No
 	return sources, notices, nil
 }
 
-// containsLocation reports whether locs holds the store called name.
-func containsLocation(locs []Location, name string) bool {
-	for _, l := range locs {
-		if l.Name == name {
-			return true
+// Stores returns the stores a conversion of froms into tos merges, in
+// order: froms, then every store of tos that is not one of froms.
+func Stores(froms, tos []Location) []Location {
+	all := append([]Location(nil), froms...)
+	for _, t := range tos {
+		if indexLocation(froms, t) < 0 {
+			all = append(all, t)
 		}
 	}
-	return false
+	return all
+}
+
+// indexLocation returns the index of the first location of locs that is
+// the store l, or -1.
+func indexLocation(locs []Location, l Location) int {
+	if l.App == nil {
+		return -1
+	}
+	for i, x := range locs {
+		if x.SameStore(l) {
+			return i
+		}
+	}
+	return -1
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -90,5 +91,70 @@ func TestReadStampsSource(t *testing.T) {
 		if f.Origin.Source != l.Name {
 			t.Errorf("fingerprint origin %+v", *f.Origin)
 		}
+	}
+}
+
+// One folder spelled two ways is one store: named twice it is refused,
+// and --prefer finds it under either spelling.
+func TestLocationIdentityIsTheAbsolutePath(t *testing.T) {
+	abs, err := filepath.Abs("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ParseLocations([]string{"pidgin:x", "pidgin:" + abs})
+	if want := "pidgin:x and pidgin:" + abs + " are one store, given twice"; err == nil || err.Error() != want {
+		t.Errorf("ParseLocations: %v, want %q", err, want)
+	}
+	if _, err := ParseLocations([]string{"pidgin:x", "kopete:" + abs}); err != nil {
+		t.Errorf("two apps in one folder: %v", err)
+	}
+	locs := []Location{mustLocation(t, "pidgin:x")}
+	if got, err := ResolvePrefer("pidgin:"+abs, nil, locs); err != nil || got != "pidgin:x" {
+		t.Errorf("ResolvePrefer = %q, %v", got, err)
+	}
+}
+
+// A conversion merges its sources and then the targets that are not
+// sources, and --prefer chooses among those.
+func TestStoresAndPrefer(t *testing.T) {
+	froms := []Location{mustLocation(t, "pidgin:a"), mustLocation(t, "kopete:b")}
+	abs, _ := filepath.Abs("a")
+	tos := []Location{mustLocation(t, "pidgin:"+abs), mustLocation(t, "irssi:c")}
+	var names []string
+	for _, l := range Stores(froms, tos) {
+		names = append(names, l.Name)
+	}
+	if got := strings.Join(names, " "); got != "pidgin:a kopete:b irssi:c" {
+		t.Errorf("Stores = %s", got)
+	}
+	for arg, want := range map[string]string{"pidgin": "pidgin:a", "irssi": "irssi:c", "irssi:./c/": "irssi:c"} {
+		if got, err := ResolvePrefer(arg, froms, tos); err != nil || got != want {
+			t.Errorf("ResolvePrefer(%s) = %q, %v, want %q", arg, got, err, want)
+		}
+	}
+}
+
+// SetPassword gives encrypted targets the password given or a fresh one,
+// and leaves the others alone.
+func TestSetPassword(t *testing.T) {
+	tos := []Location{mustLocation(t, "pidgin:a"), mustLocation(t, "chatsecure:b")}
+	if !Encrypted(tos) || Encrypted(tos[:1]) {
+		t.Fatal("Encrypted")
+	}
+	made, err := SetPassword(tos, nil)
+	if err != nil || len(made) != 44 || string(tos[1].Password) != string(made) || tos[0].Password != nil {
+		t.Fatalf("fresh password: %q, %v; passwords %q %q", made, err, tos[0].Password, tos[1].Password)
+	}
+	made, err = SetPassword(tos, []byte("given"))
+	if err != nil || made != nil || string(tos[1].Password) != "given" {
+		t.Fatalf("given password: %q, %v; %q", made, err, tos[1].Password)
+	}
+}
+
+// Apps that are not running, or that have no program, never stop a write.
+func TestCheckRunningNothingRuns(t *testing.T) {
+	tos := []Location{mustLocation(t, "chatsecure:b")}
+	if notes, err := CheckRunning(tos, false, false); err != nil || len(notes) != 0 {
+		t.Errorf("CheckRunning = %v, %v", notes, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // protocols is one app's spellings of protocols.
@@ -72,7 +73,8 @@ var readSpellings = sync.OnceValues(func() (map[string]string, []string) {
 // lower-case protocol name. Every app's spellings are recognised (files
 // are copied between apps: Kopete samples carry Pidgin's prpl ids);
 // otherwise an app's prefix ("prpl-", "libpurple-") is dropped and the
-// rest lower-cased.
+// rest lower-cased in ASCII: every other byte is kept, so that two
+// spellings that are not UTF-8 stay two protocols (see protocolProblem).
 func canonicalProtocol(s string) string {
 	known, prefixes := readSpellings()
 	if c, ok := known[s]; ok {
@@ -80,8 +82,32 @@ func canonicalProtocol(s string) string {
 	}
 	for _, p := range prefixes {
 		if rest, ok := strings.CutPrefix(s, p); ok {
-			return strings.ToLower(rest)
+			return lowerASCII(rest)
 		}
 	}
-	return strings.ToLower(s)
+	return lowerASCII(s)
+}
+
+// lowerASCII returns s with A-Z lower-cased and every other byte kept.
+func lowerASCII(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+	if i < 0 {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// protocolProblem says why a protocol spelling is not a protocol name
+// that can be compared with others, or returns "".
+func protocolProblem(s string) string {
+	if !utf8.ValidString(s) {
+		return "not valid UTF-8"
+	}
+	return ""
 }

@@ -12,8 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/keysync/keysync/internal/excerpt"
 )
 
 // ProcessNamer is implemented by an App whose program can be seen running:
@@ -30,6 +33,36 @@ type ProcessNamer interface {
 type RunningApp struct {
 	App     string // the app's name, such as "pidgin"
 	Process string // the process name it was found under
+}
+
+// CheckRunning applies the rule for writing the stores of tos while their
+// apps run: a running chat app rewrites its files from memory and would
+// undo the write, so it is refused unless force; a dry run, or a forced
+// one, only notes it. Processes that cannot be listed are a note too.
+func CheckRunning(tos []Location, force, dryRun bool) (notes []string, err error) {
+	var apps, names []string
+	var all []App
+	for _, t := range tos {
+		all = append(all, t.App)
+		if !slices.Contains(names, t.App.Name()) {
+			names = append(names, t.App.Name())
+		}
+	}
+	running, err := Running(all)
+	if err != nil {
+		return []string{fmt.Sprintf("%v: make sure the apps written (%s) are not running", err, strings.Join(names, ", "))}, nil
+	}
+	if len(running) == 0 {
+		return nil, nil
+	}
+	for _, r := range running {
+		apps = append(apps, fmt.Sprintf("%s is running (process %s)", r.App, excerpt.Cut(r.Process, excerpt.MaxRunes)))
+	}
+	msg := strings.Join(apps, "; ")
+	if dryRun || force {
+		return []string{msg + ": it may undo the change when it next saves its files"}, nil
+	}
+	return nil, fmt.Errorf("%s: quit it before keysync writes its files (a running app rewrites them from memory and would undo the change), or use --force", msg)
 }
 
 // listTimeout bounds the time taken to list processes with a program.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/keysync/keysync/app"
-	"github.com/keysync/keysync/format/ofcaes"
 	"github.com/keysync/keysync/internal/atomicfile"
+	"github.com/keysync/keysync/internal/excerpt"
 	"github.com/keysync/keysync/internal/qrcode"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -129,26 +128,13 @@ func (s *secrets) prompt() app.Prompt {
 	return nil
 }
 
-// encrypted returns the targets that are encrypted (SecretWriters).
-func encrypted(tos []app.Location) []int {
-	var out []int
-	for i, t := range tos {
-		if _, ok := t.App.(app.SecretWriter); ok {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
 // prepare gives every encrypted target its password: the one of
-// --password-file, else a fresh one (44 base64 characters of 32 random
-// bytes), shown once the file is written.
+// --password-file, else a fresh one, shown once the file is written.
 func (s *secrets) prepare(tos []app.Location) error {
 	if s == nil {
 		return nil
 	}
-	targets := encrypted(tos)
-	if len(targets) == 0 {
+	if !app.Encrypted(tos) {
 		if s.qrPNG != "" || s.adbPush {
 			return usageErrorf("--%s and --%s need an encrypted --to store (chatsecure)", flagQRPNG, flagADBPush)
 		}
@@ -158,32 +144,21 @@ func (s *secrets) prepare(tos []app.Location) error {
 	if err != nil {
 		return err
 	}
-	if pw == nil {
-		if s.made, err = ofcaes.NewPassword(rand.Reader); err != nil {
-			return err
-		}
-		pw = s.made
-	}
-	for _, i := range targets {
-		tos[i].Password = pw
-	}
-	return nil
+	s.made, err = app.SetPassword(tos, pw)
+	return err
 }
 
 // deliver tells the user how to get each written encrypted file into
 // ChatSecure: the fresh password as text and QR code (and --qr-png), then
 // a push with adb or where to copy the file.
-func (s *secrets) deliver(stdout io.Writer, tos []app.Location, results []app.FileResult) error {
+func (s *secrets) deliver(stdout io.Writer, results []app.FileResult) error {
 	if s == nil {
 		return nil
 	}
 	var written []string
-	for _, i := range encrypted(tos) {
-		for _, r := range results {
-			// The encrypted files keysync writes are the .ofcaes files.
-			if r.Op != atomicfile.Unchanged && filepath.Dir(r.Path) == tos[i].Dir && filepath.Ext(r.Path) == ".ofcaes" {
-				written = append(written, r.Path)
-			}
+	for _, r := range results {
+		if r.Exchange && r.Op != atomicfile.Unchanged {
+			written = append(written, r.Path)
 		}
 	}
 	if len(written) == 0 {
@@ -266,11 +241,7 @@ func (s *secrets) push(stdout io.Writer, path string) error {
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-		return fmt.Errorf("adb push %s %s: %v: %s", path, dest, err, msg)
+		return fmt.Errorf("adb push %s %s: %v: %s", path, dest, err, excerpt.Cut(strings.TrimSpace(stderr.String()), 200))
 	}
 	fmt.Fprintf(stdout, "pushed %s to %s on the device; in ChatSecure choose Activate KeySync and scan the code (ChatSecure deletes the file after importing)\n", path, dest)
 	return nil

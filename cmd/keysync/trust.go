@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -148,62 +147,21 @@ func lockStores(stderr io.Writer, read, write []app.Location, wait time.Duration
 	return lock, err
 }
 
-// checkNotRunning refuses to write the stores of tos while their apps run,
-// unless force: a running chat app rewrites its files from memory and
-// would undo the write. A dry run, or a forced one, only notes it.
-func checkNotRunning(stderr io.Writer, tos []app.Location, o writeOptions) error {
-	var apps []app.App
-	for _, t := range tos {
-		apps = append(apps, t.App)
-	}
-	running, err := app.Running(apps)
-	if err != nil {
-		fmt.Fprintf(stderr, "note: %v: make sure the apps written (%s) are not running\n", err, appNames(tos))
-		return nil
-	}
-	if len(running) == 0 {
-		return nil
-	}
-	var names []string
-	for _, r := range running {
-		names = append(names, fmt.Sprintf("%s is running (process %s)", r.App, r.Process))
-	}
-	msg := strings.Join(names, "; ")
-	if o.dryRun || o.force {
-		fmt.Fprintf(stderr, "note: %s: it may undo the change when it next saves its files\n", msg)
-		return nil
-	}
-	return fmt.Errorf("%s: quit it before keysync writes its files (a running app rewrites them from memory and would undo the change), or use --force", msg)
-}
-
-// appNames lists the apps of locs, each once.
-func appNames(locs []app.Location) string {
-	var names []string
-	for _, l := range locs {
-		if !slices.Contains(names, l.App.Name()) {
-			names = append(names, l.App.Name())
-		}
-	}
-	return strings.Join(names, ", ")
-}
-
 // runWrite reads froms and tos, merges them and writes the result into
 // every store of tos: convert, and with froms and tos the same, sync.
 func runWrite(stdout, stderr io.Writer, froms, tos []app.Location, o writeOptions) error {
 	var err error
 	prefer := ""
 	if o.prefer != "" {
-		all := append([]app.Location(nil), froms...)
-		for _, t := range tos {
-			if !slices.ContainsFunc(froms, func(f app.Location) bool { return f.Name == t.Name }) {
-				all = append(all, t)
-			}
-		}
-		if prefer, err = app.ResolvePrefer(o.prefer, all); err != nil {
+		if prefer, err = app.ResolvePrefer(o.prefer, froms, tos); err != nil {
 			return fmt.Errorf("--prefer: %w", err)
 		}
 	}
-	if err := checkNotRunning(stderr, tos, o); err != nil {
+	notes, err := app.CheckRunning(tos, o.force, o.dryRun)
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "note: %s\n", n)
+	}
+	if err != nil {
 		return err
 	}
 	lock, err := lockStores(stderr, froms, tos, o.wait)
@@ -268,5 +226,5 @@ func runWrite(stdout, stderr io.Writer, froms, tos []app.Location, o writeOption
 	if err := lock.Unlock(); err != nil {
 		return err
 	}
-	return o.secrets.deliver(stdout, tos, results)
+	return o.secrets.deliver(stdout, results)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/app"
@@ -164,8 +165,12 @@ func writeConflict(w io.Writer, c app.ConflictReport) {
 }
 
 // displayLine returns a line of a file as is, tabs included, or quoted if
-// it holds other characters that are not printable.
+// it holds other characters that are not printable or bytes that are not
+// UTF-8.
 func displayLine(s string) string {
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
 	for _, r := range s {
 		if r != '\t' && !unicode.IsPrint(r) {
 			return strconv.Quote(s)
@@ -174,12 +179,12 @@ func displayLine(s string) string {
 	return s
 }
 
-// quoteIfNeeded returns s, or s quoted if it is empty or holds spaces or
-// characters that are not printable, so that names from files cannot
+// quoteIfNeeded returns s, or s quoted if it is empty or holds spaces,
+// characters that are not printable or bytes that are not UTF-8, so that names from files cannot
 // disguise themselves or drive the terminal.
 func quoteIfNeeded(s string) string {
-	if s == "" {
-		return `""`
+	if s == "" || !utf8.ValidString(s) {
+		return strconv.Quote(s)
 	}
 	for _, r := range s {
 		if !unicode.IsPrint(r) || unicode.IsSpace(r) || r == '"' {

@@ -37,6 +37,9 @@ func newWireCmd() *cobra.Command {
 		Short: "Read UPER bytes on stdin, print XER",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkPDU(pdu); err != nil {
+				return err
+			}
 			in, err := readInput(cmd.InOrStdin())
 			if err != nil {
 				return err
@@ -58,6 +61,9 @@ func newWireCmd() *cobra.Command {
 		Short: "Read XER on stdin, write UPER bytes (to a terminal only with --hex)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkPDU(pdu); err != nil {
+				return err
+			}
 			if !useHex && isTerminal(cmd.OutOrStdout()) {
 				return errors.New("encode: refusing to write binary to a terminal: redirect the output or use --hex")
 			}
@@ -77,6 +83,19 @@ func newWireCmd() *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// pdus are the values of --pdu.
+var pdus = []string{"sync", "distribution"}
+
+// checkPDU returns a usage error unless pdu is one of pdus.
+func checkPDU(pdu string) error {
+	for _, p := range pdus {
+		if pdu == p {
+			return nil
+		}
+	}
+	return unknownWord("--pdu", pdu, pdus)
 }
 
 // isTerminal reports whether w is a terminal.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -51,5 +52,28 @@ func TestWireEncodeRefusesTerminal(t *testing.T) {
 	got, _ := os.ReadFile(f.Name())
 	if want := []byte{0x00, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00}; !bytes.Equal(got, want) {
 		t.Fatalf("wrote %x, want %x", got, want)
+	}
+}
+
+// failingReader fails the test that reads it.
+type failingReader struct{ t *testing.T }
+
+func (r failingReader) Read([]byte) (int, error) {
+	r.t.Error("stdin was read")
+	return 0, io.EOF
+}
+
+// An unknown --pdu is a usage error with a suggestion, given before stdin
+// is read.
+func TestWireUnknownPDU(t *testing.T) {
+	for _, sub := range []string{"decode", "encode"} {
+		root := newRootCmd()
+		root.SetIn(failingReader{t})
+		root.SetOut(io.Discard)
+		var stderr bytes.Buffer
+		status := execute(root, []string{"wire", sub, "--hex", "--pdu", "sycn"}, &stderr)
+		if status != exitUsage || !strings.Contains(stderr.String(), `unknown --pdu "sycn"; did you mean "sync"?`) {
+			t.Errorf("wire %s --pdu sycn: status %d, stderr %q", sub, status, stderr.String())
+		}
 	}
 }

@@ -34,6 +34,35 @@ func hostileKeys() [][]byte {
 	return [][]byte{[]byte(deep), []byte(name), []byte(huge(1 << 10)), []byte(huge(4 << 10))}
 }
 
+// addKeySeeds adds the seeds of the private key targets. They are small:
+// the engine minimises every new input in time quadratic in its length,
+// so the samples (3-4 KB) and hostileKeys' large keys left it minimising
+// rather than fuzzing; TestPrivKeySamples runs the targets' checks on
+// those.
+func addKeySeeds(f *testing.F) {
+	f.Add([]byte("(privkeys (account (protocol 1:p) (name \"\\x01\") (private-key (dsa (x 2:ab) (y #00#) (g |AQ==|) (q [h]\"\") (p 5#0102#)))))"))
+	f.Add([]byte("(privkeys (account (name \"a@b/\") (protocol prpl-jabber) (private-key (dsa (p #17#) (q #0B#) (g #04#) (y #08#) (x #03#))))\n (account (name b) (protocol IRC)))"))
+	f.Add([]byte(`(privkeys (account (name "` + strings.Repeat("n", 100) + `") (protocol prpl-jabber)))`))
+	f.Add([]byte("(privkeys " + strings.Repeat("(a ", sexp.MaxDepth) + strings.Repeat(")", sexp.MaxDepth) + ")"))
+}
+
+// TestPrivKeySamples runs the checks of FuzzReadPrivKeys and
+// FuzzValidatePrivKeys on the samples and on hostileKeys.
+func TestPrivKeySamples(t *testing.T) {
+	inputs := hostileKeys()
+	for _, name := range keyFiles {
+		b, err := os.ReadFile(filepath.Join(fixtures, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	for _, in := range inputs {
+		checkReadPrivKeys(t, in)
+		checkValidatePrivKeys(t, in)
+	}
+}
+
 func addFixtures(f *testing.F, files []string) {
 	for _, name := range files {
 		b, err := os.ReadFile(filepath.Join(fixtures, name))
@@ -47,75 +76,74 @@ func addFixtures(f *testing.F, files []string) {
 // FuzzReadPrivKeys checks that reading never panics and that what was read
 // is written and read back to the same keys, byte-stable.
 func FuzzReadPrivKeys(f *testing.F) {
-	addFixtures(f, keyFiles)
-	f.Add([]byte("(privkeys (account (protocol 1:p) (name \"\\x01\") (private-key (dsa (x 2:ab) (y #00#) (g |AQ==|) (q [h]\"\") (p 5#0102#)))))"))
-	for _, b := range hostileKeys() {
-		f.Add(b)
+	addKeySeeds(f)
+	f.Fuzz(checkReadPrivKeys)
+}
+
+// checkReadPrivKeys is FuzzReadPrivKeys' check of one input.
+func checkReadPrivKeys(t *testing.T, data []byte) {
+	keys, err := ReadPrivKeys(bytes.NewReader(data), "f")
+	if err != nil {
+		if len(err.Error()) > maxErrorLen {
+			t.Fatalf("error of %d bytes", len(err.Error()))
+		}
+		return
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		keys, err := ReadPrivKeys(bytes.NewReader(data), "f")
-		if err != nil {
-			if len(err.Error()) > maxErrorLen {
-				t.Fatalf("error of %d bytes", len(err.Error()))
-			}
-			return
+	for _, k := range keys {
+		// Validation is bounded whatever the sizes (see TestValidateRejectsHugeP).
+		if err := k.Key.Validate(); err != nil && !errors.Is(err, keysync.ErrInvalidKey) {
+			t.Fatalf("Validate: %v", err)
 		}
-		for _, k := range keys {
-			// Validation is bounded whatever the sizes (see TestValidateRejectsHugeP).
-			if err := k.Key.Validate(); err != nil && !errors.Is(err, keysync.ErrInvalidKey) {
-				t.Fatalf("Validate: %v", err)
-			}
+	}
+	var out bytes.Buffer
+	if err := WritePrivKeys(&out, keys); err != nil {
+		return // a NUL in a name: libotr cannot write it either
+	}
+	again, err := ReadPrivKeys(bytes.NewReader(out.Bytes()), "f")
+	if err != nil {
+		t.Fatalf("reading written file: %v\n%s", err, out.Bytes())
+	}
+	if len(again) != len(keys) {
+		t.Fatalf("%d keys, then %d", len(keys), len(again))
+	}
+	for i := range keys {
+		a, b := keys[i], again[i]
+		if a.Name != b.Name || a.Protocol != b.Protocol || !a.Key.Equal(b.Key) || !reflect.DeepEqual(a.Key.Native, b.Key.Native) {
+			t.Fatalf("key %d changed: %+v -> %+v", i, a, b)
 		}
-		var out bytes.Buffer
-		if err := WritePrivKeys(&out, keys); err != nil {
-			return // a NUL in a name: libotr cannot write it either
-		}
-		again, err := ReadPrivKeys(bytes.NewReader(out.Bytes()), "f")
-		if err != nil {
-			t.Fatalf("reading written file: %v\n%s", err, out.Bytes())
-		}
-		if len(again) != len(keys) {
-			t.Fatalf("%d keys, then %d", len(keys), len(again))
-		}
-		for i := range keys {
-			a, b := keys[i], again[i]
-			if a.Name != b.Name || a.Protocol != b.Protocol || !a.Key.Equal(b.Key) || !reflect.DeepEqual(a.Key.Native, b.Key.Native) {
-				t.Fatalf("key %d changed: %+v -> %+v", i, a, b)
-			}
-		}
-		var out2 bytes.Buffer
-		if err := WritePrivKeys(&out2, again); err != nil || !bytes.Equal(out.Bytes(), out2.Bytes()) {
-			t.Fatalf("second write differs (%v)", err)
-		}
-	})
+	}
+	var out2 bytes.Buffer
+	if err := WritePrivKeys(&out2, again); err != nil || !bytes.Equal(out.Bytes(), out2.Bytes()) {
+		t.Fatalf("second write differs (%v)", err)
+	}
 }
 
 // FuzzValidatePrivKeys feeds every key read through Validate, which must
 // not panic, must give short errors and must never show the secret x.
 func FuzzValidatePrivKeys(f *testing.F) {
-	addFixtures(f, keyFiles)
-	for _, b := range hostileKeys() {
-		f.Add(b)
+	addKeySeeds(f)
+	f.Fuzz(checkValidatePrivKeys)
+}
+
+// checkValidatePrivKeys is FuzzValidatePrivKeys' check of one input.
+func checkValidatePrivKeys(t *testing.T, data []byte) {
+	keys, err := ReadPrivKeys(bytes.NewReader(data), "f")
+	if err != nil {
+		return
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		keys, err := ReadPrivKeys(bytes.NewReader(data), "f")
-		if err != nil {
-			return
+	for _, k := range keys {
+		err := k.Key.Validate()
+		if err == nil {
+			continue
 		}
-		for _, k := range keys {
-			err := k.Key.Validate()
-			if err == nil {
-				continue
-			}
-			msg := err.Error()
-			if len(msg) > maxErrorLen {
-				t.Fatalf("error of %d bytes", len(msg))
-			}
-			if x := k.Key.X.Bytes(); len(x) >= 4 && strings.Contains(strings.ToLower(msg), hex.EncodeToString(x)) {
-				t.Fatalf("error shows x: %s", msg)
-			}
+		msg := err.Error()
+		if len(msg) > maxErrorLen {
+			t.Fatalf("error of %d bytes", len(msg))
 		}
-	})
+		if x := k.Key.X.Bytes(); len(x) >= 4 && strings.Contains(strings.ToLower(msg), hex.EncodeToString(x)) {
+			t.Fatalf("error shows x: %s", msg)
+		}
+	}
 }
 
 // FuzzReadFingerprints checks that reading never panics, that the result

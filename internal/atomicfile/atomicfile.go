@@ -184,7 +184,10 @@ func Plan(files []File) ([]Change, error) {
 		if err != nil {
 			return nil, err
 		}
-		key := filepath.Clean(c.real)
+		key, err := filepath.Abs(c.real) // a relative and an absolute spelling are one file
+		if err != nil {
+			return nil, err
+		}
 		if p, dup := seen[key]; dup {
 			if p == f.Path {
 				return nil, fmt.Errorf("%s: written twice", f.Path)

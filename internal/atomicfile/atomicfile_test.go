@@ -307,6 +307,12 @@ func TestDuplicateTarget(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Fatalf("Plan error %v, want one about a file written twice", err)
 	}
+	// One new file spelled relative and absolute.
+	t.Chdir(dir)
+	_, err = Plan([]File{{Path: "g", Content: Bytes("1")}, {Path: filepath.Join(dir, "g"), Content: Bytes("2")}})
+	if err == nil || err.Error() != filepath.Join(dir, "g")+": written twice (also as g)" {
+		t.Fatalf("Plan error %v, want one about a file written twice", err)
+	}
 }
 
 func TestNotRegular(t *testing.T) {

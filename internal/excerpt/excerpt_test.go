@@ -37,3 +37,25 @@ func TestCut(t *testing.T) {
 		t.Errorf("Quote of 50 MB is %d bytes", len(got))
 	}
 }
+
+// Cut escapes what a terminal would act on, and keeps the rest.
+func TestCutEscapes(t *testing.T) {
+	cases := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"prpl-\x1b]0;pwned\x07jabber", 64, `prpl-\x1b]0;pwned\ajabber`},
+		{"a\nb\tc\x00\x7f", 64, `a\nb\tc\x00\x7f`},
+		{"caf\xe9 \xff", 64, `caf\xe9 \xff`},
+		{"rtl \u202e evil", 64, `rtl \u202e evil`},
+		{`gpg: key "x" \ ok é`, 64, `gpg: key "x" \ ok é`},
+		{"\x1b\x1b\x1b", 2, `\x1b\x1b…`},
+		{"é\xffé", 2, `é\xff…`},
+	}
+	for _, c := range cases {
+		if got := Cut(c.in, c.n); got != c.want {
+			t.Errorf("Cut(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}
