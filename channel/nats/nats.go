@@ -23,9 +23,11 @@
 // so a message the server stored before the connection broke is not
 // stored twice. Receive reads through an ordered consumer, which checks
 // the consumer sequence of every message and starts a new consumer after
-// the last message delivered on any gap, lost heartbeat or reconnect;
-// positions only go forward, so no message is delivered twice or out of
-// order. The client fails over between the servers of the URL and those
+// the last message delivered on any gap, lost heartbeat or reconnect; a
+// Receive that has waited 5 s checks the stream and starts a consumer
+// anew if the stream holds messages past the last one delivered (a
+// consumer stalled on a cluster). Positions only go forward, so no
+// message is delivered twice or out of order. The client fails over between the servers of the URL and those
 // the cluster announces, reconnecting for ever with backoff (100 ms
 // doubling to 5 s, with jitter).
 //
