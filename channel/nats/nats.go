@@ -23,9 +23,11 @@
 // so a message the server stored before the connection broke is not
 // stored twice. Receive reads through an ordered consumer, which checks
 // the consumer sequence of every message and starts a new consumer after
-// the last message delivered on any gap, lost heartbeat or reconnect;
-// positions only go forward, so no message is delivered twice or out of
-// order. The client fails over between the servers of the URL and those
+// the last message delivered on any gap, lost heartbeat or reconnect; a
+// Receive that has waited 5 s checks the stream and starts a consumer
+// anew if the stream holds messages past the last one delivered (a
+// consumer stalled on a cluster). Positions only go forward, so no
+// message is delivered twice or out of order. The client fails over between the servers of the URL and those
 // the cluster announces, reconnecting for ever with backoff (100 ms
 // doubling to 5 s, with jitter).
 //
@@ -39,7 +41,7 @@
 // A stream deleted and made anew while a client is reading it is noticed
 // when that client next starts a consumer (on a Receive from a position
 // it was not reading at, after an error) or checks the stream, which a
-// Receive does every 30 seconds: until then, messages of the new stream
+// waiting Receive does every 5 seconds: until then, messages of the new stream
 // past the old one's last sequence may be delivered as the old stream's.
 package nats
 
@@ -87,9 +89,10 @@ const (
 	DefaultOpenTimeout = 30 * time.Second
 )
 
-// recheck is how often a Receive that reads on checks that the stream
-// is still the one it was reading (not deleted and made anew).
-const recheck = 30 * time.Second
+// recheck is how often a Receive that waits checks the stream: that it
+// is still the one it was reading (not deleted and made anew), and that
+// the consumer is not behind it (else it starts a new consumer).
+const recheck = 5 * time.Second
 
 // Batch limits: a Receive returns at most MaxBatch messages, and stops
 // adding messages once it holds MaxBatchBytes of data (it always returns
@@ -376,6 +379,10 @@ func (c *Channel) retry(ctx context.Context, what string, f func(context.Context
 	}
 }
 
+// errCodeNoPeers is JetStream's error code of "no suitable peers for
+// placement", given while too few servers are online for the replicas.
+const errCodeNoPeers jetstream.ErrorCode = 10005
+
 // transient tells the errors of servers out of reach, restarting or
 // electing a leader, which are worth trying again, from the rest.
 func transient(err error) bool {
@@ -395,8 +402,9 @@ func transient(err error) bool {
 	case errors.As(err, &api):
 		// 503: JetStream is not ready, or a stream has no quorum yet;
 		// 500: the server failed the request, which the cluster can
-		// answer once it has settled.
-		return api.Code >= 500
+		// answer once it has settled; no peers to place a stream on
+		// while servers are offline.
+		return api.Code >= 500 || api.ErrorCode == errCodeNoPeers
 	}
 	return false
 }
@@ -501,14 +509,34 @@ func (c *Channel) Receive(ctx context.Context, after channel.Position) ([]channe
 	stopIt := context.AfterFunc(rctx, it.Stop)
 	var out []channel.Message
 	size := 0
+	waited := false // for a message, all of c.recheck
 	for len(out) < MaxBatch && size < MaxBatchBytes {
-		if time.Since(c.checked) >= c.recheck {
-			if err := c.check(rctx); err != nil {
+		if waited || time.Since(c.checked) >= c.recheck {
+			last, err := c.check(rctx)
+			if err == nil && waited && last > c.last {
+				// The stream has messages past ours but the consumer
+				// gave none for a while: start a new one.
+				c.log.Warn("nats: no messages from the consumer, starting anew", "subject", c.addr.Subject, "after", c.last, "stream_last", last)
+				stopIt()
+				it.Stop()
+				c.it = nil
+				if err = c.subscribe(rctx, c.inc, c.last); err == nil {
+					it = c.it
+					stopIt = context.AfterFunc(rctx, it.Stop)
+				}
+			}
+			if err != nil {
 				stopIt()
 				it.Stop()
 				c.it = nil
 				if len(out) > 0 {
 					return out, nil
+				}
+				if c.closed.Err() != nil {
+					return nil, fmt.Errorf("nats channel %s: %w", c.addr.Subject, channel.ErrClosed)
+				}
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
 				}
 				return nil, err
 			}
@@ -516,7 +544,8 @@ func (c *Channel) Receive(ctx context.Context, after channel.Position) ([]channe
 		wctx, wcancel := context.WithTimeout(rctx, c.recheck)
 		m, err := it.Next(jetstream.NextContext(wctx))
 		wcancel()
-		if errors.Is(err, context.DeadlineExceeded) && rctx.Err() == nil {
+		waited = errors.Is(err, context.DeadlineExceeded) && rctx.Err() == nil
+		if waited {
 			continue // time to check the stream again
 		}
 		if err != nil {
@@ -557,26 +586,27 @@ func (c *Channel) Receive(ctx context.Context, after channel.Position) ([]channe
 	return out, nil
 }
 
-// check checks that the stream is still the one made at c.inc.
-func (c *Channel) check(ctx context.Context) error {
+// check checks that the stream is still the one made at c.inc, and
+// returns its last sequence.
+func (c *Channel) check(ctx context.Context) (last uint64, err error) {
 	var created time.Time
-	err := c.retry(ctx, "reading the stream's state", func(actx context.Context) error {
+	err = c.retry(ctx, "reading the stream's state", func(actx context.Context) error {
 		s, err := c.js.Stream(actx, c.stream)
 		if err == nil {
-			created = s.CachedInfo().Created
+			created, last = s.CachedInfo().Created, s.CachedInfo().State.LastSeq
 		}
 		return err
 	})
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
-		return fmt.Errorf("nats channel %s: stream %s is gone: %w", c.addr.Subject, c.stream, channel.ErrUnknownPosition)
+		return 0, fmt.Errorf("nats channel %s: stream %s is gone: %w", c.addr.Subject, c.stream, channel.ErrUnknownPosition)
 	case err != nil:
-		return err
+		return 0, err
 	case created.UnixNano() != c.inc:
-		return fmt.Errorf("nats channel %s: stream %s was made anew at %s: %w", c.addr.Subject, c.stream, created.UTC().Format(time.RFC3339Nano), channel.ErrUnknownPosition)
+		return 0, fmt.Errorf("nats channel %s: stream %s was made anew at %s: %w", c.addr.Subject, c.stream, created.UTC().Format(time.RFC3339Nano), channel.ErrUnknownPosition)
 	}
 	c.checked = time.Now()
-	return nil
+	return last, nil
 }
 
 // subscribe starts an ordered consumer at the message after seq, on the
@@ -617,6 +647,9 @@ func (c *Channel) subscribe(ctx context.Context, inc int64, seq uint64) error {
 		FilterSubjects: []string{c.addr.Subject},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    seq + 1,
+		// The consumer's own retries wait for no context: give up
+		// soon, and let retry (which does) try again.
+		MaxResetAttempts: 2,
 	}
 	var it jetstream.MessagesContext
 	err = c.retry(ctx, "starting a consumer", func(actx context.Context) error {

@@ -152,18 +152,26 @@ func StartCluster(t testing.TB, n int) *Cluster {
 }
 
 // WaitReady waits until JetStream has a meta leader that every running
-// server follows.
+// server follows and that sees every running server online (so that
+// streams can be placed on all of them).
 func (c *Cluster) WaitReady() {
 	t := c.Nodes[0].t
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		leader, current := false, true
+		leader, current, running := false, true, 0
+		for _, s := range c.Nodes {
+			if s.srv != nil {
+				running++
+			}
+		}
 		for _, s := range c.Nodes {
 			if s.srv == nil {
 				continue
 			}
-			leader = leader || s.srv.JetStreamIsLeader()
+			if s.srv.JetStreamIsLeader() {
+				leader = len(s.srv.JetStreamClusterPeers()) == running
+			}
 			current = current && s.srv.JetStreamIsCurrent()
 		}
 		if leader && current {
