@@ -523,7 +523,7 @@ func (c *Channel) Receive(ctx context.Context, after channel.Position) ([]channe
 			return msgs, nil
 		}
 		if wait {
-			if err := c.wait(ctx); err != nil {
+			if err := c.wait(ctx, uid); err != nil {
 				return nil, err
 			}
 		}
@@ -588,9 +588,10 @@ func (c *Channel) fetch(cl *imapclient.Client, validity uint32, uids []goimap.UI
 	return out, nil
 }
 
-// wait waits until the mailbox may have changed: an announcement during
-// IDLE, or the poll interval on a server without IDLE.
-func (c *Channel) wait(ctx context.Context) error {
+// wait waits until the mailbox may have changed after the channel's
+// message uid: an announcement during IDLE, or the poll interval on a
+// server without IDLE.
+func (c *Channel) wait(ctx context.Context, uid goimap.UID) error {
 	k := &c.recv
 	if !k.idle {
 		t := time.NewTimer(c.o.Poll)
@@ -615,11 +616,27 @@ func (c *Channel) wait(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// A message placed after the search but before the server began
+		// to watch for IDLE is announced by nothing (Dovecot): look once
+		// more, now that it watches, over the sending connection.
+		recheck := time.Duration(0)
+		if found, ok := c.placedAfter(ctx, uid); found {
+			recheck = time.Nanosecond
+		} else if !ok {
+			recheck = time.Second // a Send holds that connection: look again soon
+		}
 		// Check the state of the connection now and then: a connection
 		// that died silently announces nothing.
 		t := time.NewTimer(5 * time.Minute)
 		defer t.Stop()
+		var r <-chan time.Time
+		if recheck > 0 {
+			rt := time.NewTimer(recheck)
+			defer rt.Stop()
+			r = rt.C
+		}
 		select {
+		case <-r:
 		case <-k.poke:
 		case <-c.sent:
 		case <-t.C:
@@ -636,6 +653,25 @@ func (c *Channel) wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// placedAfter reports, over the sending connection, whether the mailbox
+// holds a channel message after uid; ok is false when it could not tell
+// (a Send holds that connection, or the look failed).
+func (c *Channel) placedAfter(ctx context.Context, uid goimap.UID) (found, ok bool) {
+	if !c.smu.TryLock() {
+		return false, false
+	}
+	defer c.smu.Unlock()
+	err := c.step(ctx, &c.send, func(cl *imapclient.Client) error {
+		if err := cl.Noop().Wait(); err != nil {
+			return err
+		}
+		uids, err := c.search(cl, uid)
+		found = len(uids) > 0
+		return err
+	})
+	return found, err == nil
 }
 
 // Notes in the marker's value, after the random part, on how Send put

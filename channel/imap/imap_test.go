@@ -408,16 +408,22 @@ func TestForm(t *testing.T) {
 func TestWaitKeepsConnection(t *testing.T) {
 	s := dovecottest.Start(t, dovecottest.Options{})
 	c := open(t, mailbox(t, s, "imap+insecure"), testOptions(s))
-	var conns []*imapclient.Client
-	for range 3 {
-		short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		if _, err := c.Receive(short, channel.Beginning); !errors.Is(err, context.DeadlineExceeded) {
+	ctx := ctxFor(t, time.Minute)
+	if err := c.Send(ctx, channeltest.Message("one", 0)); err != nil {
+		t.Fatal(err)
+	}
+	// The first Receive dials; the waits after the message then begin
+	// on that connection.
+	last := channeltest.ReadN(ctx, t, c, channel.Beginning, 1)[0].Pos
+	first := c.recv.cl
+	for i := range 3 {
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		if _, err := c.Receive(short, last); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Receive: %v, want DeadlineExceeded", err)
 		}
 		cancel()
-		conns = append(conns, c.recv.cl)
-	}
-	if conns[0] == nil || conns[1] != conns[0] || conns[2] != conns[0] {
-		t.Errorf("connections after each Receive: %p", conns)
+		if c.recv.cl == nil || c.recv.cl != first {
+			t.Fatalf("after wait %d the connection is %p, was %p", i, c.recv.cl, first)
+		}
 	}
 }
