@@ -71,6 +71,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newShowCmd(), newConvertCmd(), newSyncCmd(), newAppsCmd(), newWireCmd(), newProtocolCmd(),
 		newVersionCmd(), newCompletionCmd())
 	addSecretFlags(root)
+	root.AddCommand(newInitCmd(), newAgentCmd(), newStatusCmd(), newHandshakeCmd(), newGroupCmd(), newDemoCmd())
 	walk(root, func(c *cobra.Command) {
 		c.Flags().SortFlags = false
 		c.PersistentFlags().SortFlags = false
