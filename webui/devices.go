@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"os"
@@ -21,12 +22,12 @@ import (
 )
 
 // qrDataURL returns text's QR code as a PNG data: URL.
-func qrDataURL(text string) (string, error) {
+func qrDataURL(text string) (template.URL, error) {
 	img, err := qrcode.PNG(text)
 	if err != nil {
 		return "", err
 	}
-	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(img), nil
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(img)), nil
 }
 
 // devicesData is the Devices page: the status `keysync status` shows.

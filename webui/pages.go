@@ -3,6 +3,8 @@ package webui
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"html/template"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -246,10 +248,10 @@ type phoneData struct {
 	Sources   []string
 	ADB       string // "" when adb sees no device; else why not or how many
 	Devices   int
-	File      string // the keystore written
-	Password  string // its fresh password, only on the page that made it
-	QR        string // the password's QR code as a data: URL
-	Pushed    string // where adb put the file on the phone
+	File      string       // the keystore written
+	Password  string       // its fresh password, only on the page that made it
+	QR        template.URL // the password's QR code as a data: URL, made here
+	Pushed    string       // where adb put the file on the phone
 	PushError string
 	Written   []string
 }
@@ -345,8 +347,8 @@ func (s *Server) writeKeystore(dir string) (string, []byte, []app.FileResult, er
 	}
 	to.Password = pw
 	conv, err := app.Convert(froms, []app.Location{to}, "", nil)
-	if err == nil {
-		err = conv.Err()
+	if err == nil && conv.Err() != nil {
+		err = fmt.Errorf("%d unresolved conflicts between the stores; nothing written: settle them on the Identities page first", conv.Unresolved)
 	}
 	var prepared *app.Prepared
 	if err == nil {

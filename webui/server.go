@@ -154,7 +154,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // no-referrer would make Chromium send "Origin: null" on forms
 	h.Set("Cache-Control", "no-store")
 	if !s.hosts[r.Host] {
 		http.Error(w, "wrong Host: keysync ui answers only at "+s.host, http.StatusMisdirectedRequest)

@@ -27,8 +27,13 @@ import (
 // into a new folder under dst.
 func copyDir(t testing.TB, src, dst string) string {
 	t.Helper()
+	return copyTo(t, src, filepath.Join(dst, src))
+}
+
+// copyTo copies the fixture folder src into the folder to.
+func copyTo(t testing.TB, src, to string) string {
+	t.Helper()
 	from := filepath.Join("..", "testdata", "fixtures", src)
-	to := filepath.Join(dst, src)
 	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -67,8 +72,11 @@ func newTestUI(t testing.TB, home string) *testUI {
 	t.Setenv("HOME", filepath.Join(root, "home"))
 	t.Setenv("XDG_DATA_HOME", "")
 	t.Setenv("XDG_CONFIG_HOME", "")
-	os.Mkdir(filepath.Join(root, "home"), 0o700)
-	stores, err := app.ParseLocations([]string{"pidgin:" + copyDir(t, "pidgin", root), "adium:" + copyDir(t, "adium", root)})
+	// Pidgin's store is in its default folder, where the Apps page finds
+	// it; so is an irssi store that the other pages do not use.
+	pidgin := copyTo(t, "pidgin", filepath.Join(root, "home", ".purple"))
+	copyTo(t, "irssi", filepath.Join(root, "home", ".irssi"))
+	stores, err := app.ParseLocations([]string{"pidgin:" + pidgin, "adium:" + copyDir(t, "adium", root)})
 	if err != nil {
 		t.Fatal(err)
 	}

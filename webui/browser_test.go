@@ -1,0 +1,410 @@
+package webui
+
+// Browser tests: the pages driven in Debian's headless Chromium through
+// chromedriver's WebDriver HTTP API (plain JSON over net/http). Without
+// chromium and chromedriver they skip, unless KEYSYNC_REQUIRE_PEERS=1.
+// With KEYSYNC_UPDATE_SCREENSHOTS=1 they save a screenshot of each page
+// into doc/screenshots/.
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// webDriver is one chromedriver with one browser session.
+type webDriver struct {
+	t       testing.TB
+	base    string // http://127.0.0.1:PORT/session/ID
+	session string
+}
+
+// needPeer skips the test, or fails it with KEYSYNC_REQUIRE_PEERS=1.
+func needPeer(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("KEYSYNC_REQUIRE_PEERS") == "1" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// startBrowser starts chromedriver and a headless Chromium with a fresh
+// profile, both ended when the test ends.
+func startBrowser(t testing.TB) *webDriver {
+	t.Helper()
+	driver, err := exec.LookPath("chromedriver")
+	if err != nil {
+		needPeer(t, "chromedriver not installed (Debian: chromium-driver)")
+	}
+	browser := ""
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			browser = p
+			break
+		}
+	}
+	if browser == "" {
+		needPeer(t, "chromium not installed")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(driver, fmt.Sprintf("--port=%d", port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	root := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(root + "/status")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("chromedriver did not start: %v", err)
+		}
+	}
+	w := &webDriver{t: t, base: root}
+	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
+		"browserName": "chrome",
+		"goog:chromeOptions": map[string]any{"binary": browser, "args": []string{
+			"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--disable-dev-shm-usage", "--window-size=1200,900", "--user-data-dir=" + t.TempDir(),
+		}},
+	}}}
+	var created struct {
+		SessionID string `json:"sessionId"`
+	}
+	w.call("POST", "/session", caps, &created)
+	if created.SessionID == "" {
+		t.Fatal("chromedriver made no session")
+	}
+	w.session = created.SessionID
+	w.base = root + "/session/" + created.SessionID
+	t.Cleanup(func() { w.call("DELETE", "", nil, nil) })
+	return w
+}
+
+// call sends one WebDriver command and decodes its "value" into out.
+func (w *webDriver) call(method, path string, body, out any) {
+	w.t.Helper()
+	var in io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		in = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, w.base+path, in)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatalf("webdriver %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var env struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		w.t.Fatalf("webdriver %s %s: %s", method, path, data)
+	}
+	if resp.StatusCode != http.StatusOK {
+		w.t.Fatalf("webdriver %s %s: %s: %.500s", method, path, resp.Status, env.Value)
+	}
+	if out != nil {
+		if err := json.Unmarshal(env.Value, out); err != nil {
+			w.t.Fatalf("webdriver %s %s: %v: %.300s", method, path, err, env.Value)
+		}
+	}
+}
+
+// try sends one command and reports whether it succeeded.
+func (w *webDriver) try(method, path string, body, out any) bool {
+	var in io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		in = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, w.base+path, in)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&env) != nil || resp.StatusCode != http.StatusOK {
+		return false
+	}
+	return out == nil || json.Unmarshal(env.Value, out) == nil
+}
+
+func (w *webDriver) navigate(url string) { w.call("POST", "/url", map[string]string{"url": url}, nil) }
+
+func (w *webDriver) currentURL() string {
+	var u string
+	w.call("GET", "/url", nil, &u)
+	return u
+}
+
+// elementID takes the id out of a WebDriver element reference.
+func elementID(ref map[string]string) string {
+	for _, v := range ref {
+		return v
+	}
+	return ""
+}
+
+// find returns the element the XPath expression names, waiting up to
+// timeout for it to appear.
+func (w *webDriver) find(xpath string, timeout time.Duration) string {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var ref map[string]string
+		if w.try("POST", "/element", map[string]string{"using": "xpath", "value": xpath}, &ref) {
+			return elementID(ref)
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("no element %s on %s:\n%.3000s", xpath, w.currentURL(), w.source())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (w *webDriver) click(el string) { w.call("POST", "/element/"+el+"/click", map[string]any{}, nil) }
+
+func (w *webDriver) text(el string) string {
+	var s string
+	w.call("GET", "/element/"+el+"/text", nil, &s)
+	return s
+}
+
+func (w *webDriver) source() string {
+	var s string
+	w.try("GET", "/source", nil, &s)
+	return s
+}
+
+// waitText waits until the element xpath names has text want.
+func (w *webDriver) waitText(xpath, want string, timeout time.Duration) {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	got := ""
+	for time.Now().Before(deadline) {
+		var ref map[string]string
+		if w.try("POST", "/element", map[string]string{"using": "xpath", "value": xpath}, &ref) {
+			var s string
+			if w.try("GET", "/element/"+elementID(ref)+"/text", nil, &s) {
+				if got = s; strings.Contains(s, want) {
+					return
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	w.t.Fatalf("%s: text %q, want %q", xpath, got, want)
+}
+
+// screenshot returns the viewport (el "") or one element as PNG.
+func (w *webDriver) screenshot(el string) []byte {
+	w.t.Helper()
+	path := "/screenshot"
+	if el != "" {
+		path = "/element/" + el + "/screenshot"
+	}
+	var b64 string
+	w.call("GET", path, nil, &b64)
+	png, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return png
+}
+
+// keep saves a screenshot of the page as doc/screenshots/NAME.png when
+// KEYSYNC_UPDATE_SCREENSHOTS=1.
+func (w *webDriver) keep(name string) {
+	w.t.Helper()
+	if os.Getenv("KEYSYNC_UPDATE_SCREENSHOTS") != "1" {
+		return
+	}
+	png := w.screenshot("")
+	if err := os.WriteFile(filepath.Join("..", "doc", "screenshots", name+".png"), png, 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// newWindow opens a tab and returns its handle, staying in the current.
+func (w *webDriver) newWindow() string {
+	var out struct {
+		Handle string `json:"handle"`
+	}
+	w.call("POST", "/window/new", map[string]string{"type": "tab"}, &out)
+	return out.Handle
+}
+
+func (w *webDriver) window() string {
+	var h string
+	w.call("GET", "/window", nil, &h)
+	return h
+}
+
+func (w *webDriver) switchTo(handle string) {
+	w.call("POST", "/window", map[string]string{"handle": handle}, nil)
+}
+
+// treeOf returns every file below dir with its bytes, by relative path.
+func treeOf(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(dir, path)
+		out[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// buildKeysync builds the keysync command into a temporary folder.
+func buildKeysync(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "keysync")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/keysync").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestBrowserConflict: a key conflict between the Pidgin and Adium
+// stores is settled on the Identities page by one click on Pidgin's
+// side, a preview, and a click on Write; the stores' files end as
+// `keysync sync --prefer` leaves copies of them.
+func TestBrowserConflict(t *testing.T) {
+	w := startBrowser(t)
+	u := newTestUI(t, "")
+	keysyncBin := buildKeysync(t)
+	// The same stores, copied, settled by the command line.
+	cli := t.TempDir()
+	pidginCopy, adiumCopy := copyDir(t, "pidgin", cli), copyDir(t, "adium", cli)
+	out, err := exec.Command(keysyncBin, "sync", "pidgin:"+pidginCopy, "adium:"+adiumCopy, "--prefer", "pidgin:"+pidginCopy).CombinedOutput()
+	if err != nil {
+		t.Fatalf("keysync sync --prefer: %v\n%s", err, out)
+	}
+
+	w.navigate(u.srv.URL())
+	w.find(`//h1[text()="Apps"]`, 10*time.Second)
+	w.keep("apps")
+	w.navigate(u.base() + "/identities")
+	w.find(`//h2[text()="Conflicts"]`, 5*time.Second)
+	w.keep("identities")
+	pidgin := u.stores[0].Name
+	w.click(w.find(fmt.Sprintf(`//form[input[@name="prefer" and @value=%q]]/button`, pidgin), 5*time.Second))
+	w.find(`//button[text()="Write these changes"]`, 5*time.Second)
+	w.keep("identities-preview")
+	assertUnchanged(t, u) // the preview wrote nothing
+	w.click(w.find(`//button[text()="Write these changes"]`, time.Second))
+	w.find(`//h1[text()="Written"]`, 10*time.Second)
+
+	for _, pair := range [][2]string{{u.stores[0].Dir, pidginCopy}, {u.stores[1].Dir, adiumCopy}} {
+		got, want := treeOf(t, pair[0]), treeOf(t, pair[1])
+		for name, b := range want {
+			if got[name] != b {
+				t.Errorf("%s differs from what keysync sync --prefer wrote", filepath.Join(pair[0], name))
+			}
+		}
+		for name := range got {
+			if _, ok := want[name]; !ok {
+				t.Errorf("%s: keysync sync --prefer made no such file", filepath.Join(pair[0], name))
+			}
+		}
+	}
+	// And the page now shows no conflict.
+	w.navigate(u.base() + "/identities")
+	w.find(`//p[text()="None: the stores agree."]`, 5*time.Second)
+}
+
+// TestBrowserPhone: the Phone page makes a ChatSecure keystore; the QR
+// code on the page, as the browser draws it, decodes (zbarimg) to the
+// password shown as text, which decrypts the keystore (openssl).
+func TestBrowserPhone(t *testing.T) {
+	for _, tool := range []string{"zbarimg", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			needPeer(t, "%s not installed", tool)
+		}
+	}
+	w := startBrowser(t)
+	u := newTestUI(t, "")
+	// The stores' conflict is settled first, or nothing is exported.
+	if code, body := u.post("/identities/settle", url.Values{"csrf": {u.srv.csrf}, "prefer": {u.stores[0].Name}}); !strings.Contains(body, "replaced") {
+		t.Fatalf("settle: %d\n%s", code, body)
+	}
+	w.navigate(u.srv.URL())
+	w.navigate(u.base() + "/phone")
+	w.keep("phone")
+	w.click(w.find(`//button[text()="Make the keystore"]`, 5*time.Second))
+	qr := w.find(`//img[@id="qr"]`, 10*time.Second)
+	text := w.text(w.find(`//output[@id="pw"]`, time.Second))
+	w.keep("phone-qr")
+	png := filepath.Join(t.TempDir(), "qr.png")
+	if err := os.WriteFile(png, w.screenshot(qr), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("zbarimg", "--quiet", "--raw", png).Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	pw := strings.TrimRight(string(out), "\n")
+	if pw != text || len(pw) != 44 {
+		t.Fatalf("QR code holds %q, the page says %q", pw, text)
+	}
+	keystore := filepath.Join(u.root, "phone", "otr_keystore.ofcaes")
+	cmd := exec.Command("openssl", "enc", "-d", "-aes-256-cbc", "-md", "md5", "-in", keystore, "-pass", "stdin")
+	cmd.Stdin = strings.NewReader(pw + "\n")
+	plain, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openssl does not decrypt the keystore with the QR code's password: %v", err)
+	}
+	if !bytes.Contains(plain, []byte("gptest@jabber.org")) {
+		t.Errorf("the decrypted keystore lacks the Pidgin account:\n%.300s", plain)
+	}
+	// The password is on no other page.
+	for _, path := range []string{"/phone", "/apps", "/identities", "/devices"} {
+		if _, body := u.get(path); strings.Contains(body, pw) {
+			t.Errorf("%s shows the password again", path)
+		}
+	}
+}
+
+// keep the context import for the device test.
+var _ = context.Background
