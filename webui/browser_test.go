@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -23,6 +24,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keysync/keysync/agent"
+	"github.com/keysync/keysync/channel/dir"
+	"github.com/keysync/keysync/device"
 )
 
 // webDriver is one chromedriver with one browser session.
@@ -406,5 +411,93 @@ func TestBrowserPhone(t *testing.T) {
 	}
 }
 
-// keep the context import for the device test.
-var _ = context.Background
+// runAgent creates a device in home and runs its agent on the folder
+// channel ch until the test ends.
+func runAgent(t testing.TB, home, ch string) {
+	t.Helper()
+	if err := device.Create(home, "alice@example.org", "Alice", &device.PGP{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := device.Open(home, device.Options{Codec: &device.PGP{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dir.Open(ch, dir.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&agent.Agent{Dev: d, Ch: c, Home: home}).Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		<-done
+		d.Close()
+		c.Close()
+	})
+}
+
+// TestBrowserPair: two devices pair through their pages. The handshake
+// appears on both pages without a reload (Server-Sent Events), with the
+// same trustwords; Accept is clicked on one page and then on the other;
+// the first page turns to Grouped by itself, and both devices hold the
+// same group key.
+func TestBrowserPair(t *testing.T) {
+	w := startBrowser(t)
+	root := t.TempDir()
+	ch := filepath.Join(root, "channel")
+	homeA, homeB := filepath.Join(root, "a"), filepath.Join(root, "b")
+	ua, ub := newTestUI(t, homeA), newTestUI(t, homeB)
+	// The pages are open before the devices start: what follows arrives live.
+	tabA := w.window()
+	w.navigate(ua.srv.URL())
+	w.navigate(ua.base() + "/devices")
+	w.find(`//p[contains(., "No device in")]`, 5*time.Second)
+	tabB := w.newWindow()
+	w.switchTo(tabB)
+	w.navigate(ub.srv.URL())
+	w.navigate(ub.base() + "/devices")
+	runAgent(t, homeA, ch)
+	runAgent(t, homeB, ch)
+
+	accept := `//button[@id="accept"]`
+	w.find(accept, time.Minute)
+	wordsB := w.text(w.find(`//p[@id="trustwords"]`, time.Second))
+	w.switchTo(tabA)
+	w.find(accept, time.Minute)
+	wordsA := w.text(w.find(`//p[@id="trustwords"]`, time.Second))
+	if wordsA == "" || wordsA != wordsB {
+		t.Fatalf("trustwords differ: %q and %q", wordsA, wordsB)
+	}
+	w.keep("devices-handshake")
+	// In another language, on request.
+	w.navigate(ua.base() + "/devices?lang=de")
+	de := w.text(w.find(`//p[@id="trustwords"]`, 5*time.Second))
+	st, err := agent.Status(homeA, "de", &device.PGP{})
+	if err != nil || st.Handshake == nil || !strings.EqualFold(de, st.Handshake.Trustwords) || strings.EqualFold(de, wordsA) {
+		t.Errorf("German trustwords %q; status says %+v (%v)", de, st.Handshake, err)
+	}
+	w.navigate(ua.base() + "/devices")
+	w.click(w.find(accept, 10*time.Second))
+	w.waitText(`//section[@id="handshake"]`, "Accepted here", 30*time.Second)
+
+	w.switchTo(tabB)
+	w.click(w.find(accept, 10*time.Second))
+	w.waitText(`//dd[@id="state"]`, "Grouped", time.Minute)
+	// Page A was not touched since its Accept: it follows the agent.
+	w.switchTo(tabA)
+	w.waitText(`//dd[@id="state"]`, "Grouped", time.Minute)
+	w.waitText(`//dd[@id="group"]`, "2 devices", time.Minute)
+	w.keep("devices-grouped")
+	a, err := agent.Status(homeA, "", &device.PGP{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := agent.Status(homeB, "", &device.PGP{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Group.Grouped || !b.Group.Grouped || len(a.Group.Keys) == 0 || strings.Join(a.Group.Keys, " ") != strings.Join(b.Group.Keys, " ") {
+		t.Errorf("group keys %v and %v", a.Group.Keys, b.Group.Keys)
+	}
+}

@@ -139,8 +139,13 @@ func randomToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// sessionCookie is the cookie that holds the session token.
-const sessionCookie = "keysync_session"
+// cookieName returns the name of the cookie that holds the session
+// token. Cookies do not tell ports apart, so the name holds the port: two
+// keysync ui runs on one machine keep their own sessions.
+func (s *Server) cookieName() string {
+	_, port, _ := net.SplitHostPort(s.host)
+	return "keysync_session_" + port
+}
 
 // csp is the Content-Security-Policy of every response: the server's own
 // script and style only, images also as data: URLs (the QR code).
@@ -169,7 +174,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.locked(w)
 			return
 		}
-		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.session, Path: "/",
+		http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: s.session, Path: "/",
 			HttpOnly: true, SameSite: http.SameSiteStrictMode})
 		q := r.URL.Query()
 		q.Del("token")
@@ -180,7 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return
 	}
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(s.cookieName())
 	if err != nil || !equal(c.Value, s.session) {
 		s.locked(w)
 		return

@@ -92,7 +92,10 @@ func newTestUI(t testing.TB, home string) *testUI {
 	}
 	ts.Config.Handler = srv
 	ts.Start()
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() {
+		ts.CloseClientConnections() // the event streams of a browser still open
+		ts.Close()
+	})
 	u := &testUI{t: t, srv: srv, ts: ts, root: root, stores: stores, client: newClient()}
 	resp, err := u.client.Get(srv.URL())
 	if err != nil {
@@ -180,7 +183,7 @@ func TestWrongToken(t *testing.T) {
 	}
 	// A forged session cookie is refused too.
 	req, _ := http.NewRequest("GET", u.base()+"/apps", nil)
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: u.srv.token})
+	req.AddCookie(&http.Cookie{Name: u.srv.cookieName(), Value: u.srv.token})
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
