@@ -501,3 +501,70 @@ func TestBrowserPair(t *testing.T) {
 		t.Errorf("group keys %v and %v", a.Group.Keys, b.Group.Keys)
 	}
 }
+
+// script runs JavaScript in the page (as WebDriver does, outside the
+// page's CSP) and decodes its result into out.
+func (w *webDriver) script(js string, args []any, out any) {
+	w.t.Helper()
+	if args == nil {
+		args = []any{}
+	}
+	w.call("POST", "/execute/sync", map[string]any{"script": js, "args": args}, out)
+}
+
+// keys types text (WebDriver key codes allowed) into the focused element.
+func (w *webDriver) keys(text string) {
+	w.t.Helper()
+	var actions []map[string]string
+	for _, r := range text {
+		actions = append(actions, map[string]string{"type": "keyDown", "value": string(r)}, map[string]string{"type": "keyUp", "value": string(r)})
+	}
+	w.call("POST", "/actions", map[string]any{"actions": []any{map[string]any{"type": "key", "id": "keyboard", "actions": actions}}}, nil)
+}
+
+// TestBrowserKeyboardAndZoom: the pages work from the keyboard (the
+// filter typed and sent with Enter, a conflict's side chosen by Tab and
+// Enter) and need no sideways scrolling at 200% zoom (a window half as
+// wide).
+func TestBrowserKeyboardAndZoom(t *testing.T) {
+	w := startBrowser(t)
+	u := newTestUI(t, "")
+	w.navigate(u.srv.URL())
+	w.navigate(u.base() + "/identities")
+	w.click(w.find(`//input[@id="q"]`, 5*time.Second))
+	w.keys("hans@eds.org\uE007") // Enter
+	w.find(`//p[contains(., "2 contacts match")]`, 5*time.Second)
+	if got := w.currentURL(); !strings.Contains(got, "q=hans%40eds.org") {
+		t.Errorf("the filter went to %s", got)
+	}
+	// Tab from the top of the page reaches the first conflict's button.
+	w.navigate(u.base() + "/identities")
+	w.find(`//h2[text()="Conflicts"]`, 5*time.Second)
+	reached := false
+	for range 20 {
+		w.keys("\uE004") // Tab
+		var label string
+		w.script(`return document.activeElement ? document.activeElement.textContent : ""`, nil, &label)
+		if label == "Keep this side…" {
+			reached = true
+			break
+		}
+	}
+	if !reached {
+		t.Fatal("Tab never reached a conflict's button")
+	}
+	w.keys("\uE007")
+	w.find(`//button[text()="Write these changes"]`, 5*time.Second)
+
+	// 200% zoom: a window half as wide as a small laptop's.
+	w.call("POST", "/window/rect", map[string]int{"width": 640, "height": 900}, nil)
+	for _, path := range []string{"/apps", "/identities", "/phone", "/devices"} {
+		w.navigate(u.base() + path)
+		w.find(`//h1`, 5*time.Second)
+		var wide bool
+		w.script(`return document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`, nil, &wide)
+		if wide {
+			t.Errorf("%s scrolls sideways at 640 CSS pixels", path)
+		}
+	}
+}
