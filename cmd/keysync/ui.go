@@ -63,7 +63,7 @@ func newUICmd() *cobra.Command {
 				openBrowser(srv.URL())
 			}
 			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt)
 			defer stop()
 			go func() {
 				<-ctx.Done()
