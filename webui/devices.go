@@ -3,7 +3,6 @@ package webui
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -92,7 +91,7 @@ const pollEvery = 300 * time.Millisecond
 
 // events streams the Devices page's live part as Server-Sent Events: an
 // event "device" with the HTML of the status section whenever the
-// agent's status changes (a handshake appears, is accepted on the other
+// section's HTML changes (a handshake appears, is accepted on the other
 // device, times out).
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	flusher, ok := w.(http.Flusher)
@@ -108,20 +107,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	defer tick.Stop()
 	for {
 		d, err := s.deviceData(l)
-		key, _ := json.Marshal(struct {
-			D devicesData
-			E string
-		}{d, fmt.Sprint(err)})
-		if !bytes.Equal(key, last) {
-			last = key
-			p := page{CSRF: s.csrf, Data: d}
-			if err != nil {
-				p.Error = err.Error()
-			}
-			var b bytes.Buffer
-			if err := s.tmpl.ExecuteTemplate(&b, "device-status", p); err != nil {
-				return
-			}
+		p := page{CSRF: s.csrf, Data: d}
+		if err != nil {
+			p.Error = err.Error()
+		}
+		var b bytes.Buffer
+		if err := s.tmpl.ExecuteTemplate(&b, "device-status", p); err != nil {
+			return
+		}
+		// Only a change the page shows is sent: a section replaced for
+		// nothing could swallow a click.
+		if !bytes.Equal(b.Bytes(), last) {
+			last = b.Bytes()
 			fmt.Fprint(w, "event: device\n")
 			for _, line := range strings.Split(b.String(), "\n") {
 				fmt.Fprintf(w, "data: %s\n", line)
