@@ -585,3 +585,26 @@ func TestBrowserKeyboardAndZoom(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserReject: Reject on the page ends the handshake on this
+// device and switches its sync off, as `keysync handshake reject` does.
+func TestBrowserReject(t *testing.T) {
+	w := startBrowser(t)
+	root := t.TempDir()
+	ch := filepath.Join(root, "channel")
+	homeA, homeB := filepath.Join(root, "a"), filepath.Join(root, "b")
+	ua := newTestUI(t, homeA)
+	runAgent(t, homeA, ch)
+	runAgent(t, homeB, ch)
+	w.navigate(ua.srv.URL())
+	w.navigate(ua.base() + "/devices")
+	w.clickLive(`//button[@id="reject"]`, time.Minute)
+	w.waitText(`//dd[@id="state"]`, "(sync off)", 30*time.Second)
+	if src := w.source(); strings.Contains(src, `id="accept"`) {
+		t.Error("the handshake is still offered after Reject")
+	}
+	st, err := agent.Status(homeA, "", &device.PGP{})
+	if err != nil || st.Running || st.Handshake != nil || st.Group.Grouped {
+		t.Errorf("after Reject: %+v %v", st, err)
+	}
+}

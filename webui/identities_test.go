@@ -53,6 +53,13 @@ func TestIdentitiesPages(t *testing.T) {
 			t.Errorf("filter %q: the page does not say %d contacts match", q, want)
 		}
 	}
+	// A page number past the end or absurd shows the first page or none,
+	// never an error.
+	for _, p := range []string{"0", "-3", "x", "99999999999999999999", "9223372036854775807"} {
+		if code, body := u.get("/identities?page=" + p); code != 200 || (count(body) != pageSize && count(body) != 0) {
+			t.Errorf("page %s: %d, %d contacts", p, code, count(body))
+		}
+	}
 	// What a filter holds is shown escaped, not as markup.
 	if _, body := u.get("/identities?q=%3Cscript%3E"); strings.Contains(body, "<script>") {
 		t.Error("the filter is echoed unescaped")

@@ -47,8 +47,12 @@ func (s *Server) stores() ([]app.Location, error) {
 	return app.ParseLocations(args)
 }
 
-// pageSize is how many contacts the Identities page shows at once.
-const pageSize = 50
+// pageSize is how many contacts the Identities page shows at once;
+// maxPage bounds the page number asked for (50M contacts).
+const (
+	pageSize = 50
+	maxPage  = 1 << 20
+)
 
 // identitiesData is the Identities page: one page of the merged report.
 type identitiesData struct {
@@ -80,7 +84,7 @@ func (s *Server) identities(w http.ResponseWriter, r *http.Request) {
 	}
 	filter := strings.TrimSpace(r.URL.Query().Get("q"))
 	pageNo, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	if pageNo < 1 {
+	if pageNo < 1 || pageNo > maxPage {
 		pageNo = 1
 	}
 	d := identitiesData{Report: rep, Filter: filter, Page: pageNo}
