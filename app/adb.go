@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/keysync/keysync/internal/excerpt"
 )
 
 // AndroidStorage is where ChatSecure looks for otr_keystore.ofcaes: the
@@ -49,11 +51,7 @@ func ADBPush(adb, path string) (string, error) {
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-		return dest, fmt.Errorf("adb push %s %s: %v: %s", path, dest, err, msg)
+		return dest, fmt.Errorf("adb push %s %s: %v: %s", path, dest, err, excerpt.Cut(strings.TrimSpace(stderr.String()), 200))
 	}
 	return dest, nil
 }
