@@ -2,6 +2,7 @@ package webui
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -64,4 +65,16 @@ func TestIdentitiesPages(t *testing.T) {
 	if _, body := u.get("/identities?q=%3Cscript%3E"); strings.Contains(body, "<script>") {
 		t.Error("the filter is echoed unescaped")
 	}
+}
+
+// TestPreferUnknown: a store the page does not show cannot be preferred.
+func TestPreferUnknown(t *testing.T) {
+	u := newTestUI(t, "")
+	for _, prefer := range []string{"", "pidgin", "pidgin:/elsewhere", u.stores[0].Name + "/"} {
+		_, body := u.post("/identities/settle", url.Values{"csrf": {u.srv.csrf}, "prefer": {prefer}})
+		if !strings.Contains(body, "none of the stores shown") {
+			t.Errorf("prefer %q:\n%s", prefer, body)
+		}
+	}
+	assertUnchanged(t, u)
 }

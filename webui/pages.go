@@ -150,9 +150,15 @@ func (s *Server) plan(prefer string) (*app.Locked, *app.Conversion, *app.Prepare
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	name, err := app.ResolvePrefer(prefer, locs)
-	if err != nil {
-		return nil, nil, nil, err
+	// The page names the store exactly, as one of its stores' names.
+	name := ""
+	for _, l := range locs {
+		if l.Name == prefer {
+			name = l.Name
+		}
+	}
+	if name == "" {
+		return nil, nil, nil, fmt.Errorf("%q is none of the stores shown", prefer)
 	}
 	var apps []app.App
 	for _, l := range locs {
