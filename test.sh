@@ -7,9 +7,9 @@ cd "$(dirname "$0")"
 # Real peers the tests check against: libotr (C), python3-potr, asn1c,
 # graphviz (dot), gnupg, man-db (man and groff for the man page), zbar-tools
 # (zbarimg reads QR codes), openssl and Java (ChatSecure and Jitsi), Dovecot
-# (the IMAP channel). Installed
+# (the IMAP channel), Chromium and ChromeDriver (the web page). Installed
 # only when missing.
-pkgs="gcc pkg-config libotr5-dev python3-potr asn1c graphviz gnupg man-db zbar-tools openssl openjdk-17-jdk-headless dovecot-imapd"
+pkgs="gcc pkg-config libotr5-dev python3-potr asn1c graphviz gnupg man-db zbar-tools openssl openjdk-17-jdk-headless dovecot-imapd chromium chromium-driver"
 missing=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

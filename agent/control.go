@@ -144,3 +144,22 @@ func Call(home string, req Request) (Response, error) {
 	}
 	return resp, nil
 }
+
+// Status returns the status of the device in home with the trustwords of a
+// pending handshake in lang: from its running agent, or, when none runs,
+// read from the store (opened with codec).
+func Status(home, lang string, codec device.Codec) (device.Status, error) {
+	resp, err := Call(home, Request{Op: "status", Lang: lang})
+	if err == nil {
+		return *resp.Status, nil
+	}
+	if !errors.Is(err, ErrNotRunning) {
+		return device.Status{}, err
+	}
+	d, err := device.Open(home, device.Options{Codec: codec})
+	if err != nil {
+		return device.Status{}, err
+	}
+	defer d.Close()
+	return Describe(d.Status(), lang)
+}

@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/keysync/keysync/app"
 	"github.com/keysync/keysync/internal/atomicfile"
-	"github.com/keysync/keysync/internal/excerpt"
 	"github.com/keysync/keysync/internal/qrcode"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -28,10 +26,6 @@ const (
 
 // maxPasswordFile bounds what --password-file reads.
 const maxPasswordFile = 4 << 10
-
-// androidStorage is where ChatSecure looks for otr_keystore.ofcaes: the
-// root of the phone's external storage (doc/formats.md §6.7).
-const androidStorage = "/sdcard/"
 
 // addSecretFlags adds the flags of encrypted stores to the commands below
 // root that read or write them: --password-file to show, and
@@ -212,9 +206,9 @@ func writePrivate(path string, data []byte) error {
 // push offers to copy path to the Android device adb finds: without
 // asking with --adb-push, after a yes on the terminal, else it says how.
 func (s *secrets) push(stdout io.Writer, path string) error {
-	dest := androidStorage + filepath.Base(path)
+	dest := app.AndroidStorage + filepath.Base(path)
 	how := fmt.Sprintf("copy %s to the root of the phone's storage (%s), where ChatSecure looks for it; then choose Activate KeySync in ChatSecure and scan the code", path, dest)
-	adb, devices, err := adbDevices()
+	adb, devices, err := app.ADBDevices()
 	if err != nil || devices == 0 {
 		if s.adbPush {
 			if err == nil {
@@ -237,39 +231,9 @@ func (s *secrets) push(stdout io.Writer, path string) error {
 			return nil
 		}
 	}
-	cmd := exec.Command(adb, "push", path, dest)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("adb push %s %s: %v: %s", path, dest, err, excerpt.Cut(strings.TrimSpace(stderr.String()), 200))
+	if _, err := app.ADBPush(adb, path); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "pushed %s to %s on the device; in ChatSecure choose Activate KeySync and scan the code (ChatSecure deletes the file after importing)\n", path, dest)
 	return nil
-}
-
-// adbDevices returns the adb program on PATH and how many devices it
-// lists as ready ("device"; not "offline" or "unauthorized").
-func adbDevices() (string, int, error) {
-	adb, err := exec.LookPath("adb")
-	if err != nil {
-		return "", 0, errors.New("adb is not installed")
-	}
-	out, err := exec.Command(adb, "devices").Output()
-	if err != nil {
-		return adb, 0, fmt.Errorf("adb devices: %v", err)
-	}
-	return adb, countDevices(string(out)), nil
-}
-
-// countDevices counts the ready devices in the output of `adb devices`:
-// lines "SERIAL\tdevice".
-func countDevices(out string) int {
-	n := 0
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) == 2 && f[1] == "device" {
-			n++
-		}
-	}
-	return n
 }

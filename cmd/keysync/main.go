@@ -72,6 +72,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(), newCompletionCmd())
 	addSecretFlags(root)
 	root.AddCommand(newInitCmd(), newAgentCmd(), newStatusCmd(), newHandshakeCmd(), newGroupCmd(), newDemoCmd())
+	root.AddCommand(newUICmd())
 	walk(root, func(c *cobra.Command) {
 		c.Flags().SortFlags = false
 		c.PersistentFlags().SortFlags = false

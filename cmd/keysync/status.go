@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -18,19 +17,7 @@ import (
 // deviceStatus asks the running agent of home for its status, or reads it
 // from the store when no agent runs.
 func deviceStatus(home, lang string) (device.Status, error) {
-	resp, err := agent.Call(home, agent.Request{Op: "status", Lang: lang})
-	if err == nil {
-		return *resp.Status, nil
-	}
-	if !errors.Is(err, agent.ErrNotRunning) {
-		return device.Status{}, err
-	}
-	d, err := device.Open(home, device.Options{Codec: newCodec()})
-	if err != nil {
-		return device.Status{}, err
-	}
-	defer d.Close()
-	return agent.Describe(d.Status(), lang)
+	return agent.Status(home, lang, newCodec())
 }
 
 func checkLang(lang string) error {
