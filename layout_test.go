@@ -31,7 +31,11 @@ var importRules = []struct {
 	{"channel", nil, "channel is an interface and imports nothing of ours"},
 	{"channel/", []string{"channel", "internal/"}, "a channel implements the channel interface"},
 	{"trustwords", nil, "trustwords imports nothing of ours"},
+	{"pgp", []string{"internal/"}, "pgp is OpenPGP alone"},
+	{"message", []string{"wire", "internal/"}, "message does MIME; its crypto comes in through an interface"},
 	{"internal/", []string{".", "internal/"}, "internal packages are tools of the others"},
+	{"device", []string{"fsm", "wire", "message", "pgp", "trustwords", "internal/"}, "a device runs the fsm with its keys and envelopes; it knows no concrete channel"},
+	{"agent", []string{"device", "channel", "trustwords", "fsm", "wire", "internal/"}, "the agent loops channel, device and socket; cmd picks the channel"},
 }
 
 // TestImportRules holds every package of the project to importRules,

@@ -1,0 +1,166 @@
+// Package agent runs a device as a process: it feeds the device what the
+// channel delivers, sends what the device's outbox holds, fires its timers,
+// and answers the control socket through which the CLI asks for the status
+// and hands in the user's answers.
+//
+// The socket, SocketFile in the device's home, is made mode 0600 inside
+// the 0700 home; on Linux every connection's peer credentials are checked
+// (SO_PEERCRED) and a peer of another user is refused.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keysync/keysync/channel"
+	"github.com/keysync/keysync/device"
+	"github.com/keysync/keysync/trustwords"
+)
+
+// Agent runs one device on one channel.
+type Agent struct {
+	Dev  *device.Device
+	Ch   channel.Channel
+	Home string       // the device's home, where the socket is made
+	Log  func(string) // nil: none
+
+	sendMu sync.Mutex
+	kick   chan struct{}
+}
+
+func (a *Agent) logf(format string, args ...any) {
+	if a.Log != nil {
+		a.Log(fmt.Sprintf(format, args...))
+	}
+}
+
+// Run starts the device and runs it until ctx is done or the channel
+// fails for good.
+func (a *Agent) Run(ctx context.Context) error {
+	a.kick = make(chan struct{}, 1)
+	ln, err := Listen(a.Home)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go a.serve(ctx, ln)
+
+	if err := a.Dev.Start(); err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.receive(ctx) }()
+	for {
+		if err := a.flush(ctx); err != nil {
+			return err
+		}
+		wait := time.Hour
+		if t, ok := a.Dev.Next(); ok {
+			wait = max(time.Until(t), 0)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case err := <-errc:
+			timer.Stop()
+			return err
+		case <-a.kick:
+		case <-timer.C:
+			if err := a.Dev.Tick(); err != nil {
+				return err
+			}
+		}
+		timer.Stop()
+	}
+}
+
+// wake makes the loop look at the outbox and timers again.
+func (a *Agent) wake() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// receive hands every message after the device's position to the device.
+func (a *Agent) receive(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		msgs, err := a.Ch.Receive(ctx, channel.Position(a.Dev.Position()))
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, channel.ErrUnavailable):
+			a.logf("channel unavailable, retrying: %v", err)
+			time.Sleep(backoff)
+			backoff = min(2*backoff, 10*time.Second)
+			continue
+		case err != nil:
+			return fmt.Errorf("channel: %w", err)
+		}
+		backoff = 100 * time.Millisecond
+		for _, m := range msgs {
+			if err := a.Dev.Receive(string(m.Pos), m.Data); err != nil {
+				return err
+			}
+		}
+		a.wake()
+	}
+}
+
+// flush sends the outbox, oldest first.
+func (a *Agent) flush(ctx context.Context) error {
+	a.sendMu.Lock()
+	defer a.sendMu.Unlock()
+	for _, p := range a.Dev.Outbox() {
+		for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 10*time.Second) {
+			err := a.Ch.Send(ctx, p.Data)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			if !errors.Is(err, channel.ErrUnavailable) {
+				return fmt.Errorf("sending %s: %w", p.What, err)
+			}
+			a.logf("channel unavailable, retrying %s: %v", p.What, err)
+			time.Sleep(backoff)
+		}
+		if err := a.Dev.Sent(p.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Describe fills in the trustwords of a pending handshake in language
+// lang ("" is English), short and full.
+func Describe(s device.Status, lang string) (device.Status, error) {
+	if s.Handshake == nil {
+		return s, nil
+	}
+	h := *s.Handshake
+	if lang == "" {
+		lang = trustwords.DefaultLanguage
+	}
+	short, err := trustwords.Words(h.Own, h.Partner, lang, false)
+	if err != nil {
+		return s, err
+	}
+	full, err := trustwords.Words(h.Own, h.Partner, lang, true)
+	if err != nil {
+		return s, err
+	}
+	h.Lang, h.Trustwords, h.TrustwordsFull = strings.ToLower(lang), strings.Join(short, " "), strings.Join(full, " ")
+	s.Handshake = &h
+	return s, nil
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keysync/keysync/agent"
+	"github.com/keysync/keysync/channel"
+	"github.com/keysync/keysync/channel/dir"
+	"github.com/keysync/keysync/device"
+)
+
+// openChannel opens the channel a URL names. The scheme picks it: dir:PATH
+// for a folder shared by the processes of one machine.
+func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
+	scheme, rest, ok := strings.Cut(url, ":")
+	if !ok || rest == "" {
+		return nil, usageErrorf("channel %q: want SCHEME:ADDRESS, such as dir:PATH", url)
+	}
+	switch scheme {
+	case "dir":
+		return dir.Open(rest, dir.Options{Log: log})
+	}
+	return nil, usageErrorf("channel %q: unknown scheme %q (known: dir)", url, scheme)
+}
+
+// newAgentCmd returns `keysync agent`, which runs a device.
+func newAgentCmd() *cobra.Command {
+	var home, url string
+	c := &cobra.Command{
+		Use:   "agent --channel URL [--home DIR]",
+		Short: "Run the device in the foreground on a channel",
+		Long: "Run the device of the home folder on the channel URL (dir:PATH: a folder\n" +
+			"shared by the processes of one machine), logging what it does to standard\n" +
+			"error; never a secret. It stops on SIGINT or SIGTERM; killed at any moment,\n" +
+			"it goes on where it was when started again. While it runs, status,\n" +
+			"handshake and group talk to it over its socket (agent.sock in the home,\n" +
+			"mode 0600; only its user may connect).",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if url == "" {
+				return usageErrorf("agent needs --channel")
+			}
+			stderr := c.ErrOrStderr()
+			logf := func(s string) { fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05.000"), s) }
+			ch, err := openChannel(url, slog.New(slog.NewTextHandler(stderr, nil)))
+			if err != nil {
+				return err
+			}
+			defer ch.Close()
+			d, err := device.Open(home, device.Options{Codec: newCodec(), Log: logf})
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			logf(fmt.Sprintf("agent for %s on %s", d.Status().Identities[0].Address, url))
+			a := &agent.Agent{Dev: d, Ch: ch, Home: home, Log: logf}
+			err = a.Run(ctx)
+			logf("agent stops")
+			return err
+		},
+	}
+	addHomeFlag(c, &home)
+	c.Flags().StringVar(&url, "channel", "", "the channel: dir:PATH")
+	return c
+}
