@@ -39,6 +39,8 @@ type Options struct {
 	Clock  fsm.Clock                // nil: the system clock
 	Log    func(string)             // what the device does; never a secret
 	NewTID func() (wire.TID, error) // nil: random UUIDv4
+	// Extension handles the group's trustsync messages; nil drops them.
+	Extension Extension
 }
 
 // seenMax bounds the hashes of handled messages a device remembers.
@@ -56,6 +58,7 @@ type Device struct {
 	clock fsm.Clock
 	log   func(string)
 	model *fsm.FSM
+	ext   Extension
 
 	core *fsm.Core
 	mach *fsm.Machine
@@ -110,7 +113,8 @@ func Open(home string, o Options) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Device{home: home, db: db, codec: o.Codec, clock: o.Clock, log: o.Log, model: fsm.Embedded().KeySync()}
+	d := &Device{home: home, db: db, codec: o.Codec, clock: o.Clock, log: o.Log, model: fsm.Embedded().KeySync(),
+		ext: o.Extension}
 	d.core = fsm.NewCore(fsm.Config{FSM: d.model, Keys: keyStore{d}, Out: transmitter{d}, NewTID: o.NewTID,
 		Clock: o.Clock, Notify: d.notify, Log: func(s string) { d.logf("%s", s) }})
 	d.mach = fsm.NewMachine(d.model, driven{d.core, d}, o.Clock)
@@ -203,6 +207,10 @@ func (d *Device) txn(pos string, f func(next *state) error) error {
 	}
 	d.pending = nil
 	d.endLog(err)
+	if next.tx != nil { // f failed before the commit took the transaction
+		_ = next.tx.Rollback()
+		next.tx = nil
+	}
 	if err != nil {
 		if rerr := d.restore(d.st); rerr != nil {
 			return errors.Join(err, rerr)
@@ -341,6 +349,8 @@ func (d *Device) receive(data []byte) error {
 			return errors.New("key reset in clear")
 		}
 		return d.receiveKeyReset(cmd, in)
+	case KindTrustSync:
+		return d.receiveExtension(in)
 	}
 	return fmt.Errorf("payload kind %q", in.Kind)
 }

@@ -49,6 +49,7 @@ type Kind int
 const (
 	Sync         Kind = iota + 1 // a wire Sync PDU: application/pEp.sync, sync.pEp
 	Distribution                 // a wire Distribution PDU: application/pEp.distribution, distribution.pEp
+	TrustSync                    // a trustsync update (doc/protocol.md §19): application/pEp.trustsync, trustsync.pEp
 )
 
 // String returns the kind's name.
@@ -58,6 +59,8 @@ func (k Kind) String() string {
 		return "Sync"
 	case Distribution:
 		return "Distribution"
+	case TrustSync:
+		return "TrustSync"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -66,6 +69,7 @@ func (k Kind) String() string {
 const (
 	typeSync         = "application/pep.sync" // media types compare in lower case
 	typeDistribution = "application/pep.distribution"
+	typeTrustSync    = "application/pep.trustsync"
 	typeSign         = "application/pep.sign"
 	typeKeys         = "application/pgp-keys"
 	typeEncrypted    = "application/pgp-encrypted"
@@ -213,7 +217,7 @@ func (m Message) check() error {
 	switch {
 	case m.From == "":
 		return errors.New("message: seal: no From address")
-	case m.Kind != Sync && m.Kind != Distribution:
+	case m.Kind != Sync && m.Kind != Distribution && m.Kind != TrustSync:
 		return fmt.Errorf("message: seal: payload kind %v", m.Kind)
 	case len(m.Payload) == 0:
 		return errors.New("message: seal: empty payload")
@@ -299,8 +303,11 @@ func writeContent(out io.Writer, h mail.Header, m Message, c Crypto) error {
 		return err
 	}
 	mt, file := "application/pEp.sync", "sync.pEp"
-	if m.Kind == Distribution {
+	switch m.Kind {
+	case Distribution:
 		mt, file = "application/pEp.distribution", "distribution.pEp"
+	case TrustSync:
+		mt, file = "application/pEp.trustsync", "trustsync.pEp"
 	}
 	if err := writeAttachment(w, mt, file, "base64", m.Payload); err != nil {
 		return err
@@ -558,10 +565,13 @@ func (r *reader) walk(e *gomessage.Entity, depth int) error {
 	_, dp, _ := e.Header.ContentDisposition()
 	var dst *[][]byte
 	switch {
-	case mt == typeSync, mt == typeDistribution:
+	case mt == typeSync, mt == typeDistribution, mt == typeTrustSync:
 		r.kind = Sync
-		if mt == typeDistribution {
+		switch mt {
+		case typeDistribution:
 			r.kind = Distribution
+		case typeTrustSync:
+			r.kind = TrustSync
 		}
 		r.npay++
 	case mt == typeSign:
