@@ -27,9 +27,13 @@ type Agent struct {
 	Ch   channel.Channel
 	Home string       // the device's home, where the socket is made
 	Log  func(string) // nil: none
+	// Ops are further control-socket operations (trustsync's), by name;
+	// each runs with the request's Args.
+	Ops map[string]func(args []string) error
 
-	sendMu sync.Mutex
-	kick   chan struct{}
+	sendMu   sync.Mutex
+	kickOnce sync.Once
+	kick     chan struct{}
 }
 
 func (a *Agent) logf(format string, args ...any) {
@@ -41,7 +45,7 @@ func (a *Agent) logf(format string, args ...any) {
 // Run starts the device and runs it until ctx is done or the channel
 // fails for good.
 func (a *Agent) Run(ctx context.Context) error {
-	a.kick = make(chan struct{}, 1)
+	a.kickOnce.Do(a.makeKick)
 	ln, err := Listen(a.Home)
 	if err != nil {
 		return err
@@ -82,8 +86,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 }
 
+// Wake makes the loop send what the device's outbox holds now (after a
+// message was queued outside the loop). It may be called before Run.
+func (a *Agent) Wake() { a.wake() }
+
+func (a *Agent) makeKick() { a.kick = make(chan struct{}, 1) }
+
 // wake makes the loop look at the outbox and timers again.
 func (a *Agent) wake() {
+	a.kickOnce.Do(a.makeKick)
 	select {
 	case a.kick <- struct{}{}:
 	default:

@@ -21,6 +21,8 @@ const SocketFile = "agent.sock"
 type Request struct {
 	Op   string `json:"op"`             // status, accept, reject, cancel, leave
 	Lang string `json:"lang,omitempty"` // trustwords language of status
+	// Args are the arguments of an op in Agent.Ops.
+	Args []string `json:"args,omitempty"`
 }
 
 // Response answers a Request.
@@ -109,7 +111,16 @@ func (a *Agent) handle(req Request) Response {
 	case "leave":
 		event = "LeaveDeviceGroup"
 	default:
-		return Response{Error: fmt.Sprintf("unknown op %q", req.Op)}
+		op, ok := a.Ops[req.Op]
+		if !ok {
+			return Response{Error: fmt.Sprintf("unknown op %q", req.Op)}
+		}
+		if err := op(req.Args); err != nil {
+			return Response{Error: err.Error()}
+		}
+		a.wake()
+		s := a.Dev.Status()
+		return Response{Status: &s}
 	}
 	if event != "LeaveDeviceGroup" && a.Dev.Status().Handshake == nil {
 		return Response{Error: "no handshake is pending"}

@@ -100,7 +100,7 @@ func Diff(app *Rows, base Base, r *Replica, applied uint64) *Update {
 		case !inBase && inReplica && (rt == t || t == ""):
 			continue
 		}
-		u.Fprs = append(u.Fprs, FprRow{id.Account, id.Contact, id.Fpr, t})
+		u.Fprs = append(u.Fprs, FprRow{Account: id.Account, Contact: id.Contact, Fpr: id.Fpr, Trust: t, Add: !inBase && t == ""})
 	}
 	for acct, m := range app.Keys {
 		for f, key := range m {

@@ -112,7 +112,11 @@ func (r *Replica) Equal(s *Replica) bool {
 // apply sets u's rows in r.
 func (r *Replica) apply(u *Update) {
 	for _, f := range u.Fprs {
-		r.Fprs[FprID{f.Account, f.Contact, f.Fpr}] = f.Trust
+		id := FprID{f.Account, f.Contact, f.Fpr}
+		if _, ok := r.Fprs[id]; ok && f.Add {
+			continue
+		}
+		r.Fprs[id] = f.Trust
 	}
 	for _, k := range u.Keys {
 		if r.Keys[k.Account] == nil {
@@ -132,7 +136,7 @@ func (r *Replica) apply(u *Update) {
 func (r *Replica) update() *Update {
 	u := &Update{V: Version}
 	for id, t := range r.Fprs {
-		u.Fprs = append(u.Fprs, FprRow{id.Account, id.Contact, id.Fpr, t})
+		u.Fprs = append(u.Fprs, FprRow{Account: id.Account, Contact: id.Contact, Fpr: id.Fpr, Trust: t})
 	}
 	slices.SortFunc(u.Fprs, func(a, b FprRow) int {
 		return strings.Compare(a.Account+"\x00"+a.Contact+"\x00"+a.Fpr, b.Account+"\x00"+b.Contact+"\x00"+b.Fpr)
@@ -234,7 +238,11 @@ func loadFrom(b *bolt.Bucket) (*Replica, error) {
 func write(b *bolt.Bucket, u *Update) error {
 	fb, kb, pb, rb := b.Bucket(bFprs), b.Bucket(bKeys), b.Bucket(bPGP), b.Bucket(bResolved)
 	for _, f := range u.Fprs {
-		if err := fb.Put([]byte(f.Account+"\x00"+f.Contact+"\x00"+f.Fpr), []byte(f.Trust)); err != nil {
+		k := []byte(f.Account + "\x00" + f.Contact + "\x00" + f.Fpr)
+		if f.Add && fb.Get(k) != nil {
+			continue
+		}
+		if err := fb.Put(k, []byte(f.Trust)); err != nil {
 			return err
 		}
 	}

@@ -269,3 +269,49 @@ func TestConvergenceUnderLossAndRedelivery(t *testing.T) {
 }
 
 func itoa(n int) string { return big.NewInt(int64(n)).String() }
+
+// agreesOn is agrees for the rows of accounts of one protocol.
+func agreesOn(t testing.TB, l app.Location, r *Replica, protocol string) {
+	t.Helper()
+	rows := appRows(t, l)
+	for id, rt := range r.Fprs {
+		if !strings.HasPrefix(id.Account, protocol+":") {
+			continue
+		}
+		if at, ok := rows.Fprs[id]; !ok || at != rt {
+			t.Errorf("%s: %v: %q (held %v), the replica's %q", l.Name, id, at, ok, rt)
+		}
+	}
+	for acct := range r.Keys {
+		if strings.HasPrefix(acct, protocol+":") && len(rows.Keys[acct]) == 0 {
+			t.Errorf("%s lacks the key of %s", l.Name, acct)
+		}
+	}
+}
+
+func TestAppsHoldWhatTheyCan(t *testing.T) {
+	irssi := location(t, "irssi", irssiDir(t))
+	kopete := location(t, "kopete", copyFixture(t, "kopete", "privkeys", "fingerprints"))
+	pidgin := location(t, "pidgin", copyFixture(t, "pidgin", "accounts.xml", "otr.private_key", "otr.fingerprints"))
+	g := newGroup(t, 5, []app.Location{irssi}, []app.Location{kopete}, []app.Location{pidgin})
+	g.settle(t)
+	r := g.devs[0].replica()
+	protocols := map[string]int{}
+	for id := range r.Fprs {
+		p, _, _ := strings.Cut(id.Account, ":")
+		protocols[p]++
+	}
+	if protocols["irc"] != 4 || protocols["xmpp"] < 4 {
+		t.Fatalf("replica rows by protocol: %v", protocols)
+	}
+	agreesOn(t, irssi, r, "irc")
+	agreesOn(t, kopete, r, "xmpp")
+	agreesOn(t, pidgin, r, "xmpp")
+	for i, d := range g.devs {
+		for _, a := range d.status().Apps {
+			if a.State != StateInSync {
+				t.Errorf("device %d: %+v", i, a)
+			}
+		}
+	}
+}

@@ -61,6 +61,10 @@ type FprRow struct {
 	Contact string `json:"contact"` // canonical
 	Fpr     string `json:"fpr"`     // 40 lower-case hex digits (OTR)
 	Trust   string `json:"trust"`
+	// Add says the row is new to the sender with no trust: it is added
+	// if the replica lacks it and changes nothing otherwise, so that an
+	// app seen for the first time does not undo a verification.
+	Add bool `json:"add,omitempty"`
 }
 
 // KeyRow is an OTR DSA private key of a local account. It travels only

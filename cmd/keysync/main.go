@@ -70,7 +70,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(unknownFlag)
 	root.AddCommand(newShowCmd(), newConvertCmd(), newWireCmd(), newProtocolCmd(),
 		newVersionCmd(), newCompletionCmd())
-	root.AddCommand(newInitCmd(), newAgentCmd(), newStatusCmd(), newHandshakeCmd(), newGroupCmd(), newDemoCmd())
+	root.AddCommand(newInitCmd(), newAgentCmd(), newStatusCmd(), newHandshakeCmd(), newGroupCmd(), newTrustCmd(), newDemoCmd())
 	addSecretFlags(root)
 	walk(root, func(c *cobra.Command) {
 		c.Flags().SortFlags = false

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keysync/keysync/agent"
 	"github.com/keysync/keysync/device"
+	"github.com/keysync/keysync/trustsync"
 	"github.com/keysync/keysync/trustwords"
 )
 
@@ -25,7 +26,7 @@ func deviceStatus(home, lang string) (device.Status, error) {
 	if !errors.Is(err, agent.ErrNotRunning) {
 		return device.Status{}, err
 	}
-	d, err := device.Open(home, device.Options{Codec: newCodec()})
+	d, err := device.Open(home, device.Options{Codec: newCodec(), Extension: &trustsync.Store{}})
 	if err != nil {
 		return device.Status{}, err
 	}
@@ -112,6 +113,7 @@ func printStatus(w io.Writer, s device.Status) {
 	if s.Outbox > 0 {
 		fmt.Fprintf(w, "outbox:     %d messages not sent yet\n", s.Outbox)
 	}
+	printTrust(w, s.Trust)
 }
 
 // newHandshakeCmd returns `keysync handshake accept|reject|cancel`.
