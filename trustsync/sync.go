@@ -162,23 +162,30 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
+	// A file event waits until the folder has been quiet for quiet: an app
+	// writing its file in several steps is read once it is done.
+	const quiet = 200 * time.Millisecond
 	var debounce <-chan time.Time
+	s.Step()
 	for {
-		s.Step()
 		select {
 		case <-ctx.Done():
 			return nil
 		case ev := <-w.Events:
-			if ignored(ev.Name) {
-				continue
+			if !ignored(ev.Name) {
+				debounce = time.After(quiet)
 			}
-			debounce = time.After(100 * time.Millisecond)
 			continue
 		case err := <-w.Errors:
 			s.logf("watching: %v", err)
+			continue
 		case <-debounce:
+			debounce = nil
 		case <-s.wake:
 		case <-tick.C:
+		}
+		if debounce == nil {
+			s.Step()
 		}
 	}
 }
@@ -258,10 +265,17 @@ func (s *Syncer) syncApp(l app.Location, synced bool) AppStatus {
 		st.State, st.Error = StateError, err.Error()
 		return st
 	}
+	// Locked from before reading until after writing, as convert does.
+	lock, err := atomicfile.LockDirs([]string{l.Dir}, 0)
+	if err != nil {
+		return fail(err)
+	}
+	defer lock.Unlock()
 	if _, err := atomicfile.Recover(l.Dir); err != nil {
 		return fail(err)
 	}
-	m, _, err := l.Read(nil)
+	seen := &app.Seen{}
+	m, _, err := l.App.Read(app.ReadRequest{Dir: l.Dir, Source: l.Name, Seen: seen})
 	if errors.Is(err, app.ErrNoStore) {
 		m, err = &keysync.Model{}, nil
 	}
@@ -303,12 +317,19 @@ func (s *Syncer) syncApp(l app.Location, synced bool) AppStatus {
 	if err != nil {
 		return fail(err)
 	}
-	prep, err := plan.Prepare()
+	files := make([]atomicfile.File, len(plan.Files))
+	for i, f := range plan.Files {
+		files[i] = atomicfile.File{Path: f.Path, Content: f.Content, Secret: f.Secret, Read: seen.Version(f.Path)}
+	}
+	changes, err := atomicfile.Plan(files)
 	if err != nil {
+		if changedSince(seen, plan) {
+			return st // the app wrote meanwhile: read again at the next event
+		}
 		return fail(err)
 	}
-	changed := len(prep.Commands) > 0
-	for _, c := range prep.Changes {
+	changed := len(plan.Commands) > 0
+	for _, c := range changes {
 		if c.Op != atomicfile.Unchanged {
 			changed = true
 		}
@@ -320,7 +341,14 @@ func (s *Syncer) syncApp(l app.Location, synced bool) AppStatus {
 		}
 	}
 	if changed {
-		if err := s.write(l, plan); err != nil {
+		prep := &app.Prepared{Commands: plan.Commands}
+		for _, c := range changes {
+			prep.Changes = append(prep.Changes, app.FileChange{Change: c})
+		}
+		if _, err := prep.Apply(); err != nil {
+			if changedSince(seen, plan) {
+				return st
+			}
 			return fail(err)
 		}
 		s.logf("%s: wrote what the group holds", l.Name)
@@ -331,21 +359,15 @@ func (s *Syncer) syncApp(l app.Location, synced bool) AppStatus {
 	return st
 }
 
-// write applies plan under the folder's lock, as convert does: journal,
-// backups, mode 0600 for files holding keys. The plan is made again under
-// the lock so that it replaces what is there now.
-func (s *Syncer) write(l app.Location, plan app.Plan) error {
-	lock, err := atomicfile.LockDirs([]string{l.Dir}, 0)
-	if err != nil {
-		return err
+// changedSince reports whether a file of plan changed since seen saw it.
+func changedSince(seen *app.Seen, plan app.Plan) bool {
+	for _, f := range plan.Files {
+		v, err := atomicfile.VersionOf(f.Path)
+		if err != nil || v != seen.Version(f.Path) {
+			return true
+		}
 	}
-	defer lock.Unlock()
-	prep, err := plan.Prepare()
-	if err != nil {
-		return err
-	}
-	_, err = prep.Apply()
-	return err
+	return false
 }
 
 // send sends u, split so that each message stays small, and records in

@@ -315,3 +315,20 @@ func TestAppsHoldWhatTheyCan(t *testing.T) {
 		}
 	}
 }
+
+func TestClearingInAnAppFilledByTheGroup(t *testing.T) {
+	a, b := irssiDir(t), t.TempDir()
+	la, lb := location(t, "irssi", a), location(t, "xchat", b)
+	g := newGroup(t, 7, []app.Location{la}, []app.Location{lb})
+	g.settle(t)
+	setTrust(t, a, "goldy", "manual")
+	g.settle(t)
+	setTrust(t, b, "blue", "")
+	g.settle(t)
+	if tr, ok := trustOf(t, la, "blue"); !ok || tr != "" {
+		t.Errorf("a: blue %q %v after clearing in b", tr, ok)
+	}
+	if tr, _ := trustOf(t, lb, "goldy"); tr != "manual" {
+		t.Errorf("b: goldy %q", tr)
+	}
+}
