@@ -233,3 +233,26 @@ func TestE2ETrustSync(t *testing.T) {
 		t.Errorf("the leaver's app changed after the leave:\n%s\nwas\n%s", after, before)
 	}
 }
+
+// TestDemoSecondAct runs keysync demo and checks its second act: the
+// verification made in Pidgin is in irssi's and Kopete's files.
+func TestDemoSecondAct(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo runs six devices")
+	}
+	var out strings.Builder
+	if err := runDemo(t.Context(), &out, "en", false, false); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	_, act2, ok := strings.Cut(out.String(), "== Act 2")
+	if !ok {
+		t.Fatalf("no second act:\n%s", out.String())
+	}
+	_, after, _ := strings.Cut(act2, "later, in each app's file:")
+	for _, want := range []string{"server  irssi:  carol | bob@irc.example.org | IRC | c0ffee42c0ffee42c0ffee42c0ffee42c0ffee42 | verified",
+		"desktop kopete: carol | bob@irc.example.org | IRC | c0ffee42c0ffee42c0ffee42c0ffee42c0ffee42 | verified"} {
+		if !strings.Contains(after, want) {
+			t.Errorf("the second act lacks %q:\n%s", want, act2)
+		}
+	}
+}
