@@ -31,9 +31,8 @@ type Agent struct {
 	// each runs with the request's Args.
 	Ops map[string]func(args []string) error
 
-	sendMu   sync.Mutex
-	kickOnce sync.Once
-	kick     chan struct{}
+	sendMu sync.Mutex
+	kick   chan struct{}
 }
 
 func (a *Agent) logf(format string, args ...any) {
@@ -45,7 +44,7 @@ func (a *Agent) logf(format string, args ...any) {
 // Run starts the device and runs it until ctx is done or the channel
 // fails for good.
 func (a *Agent) Run(ctx context.Context) error {
-	a.kickOnce.Do(a.makeKick)
+	a.kick = make(chan struct{}, 1)
 	ln, err := Listen(a.Home)
 	if err != nil {
 		return err
@@ -77,6 +76,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			timer.Stop()
 			return err
 		case <-a.kick:
+		case <-a.Dev.Changed():
 		case <-timer.C:
 			if err := a.Dev.Tick(); err != nil {
 				return err
@@ -86,15 +86,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 }
 
-// Wake makes the loop send what the device's outbox holds now (after a
-// message was queued outside the loop). It may be called before Run.
-func (a *Agent) Wake() { a.wake() }
-
-func (a *Agent) makeKick() { a.kick = make(chan struct{}, 1) }
-
 // wake makes the loop look at the outbox and timers again.
 func (a *Agent) wake() {
-	a.kickOnce.Do(a.makeKick)
 	select {
 	case a.kick <- struct{}{}:
 	default:

@@ -157,11 +157,13 @@ func TestTamperedPayloadRejected(t *testing.T) {
 	}
 	raw[len(raw)-1] ^= 0x01 // another challenge
 	tampered := append(append(bytes.Clone(beacon[:loc[2]]), base64.StdEncoding.EncodeToString(raw)+"\r\n"...), beacon[loc[3]:]...)
-	// b, off while the genuine Beacon passed, sees only the tampered one.
+	// b, off while the genuine Beacon passed, sees only the tampered one;
+	// a has gone.
+	w.devs, w.logs = w.devs[1:], w.logs[1:]
 	if err := b.Start(); err != nil {
 		t.Fatal(err)
 	}
-	log := w.deliver(t, 1, tampered)
+	log := w.deliver(t, 0, tampered)
 	wantLogged(t, log, "dropped", "signature")
 	if s := b.Status(); s.Handshake != nil || s.State != "Sole" {
 		t.Fatalf("tampered Beacon led to %s", s.State)

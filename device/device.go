@@ -69,6 +69,7 @@ type Device struct {
 	pending *state   // the transaction under way
 	txlog   []string // its log lines
 	sent    int      // messages transmitted, for the rate-limit log
+	wake    chan struct{}
 }
 
 // Create makes a new device in home for the own identity address: the
@@ -114,7 +115,7 @@ func Open(home string, o Options) (*Device, error) {
 		return nil, err
 	}
 	d := &Device{home: home, db: db, codec: o.Codec, clock: o.Clock, log: o.Log, model: fsm.Embedded().KeySync(),
-		ext: o.Extension}
+		ext: o.Extension, wake: make(chan struct{}, 1)}
 	d.core = fsm.NewCore(fsm.Config{FSM: d.model, Keys: keyStore{d}, Out: transmitter{d}, NewTID: o.NewTID,
 		Clock: o.Clock, Notify: d.notify, Log: func(s string) { d.logf("%s", s) }})
 	d.mach = fsm.NewMachine(d.model, driven{d.core, d}, o.Clock)
@@ -234,8 +235,16 @@ func (d *Device) commit(next *state) error {
 	}
 	d.st = next
 	d.keys = next.Keys.clone()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
 	return nil
 }
+
+// Changed returns a channel that receives a value after a transaction
+// committed: the outbox or the timers may have changed.
+func (d *Device) Changed() <-chan struct{} { return d.wake }
 
 // Start starts the machine of a new device (InitState, Init: a Beacon goes
 // out). A device restored from its store goes on where it was; one whose

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/agent"
@@ -19,19 +18,6 @@ import (
 
 // opResolve is the control-socket op of `keysync trust resolve`.
 const opResolve = "trust-resolve"
-
-// wakingDevice is the device as the syncer sees it: what it queues is sent
-// at once by the agent.
-type wakingDevice struct {
-	*device.Device
-	a *agent.Agent
-}
-
-func (w wakingDevice) SendExtension(p [][]byte, update func(*bolt.Tx) error) error {
-	err := w.Device.SendExtension(p, update)
-	w.a.Wake()
-	return err
-}
 
 // startTrustSync readies trustsync for an agent: the syncer of the apps
 // syncs (APP[:DIR] each), and the store the device applies updates with.
@@ -47,7 +33,7 @@ func startTrustSync(syncs []string, logf func(string)) (*trustsync.Store, *trust
 
 // runTrustSync runs the syncer with the agent's device until ctx is done.
 func runTrustSync(ctx context.Context, s *trustsync.Syncer, d *device.Device, a *agent.Agent) {
-	s.Dev = wakingDevice{d, a}
+	s.Dev = d // the agent sends what it queues: every transaction wakes it (Device.Changed)
 	a.Ops = map[string]func([]string) error{opResolve: func(args []string) error {
 		acct, fpr, err := resolveArgs(args)
 		if err != nil {
