@@ -412,22 +412,44 @@ func metaUint(tx *bolt.Tx, key string) uint64 {
 	return n
 }
 
-// splitRows is the most rows one update carries.
-const splitRows = 2000
-
+// split cuts u into updates of one kind of row each, halving any whose
+// encoding exceeds ChunkSize, so that every message stays under
+// channel.MaxSize once sealed.
 func split(u *Update) []*Update {
 	var out []*Update
-	for i := 0; i < len(u.Fprs); i += splitRows {
-		out = append(out, &Update{Fprs: u.Fprs[i:min(len(u.Fprs), i+splitRows)]})
+	var cut func(part *Update, n int)
+	cut = func(part *Update, n int) {
+		if p, err := Encode(part); err != nil || len(p) <= ChunkSize || n < 2 {
+			out = append(out, part)
+			return
+		}
+		h := n / 2
+		switch {
+		case len(part.Fprs) > 0:
+			cut(&Update{Fprs: part.Fprs[:h]}, h)
+			cut(&Update{Fprs: part.Fprs[h:]}, n-h)
+		case len(part.Keys) > 0:
+			cut(&Update{Keys: part.Keys[:h]}, h)
+			cut(&Update{Keys: part.Keys[h:]}, n-h)
+		case len(part.PGP) > 0:
+			cut(&Update{PGP: part.PGP[:h]}, h)
+			cut(&Update{PGP: part.PGP[h:]}, n-h)
+		default:
+			cut(&Update{Resolve: part.Resolve[:h]}, h)
+			cut(&Update{Resolve: part.Resolve[h:]}, n-h)
+		}
 	}
-	for i := 0; i < len(u.Keys); i += splitRows {
-		out = append(out, &Update{Keys: u.Keys[i:min(len(u.Keys), i+splitRows)]})
+	if len(u.Fprs) > 0 {
+		cut(&Update{Fprs: u.Fprs}, len(u.Fprs))
 	}
-	for i := 0; i < len(u.PGP); i += 50 {
-		out = append(out, &Update{PGP: u.PGP[i:min(len(u.PGP), i+50)]})
+	if len(u.Keys) > 0 {
+		cut(&Update{Keys: u.Keys}, len(u.Keys))
+	}
+	if len(u.PGP) > 0 {
+		cut(&Update{PGP: u.PGP}, len(u.PGP))
 	}
 	if len(u.Resolve) > 0 {
-		out = append(out, &Update{Resolve: u.Resolve})
+		cut(&Update{Resolve: u.Resolve}, len(u.Resolve))
 	}
 	return out
 }

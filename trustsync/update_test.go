@@ -180,3 +180,26 @@ func TestVectors(t *testing.T) {
 		}
 	}
 }
+
+func TestLargeUpdatesAreSplit(t *testing.T) {
+	r := bigReplica(100_000)
+	u := r.update()
+	parts := split(u)
+	if len(parts) < 2 {
+		t.Fatalf("100k rows in %d update", len(parts))
+	}
+	n := 0
+	for i, p := range parts {
+		enc, err := Encode(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(enc) > ChunkSize {
+			t.Errorf("part %d: %d bytes", i, len(enc))
+		}
+		n += len(p.Fprs)
+	}
+	if n != 100_000 {
+		t.Fatalf("the parts carry %d rows", n)
+	}
+}
