@@ -5,12 +5,14 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/app"
+	"github.com/keysync/keysync/internal/peer"
 )
 
 func irssiDir(t testing.TB) string { return copyFixture(t, "irssi", "otr.key", "otr.fp") }
@@ -330,5 +332,43 @@ func TestClearingInAnAppFilledByTheGroup(t *testing.T) {
 	}
 	if tr, _ := trustOf(t, lb, "goldy"); tr != "manual" {
 		t.Errorf("b: goldy %q", tr)
+	}
+}
+
+func TestOpenPGPKeysAndOwnertrustSync(t *testing.T) {
+	if _, err := exec.LookPath("gpg"); err != nil {
+		peer.Missing(t, "gpg not found")
+	}
+	a := copyFixture(t, "gnupg", "pubring.gpg", "secring.gpg", "trustdb.gpg")
+	b := t.TempDir()
+	la, lb := location(t, "gnupg", a), location(t, "gnupg", b)
+	g := newGroup(t, 8, []app.Location{la}, []app.Location{lb})
+	g.settle(t)
+	r := g.devs[0].replica()
+	if len(r.PGP) == 0 {
+		t.Fatal("no OpenPGP contact key in the replica")
+	}
+	got := appRows(t, lb).PGP
+	for f, p := range r.PGP {
+		if q, ok := got[f]; !ok || q.Ownertrust != p.Ownertrust {
+			t.Errorf("b's keyring: key %s: %v, ownertrust %d, want %d", f, ok, q.Ownertrust, p.Ownertrust)
+		}
+	}
+	// The user gives one key full ownertrust on b: a's keyring follows.
+	var fpr string
+	for f, p := range r.PGP {
+		if p.Ownertrust == 5 {
+			t.Fatalf("key %s has full ownertrust already", f)
+		}
+		fpr = f
+	}
+	cmd := exec.Command("gpg", "--homedir", b, "--batch", "--import-ownertrust")
+	cmd.Stdin = strings.NewReader(strings.ToUpper(fpr) + ":5:\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gpg --import-ownertrust: %v\n%s", err, out)
+	}
+	g.settle(t)
+	if p := appRows(t, la).PGP[fpr]; p.Ownertrust != 5 {
+		t.Errorf("a's ownertrust of %s is %d after b set full (5)", fpr, p.Ownertrust)
 	}
 }
