@@ -372,3 +372,29 @@ func TestOpenPGPKeysAndOwnertrustSync(t *testing.T) {
 		t.Errorf("a's ownertrust of %s is %d after b set full (5)", fpr, p.Ownertrust)
 	}
 }
+
+func TestWriteWaitsWhileTheAppRuns(t *testing.T) {
+	a, b := irssiDir(t), irssiDir(t)
+	la, lb := location(t, "irssi", a), location(t, "irssi", b)
+	g := newGroup(t, 9, []app.Location{la}, []app.Location{lb})
+	g.settle(t)
+	running := true
+	g.syncers[1].Running = func(x app.App) (string, bool) { return "irssi", running && x.Name() == "irssi" }
+	setTrust(t, a, "goldy", "smp")
+	g.settle(t)
+	if tr, _ := trustOf(t, lb, "goldy"); tr != "" {
+		t.Fatalf("the running app's file was written: goldy %q", tr)
+	}
+	st := g.devs[1].status()
+	if len(st.Apps) != 1 || st.Apps[0].State != StateWaiting || st.Apps[0].Process != "irssi" {
+		t.Fatalf("status while irssi runs: %+v", st.Apps)
+	}
+	running = false // irssi exits
+	g.settle(t)
+	if tr, _ := trustOf(t, lb, "goldy"); tr != "smp" {
+		t.Fatalf("after the app exits: goldy %q", tr)
+	}
+	if st := g.devs[1].status(); st.Apps[0].State != StateInSync {
+		t.Fatalf("status after the app exits: %+v", st.Apps)
+	}
+}
