@@ -119,6 +119,7 @@ type Syncer struct {
 	source    string // the app a Step syncs
 	requested time.Time
 	attempt   int
+	poll      bool // a Step has something to look at again without an event
 }
 
 func (s *Syncer) logf(format string, a ...any) {
@@ -183,6 +184,9 @@ func (s *Syncer) Run(ctx context.Context) error {
 			debounce = nil
 		case <-s.wake:
 		case <-tick.C:
+			if !s.poll {
+				continue
+			}
 		}
 		if debounce == nil {
 			s.Step()
@@ -202,6 +206,7 @@ func ignored(name string) bool {
 // what the group changed.
 func (s *Syncer) Step() {
 	grouped, self, _ := s.Dev.Grouped()
+	s.poll = true // until this Step finds everything in sync
 	if !grouped {
 		return
 	}
@@ -237,9 +242,13 @@ func (s *Syncer) Step() {
 		s.requested = time.Now()
 		s.logf("asked the group for its replica (attempt %d)", s.attempt)
 	}
+	s.poll = !synced
 	for _, l := range s.Apps {
 		s.source = l.Name
 		st := s.syncApp(l, synced)
+		if st.State != StateInSync {
+			s.poll = true
+		}
 		if err := s.Dev.Update(func(tx *bolt.Tx) error {
 			b, err := root(tx)
 			if err != nil {
@@ -271,8 +280,12 @@ func (s *Syncer) syncApp(l app.Location, synced bool) AppStatus {
 		return fail(err)
 	}
 	defer lock.Unlock()
-	if _, err := atomicfile.Recover(l.Dir); err != nil {
+	rep, err := atomicfile.Recover(l.Dir)
+	if err != nil {
 		return fail(err)
+	}
+	for _, m := range rep.Messages() {
+		s.logf("%s: %s", l.Name, m)
 	}
 	seen := &app.Seen{}
 	m, _, err := l.App.Read(app.ReadRequest{Dir: l.Dir, Source: l.Name, Seen: seen})
@@ -285,19 +298,19 @@ func (s *Syncer) syncApp(l app.Location, synced bool) AppStatus {
 	rows := RowsOf(m)
 	var r *Replica
 	var base Base
+	var applied uint64
 	err = s.Dev.View(func(tx *bolt.Tx) error {
 		var err error
 		if r, err = Load(tx); err != nil {
 			return err
 		}
+		applied = metaUint(tx, metaApplied)
 		base, err = loadBase(tx, l.Name)
 		return err
 	})
 	if err != nil {
 		return fail(err)
 	}
-	var applied uint64
-	_ = s.Dev.View(func(tx *bolt.Tx) error { applied = metaUint(tx, metaApplied); return nil })
 	u := Diff(rows, base, r, applied)
 	if !u.empty() {
 		if base, err = s.send(u, base); err != nil {
