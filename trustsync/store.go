@@ -25,6 +25,7 @@ var (
 	bMeta      = []byte("meta")     // the keys below
 	bBases     = []byte("bases")    // app source → base JSON (what was last read from or written to it)
 	bAppState  = []byte("apps")     // app source → AppStatus JSON
+	bBackups   = []byte("backups")  // file path → the backup trustsync's last write of it made
 )
 
 const (
@@ -171,7 +172,7 @@ func root(tx *bolt.Tx) (*bolt.Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range [][]byte{bFprs, bKeys, bPGP, bResolved, bBuffer, bChunks, bMeta, bBases, bAppState} {
+	for _, name := range [][]byte{bFprs, bKeys, bPGP, bResolved, bBuffer, bChunks, bMeta, bBases, bAppState, bBackups} {
 		if _, err := b.CreateBucketIfNotExists(name); err != nil {
 			return nil, err
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -358,18 +360,48 @@ func (s *Syncer) syncApp(l app.Location, synced bool) AppStatus {
 		for _, c := range changes {
 			prep.Changes = append(prep.Changes, app.FileChange{Change: c})
 		}
-		if _, err := prep.Apply(); err != nil {
+		results, err := prep.Apply()
+		if err != nil {
 			if changedSince(seen, plan) {
 				return st
 			}
 			return fail(err)
 		}
 		s.logf("%s: wrote what the group holds", l.Name)
+		if err := s.Dev.Update(func(tx *bolt.Tx) error { return s.keepOneBackup(tx, results) }); err != nil {
+			return fail(err)
+		}
 	}
 	if err := s.Dev.Update(func(tx *bolt.Tx) error { return saveBase(tx, l.Name, next) }); err != nil {
 		return fail(err)
 	}
 	return st
+}
+
+// keepOneBackup removes the backup trustsync's previous write of each file
+// made, once a newer one is in place: a device syncing for months keeps one
+// backup per file, not one per verification. Backups made by convert or
+// sync are not trustsync's and stay.
+func (s *Syncer) keepOneBackup(tx *bolt.Tx, results []app.FileResult) error {
+	b, err := root(tx)
+	if err != nil {
+		return err
+	}
+	kb := b.Bucket(bBackups)
+	for _, r := range results {
+		if r.Backup == "" {
+			continue
+		}
+		if old := kb.Get([]byte(r.Path)); old != nil && string(old) != r.Backup {
+			if err := os.Remove(string(old)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				s.logf("removing the older backup %s: %v", old, err)
+			}
+		}
+		if err := kb.Put([]byte(r.Path), []byte(r.Backup)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // changedSince reports whether a file of plan changed since seen saw it.

@@ -398,3 +398,23 @@ func TestWriteWaitsWhileTheAppRuns(t *testing.T) {
 		t.Fatalf("status after the app exits: %+v", st.Apps)
 	}
 }
+
+func TestOneBackupPerFile(t *testing.T) {
+	a, b := irssiDir(t), irssiDir(t)
+	g := newGroup(t, 11, []app.Location{location(t, "irssi", a)}, []app.Location{location(t, "irssi", b)})
+	g.settle(t)
+	for _, tr := range []string{"smp", "manual", "", "verified"} {
+		setTrust(t, a, "goldy", tr)
+		g.settle(t)
+	}
+	backups, err := filepath.Glob(filepath.Join(b, "otr.fp.keysync-backup*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(backups) != 1 {
+		t.Fatalf("backups of b's otr.fp after four writes: %v, want one", backups)
+	}
+	if tr, _ := trustOf(t, location(t, "irssi", b), "goldy"); tr != "verified" {
+		t.Fatalf("goldy %q", tr)
+	}
+}
