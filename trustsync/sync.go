@@ -210,6 +210,16 @@ func (s *Syncer) Step() {
 	grouped, self, _ := s.Dev.Grouped()
 	s.poll = true // until this Step finds everything in sync
 	if !grouped {
+		// Out of the group (left, or not yet paired): a group joined later
+		// sends its own replica, which replaces this one.
+		var held bool
+		_ = s.Dev.View(func(tx *bolt.Tx) error { held = ofAGroup(tx); return nil })
+		if held {
+			if err := s.Dev.Update(forget); err != nil {
+				s.logf("forgetting the replica's group: %v", err)
+			}
+		}
+		s.requested, s.attempt = time.Time{}, 0
 		return
 	}
 	s.self = self
@@ -267,6 +277,25 @@ func (s *Syncer) Step() {
 			s.logf("%s: recording its state: %v", l.Name, err)
 		}
 	}
+}
+
+// ofAGroup reports whether the replica is, or is becoming, a group's.
+func ofAGroup(tx *bolt.Tx) bool {
+	b := tx.Bucket(rootBucket)
+	return b != nil && (b.Bucket(bMeta).Get([]byte(metaSynced)) != nil || b.Bucket(bMeta).Get([]byte(metaWaiting)) != nil)
+}
+
+// forget marks the replica as no group's: the next group's replica
+// replaces it.
+func forget(tx *bolt.Tx) error {
+	if !ofAGroup(tx) {
+		return nil
+	}
+	b := tx.Bucket(rootBucket)
+	if err := b.Bucket(bMeta).Delete([]byte(metaSynced)); err != nil {
+		return err
+	}
+	return b.Bucket(bMeta).Delete([]byte(metaWaiting))
 }
 
 // syncApp syncs one app and returns its state.
