@@ -57,7 +57,7 @@ func (s *Store) Apply(tx *bolt.Tx, at device.Event, payload []byte) ([][]byte, e
 	if err := write(b, u); err != nil {
 		return nil, err
 	}
-	if u.From == at.Self && u.Seq > 0 {
+	if prev, _ := strconv.ParseUint(string(meta.Get([]byte(metaApplied))), 10, 64); u.From == at.Self && u.Seq > prev {
 		if err := meta.Put([]byte(metaApplied), []byte(strconv.FormatUint(u.Seq, 10))); err != nil {
 			return nil, err
 		}
