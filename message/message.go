@@ -616,7 +616,7 @@ func (r *reader) mimeErr(err error) error {
 func (r *reader) opened(from, to string) (*Opened, error) {
 	switch {
 	case r.npay == 0:
-		return nil, errors.New("message: open: no payload (application/pEp.sync or application/pEp.distribution)")
+		return nil, errors.New("message: open: no payload (application/pEp.sync, application/pEp.distribution or application/pEp.trustsync)")
 	case r.npay > 1:
 		return nil, fmt.Errorf("message: open: %d payloads, want one", r.npay)
 	case len(r.payload) == 0:
