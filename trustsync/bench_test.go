@@ -176,3 +176,34 @@ func BenchmarkJoin100k(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestAFolderMadeLaterIsWatched runs syncers on a folder channel: an app
+// folder missing at start, made by the first write, is watched from then
+// on, so a verification in it reaches the other app.
+func TestAFolderMadeLaterIsWatched(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	chPath := filepath.Join(t.TempDir(), "ch")
+	members := []string{"A", "B"}
+	la, lb := location(t, "irssi", irssiDir(t)), location(t, "irssi", filepath.Join(t.TempDir(), "later"))
+	newChanDev(t, ctx, chPath, "A", &members, []app.Location{la})
+	newChanDev(t, ctx, chPath, "B", &members, []app.Location{lb})
+	waitFor(t, "the rows in the new folder", func() bool { _, ok := trustOfIfAny(lb, "goldy"); return ok })
+	time.Sleep(1500 * time.Millisecond) // the traffic of pairing is over
+	setTrust(t, lb.Dir, "goldy", "manual")
+	waitFor(t, "the verification in the other app", func() bool { tr, _ := trustOfIfAny(la, "goldy"); return tr == "manual" })
+}
+
+// trustOfIfAny is trustOf for a store that may not exist yet.
+func trustOfIfAny(l app.Location, contact string) (string, bool) {
+	m, _, err := l.Read(nil)
+	if err != nil {
+		return "", false
+	}
+	for _, f := range m.Fingerprints {
+		if f.Contact == contact {
+			return string(f.Trust), true
+		}
+	}
+	return "", false
+}

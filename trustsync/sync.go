@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,9 +155,21 @@ func (s *Syncer) Run(ctx context.Context) error {
 		return err
 	}
 	defer w.Close()
-	for _, l := range s.Apps {
+	// Folders not watched yet (missing until the first write makes them)
+	// are looked at every poll, and watched once they can be.
+	var unwatched []app.Location
+	watch := func(l app.Location, first bool) bool {
 		if err := w.Add(l.Dir); err != nil {
-			s.logf("%s: not watched (%v); looked at every poll", l.Name, err)
+			if first {
+				s.logf("%s: not watched (%v); looked at every poll", l.Name, err)
+			}
+			return false
+		}
+		return true
+	}
+	for _, l := range s.Apps {
+		if !watch(l, true) {
+			unwatched = append(unwatched, l)
 		}
 	}
 	poll := s.Poll
@@ -186,7 +199,8 @@ func (s *Syncer) Run(ctx context.Context) error {
 			debounce = nil
 		case <-s.wake:
 		case <-tick.C:
-			if !s.poll {
+			unwatched = slices.DeleteFunc(unwatched, func(l app.Location) bool { return watch(l, false) })
+			if !s.poll && len(unwatched) == 0 {
 				continue
 			}
 		}

@@ -41,7 +41,11 @@ func runTrustSync(ctx context.Context, s *trustsync.Syncer, d *device.Device, a 
 		}
 		return trustsync.Resolve(s.Dev, acct, fpr)
 	}}
-	go func() { _ = s.Run(ctx) }()
+	go func() {
+		if err := s.Run(ctx); err != nil {
+			s.Log("trustsync stops: " + err.Error())
+		}
+	}()
 }
 
 // resolveArgs parses ACCOUNT FINGERPRINT.
