@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strconv"
 
 	"github.com/keysync/keysync"
@@ -17,12 +16,8 @@ func init() {
 	register(&libotrApp{
 		name:    "adium",
 		keyFile: "otr.private_key", fpFile: "otr.fingerprints", tagFile: "otr.instag",
-		defaultDir: func() (string, error) {
-			if runtime.GOOS != "darwin" {
-				return "", fmt.Errorf("adium: Adium runs only on macOS; name the folder as adium:DIR")
-			}
-			return homeDir("Library", "Application Support", "Adium 2.0", "Users", "Default")
-		},
+		dirs:      defaultDirs{darwin: "~/Library/Application Support/Adium 2.0/Users/Default"},
+		processes: []string{"Adium"},
 		mapper:    adiumMapper,
 		protocols: &adiumProtocols,
 	})

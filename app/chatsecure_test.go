@@ -216,7 +216,7 @@ func writeChatSecure(t *testing.T, pw, prefer string, froms ...string) (string, 
 	for _, n := range conv.Notices {
 		t.Logf("notice: %s", n)
 	}
-	prepared, err := conv.Plan.Prepare()
+	prepared, err := conv.Plan.Prepare(conv.Seen, false)
 	if err != nil {
 		t.Fatal(err)
 	}

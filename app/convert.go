@@ -4,8 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/atomicfile"
@@ -17,6 +21,9 @@ type Conversion struct {
 	Unresolved int                // conflicts without a Winner
 	Plan       Plan               // every target's files and commands; empty while a conflict is unresolved
 	Notices    []Notice
+	// Seen is what the reads saw of each file, for Plan.Prepare to
+	// refuse a target changed since.
+	Seen *Seen
 }
 
 // Convert reads the stores froms and then each store of tos that already
@@ -24,9 +31,14 @@ type Conversion struct {
 // disagrees, which is a conflict rather than a silent loss — merges them
 // with prefer naming the store that wins conflicts (see ResolvePrefer),
 // and, unless a conflict is unresolved, plans the writes of every target.
-// prompt is handed to the readers. It writes nothing.
+// prompt is handed to the readers. It writes nothing. With froms and tos
+// the same stores it is a two-way sync: every store gets the merge of all.
+//
+// The caller locks the stores' folders first (LockStores) and holds the
+// lock until the plan is applied.
 func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, error) {
-	sources, notices, err := ReadAll(froms, prompt)
+	seen := &Seen{}
+	sources, notices, err := ReadAll(froms, prompt, seen)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +46,7 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 		if containsLocation(froms, t.Name) {
 			continue
 		}
-		m, ns, err := t.Read(prompt)
+		m, ns, err := t.Read(prompt, seen)
 		if errors.Is(err, ErrNoStore) {
 			continue
 		}
@@ -45,7 +57,7 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 		notices = append(notices, ns...)
 	}
 	merged, conflicts := keysync.Merge(sources, prefer)
-	c := &Conversion{Conflicts: conflicts, Notices: notices}
+	c := &Conversion{Conflicts: conflicts, Notices: notices, Seen: seen}
 	for _, x := range conflicts {
 		if x.Winner == "" {
 			c.Unresolved++
@@ -113,11 +125,14 @@ type FileResult struct {
 	Summary string
 }
 
-// Prepare compares every file of p with its target on disk.
-func (p Plan) Prepare() (*Prepared, error) {
+// Prepare compares every file of p with its target on disk. It refuses a
+// target that differs from what seen records of it (nil checks nothing),
+// and a read-only target unless force (atomicfile.ErrReadOnly).
+func (p Plan) Prepare(seen *Seen, force bool) (*Prepared, error) {
 	files := make([]atomicfile.File, len(p.Files))
 	for i, f := range p.Files {
-		files[i] = atomicfile.File{Path: f.Path, Content: f.Content, Secret: f.Secret}
+		files[i] = atomicfile.File{Path: f.Path, Content: f.Content, Secret: f.Secret,
+			Force: force, Read: seen.Version(f.Path)}
 	}
 	changes, err := atomicfile.Plan(files)
 	if err != nil {
@@ -184,4 +199,70 @@ func (c Command) run() error {
 		return fmt.Errorf("%s: %v: %s", c.Path, err, msg)
 	}
 	return nil
+}
+
+// Locked is the folders of a run's stores, locked against other keysyncs
+// from before they are read until after they are written.
+type Locked struct {
+	lock *atomicfile.Lock
+	// Notes says what recovery did in the folders (an interrupted write
+	// finished or rolled back, leftover temporary files removed) and
+	// which folders are read without a lock.
+	Notes []string
+}
+
+// LockStores locks the folder of every store of read and write (waiting
+// at most wait for another keysync, atomicfile.DefaultWait if wait is not
+// positive) and then recovers each folder from an interrupted write
+// (atomicfile.Recover). A folder only read that cannot hold a lock file
+// (read-only) is read without one, with a note; a folder written must be
+// locked. On error nothing stays locked, and the Locked returned, if not
+// nil, holds the notes of the folders recovered before the error.
+func LockStores(read, write []Location, wait time.Duration) (*Locked, error) {
+	var all, writeDirs []string
+	for _, l := range write {
+		writeDirs = append(writeDirs, l.Dir)
+	}
+	all = append(all, writeDirs...)
+	for _, l := range read {
+		all = append(all, l.Dir)
+	}
+	lock, err := atomicfile.LockDirs(all, wait)
+	var notes []string
+	if err != nil && !errors.Is(err, atomicfile.ErrLocked) && len(all) > len(writeDirs) && cannotWrite(err) {
+		// A store on a read-only medium can still be a source.
+		lock, err = atomicfile.LockDirs(writeDirs, wait)
+		if err == nil {
+			locked := map[string]bool{}
+			for _, d := range lock.Dirs() {
+				locked[d] = true
+			}
+			for _, l := range read {
+				if abs, _ := filepath.Abs(l.Dir); !locked[abs] {
+					notes = append(notes, l.Dir+": cannot be locked (read-only folder); read without a lock")
+				}
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	l := &Locked{lock: lock, Notes: notes}
+	for _, d := range lock.Dirs() {
+		rep, err := atomicfile.Recover(d)
+		l.Notes = append(l.Notes, rep.Messages()...)
+		if err != nil {
+			lock.Unlock()
+			return l, err
+		}
+	}
+	return l, nil
+}
+
+// Unlock releases the folders.
+func (l *Locked) Unlock() error { return l.lock.Unlock() }
+
+// cannotWrite reports whether err says that a folder cannot be written.
+func cannotWrite(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ func TestPlanFilesThenCommands(t *testing.T) {
 		Commands: []Command{{Path: "sh", Args: []string{"-c", `cat "$1" - > "$2"`, "sh", file, out},
 			Stdin: atomicfile.Bytes("from stdin\n"), Summary: "1 import"}},
 	}
-	p, err := plan.Prepare()
+	p, err := plan.Prepare(nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,5 +66,60 @@ func TestParseLocationsRefusesDuplicates(t *testing.T) {
 	}
 	if _, err := ResolvePrefer("pidgin", locs); err == nil || !strings.Contains(err.Error(), "say which as APP:DIR") {
 		t.Errorf("ResolvePrefer(pidgin) with two pidgin stores: %v", err)
+	}
+}
+
+// A target that changes between Convert's reading it and Prepare (another
+// program wrote it) is refused, naming the file: the conversion merged
+// what it read, and writing would lose the change.
+func TestPrepareRefusesTargetChangedSinceRead(t *testing.T) {
+	dir := t.TempDir()
+	fp := filepath.Join(dir, "otr.fp")
+	row := "zed\tme@irc.example.org\tIRC\t2222222222222222222222222222222222222222\tsmp\n"
+	if err := os.WriteFile(fp, []byte(row), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	from := []Location{mustLocation(t, "irssi:"+fixtures+"/irssi")}
+	to := []Location{mustLocation(t, "xchat:"+dir)}
+	c, err := Convert(from, to, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fp, []byte(row+strings.Replace(row, "zed", "amy", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Plan.Prepare(c.Seen, false); err == nil || !strings.Contains(err.Error(), fp+": changed by someone else since it was read") {
+		t.Fatalf("Prepare after a change: %v", err)
+	}
+	// Without the record of the read, nothing is checked.
+	if _, err := c.Plan.Prepare(nil, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// LockStores locks every folder, recovers each, and reads a source in a
+// folder it cannot write without a lock, saying so; a target there fails.
+func TestLockStoresReadOnlySource(t *testing.T) {
+	if os.Geteuid() == 0 || runtime.GOOS == "windows" {
+		t.Skip("root writes read-only folders; Windows has no mode bits")
+	}
+	ro, out := filepath.Join(t.TempDir(), "ro"), t.TempDir()
+	if err := os.Mkdir(ro, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(ro, 0o700)
+	src, dst := mustLocation(t, "irssi:"+ro), mustLocation(t, "kopete:"+out)
+	l, err := LockStores([]Location{src}, []Location{dst}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ro + ": cannot be locked (read-only folder); read without a lock"; len(l.Notes) != 1 || l.Notes[0] != want {
+		t.Errorf("notes %q, want %q", l.Notes, want)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LockStores(nil, []Location{mustLocation(t, "kopete:"+ro)}, 0); err == nil {
+		t.Error("a read-only target folder was locked")
 	}
 }

@@ -237,7 +237,7 @@ func TestGnupgConvertInterop(t *testing.T) {
 	if want := []string{"3 public keys", "1 secret key", "3 ownertrust values"}; !reflect.DeepEqual(summaries, want) {
 		t.Fatalf("commands %q, want %q", summaries, want)
 	}
-	prepared, err := conv.Plan.Prepare()
+	prepared, err := conv.Plan.Prepare(conv.Seen, false)
 	if err != nil {
 		t.Fatal(err)
 	}

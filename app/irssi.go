@@ -3,15 +3,18 @@ package app
 import "github.com/keysync/keysync"
 
 func init() {
-	for _, a := range []struct{ name, dir string }{{"irssi", ".irssi"}, {"xchat", ".xchat2"}} {
-		dir := a.dir
+	for _, a := range []struct {
+		name, dir string
+		processes []string
+	}{{"irssi", "~/.irssi/otr", []string{"irssi"}}, {"xchat", "~/.xchat2/otr", []string{"xchat", "xchat-gnome", "hexchat"}}} {
 		register(&libotrApp{
 			name:    a.name,
 			keyFile: "otr.key", fpFile: "otr.fp", tagFile: "otr.instag",
-			only:       "irc",
-			defaultDir: func() (string, error) { return homeDir(dir, "otr") },
-			mapper:     func(string) (mapper, error) { return ircAccounts{}, nil },
-			protocols:  &ircProtocols,
+			only:      "irc",
+			dirs:      defaultDirs{linux: a.dir, darwin: a.dir},
+			processes: a.processes,
+			mapper:    func(string) (mapper, error) { return ircAccounts{}, nil },
+			protocols: &ircProtocols,
 		})
 	}
 }

@@ -1,11 +1,6 @@
 package app
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
-
 	"github.com/keysync/keysync"
 )
 
@@ -13,15 +8,8 @@ func init() {
 	register(&libotrApp{
 		name:    "kopete",
 		keyFile: "privkeys", fpFile: "fingerprints",
-		defaultDir: func() (string, error) {
-			if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
-				return "", fmt.Errorf("kopete: Kopete runs only on Linux; name the folder as kopete:DIR")
-			}
-			if d := os.Getenv("KDEHOME"); d != "" {
-				return filepath.Join(d, "share", "apps", "kopete_otr"), nil
-			}
-			return homeDir(".kde", "share", "apps", "kopete_otr")
-		},
+		dirs:      defaultDirs{linux: "$KDEHOME/share/apps/kopete_otr"},
+		processes: []string{"kopete"},
 		mapper:    func(string) (mapper, error) { return kopeteAccounts{}, nil },
 		protocols: &kopeteProtocols,
 	})

@@ -25,7 +25,8 @@ type libotrApp struct {
 	name                     string
 	keyFile, fpFile, tagFile string // tagFile is "" when the app keeps none
 	only                     string // the one canonical protocol the app speaks, or ""
-	defaultDir               func() (string, error)
+	dirs                     defaultDirs
+	processes                []string // the names the app's program runs under
 	mapper                   func(dir string) (mapper, error)
 	protocols                *protocols
 }
@@ -43,8 +44,11 @@ type mapper interface {
 func (p *libotrApp) Name() string { return p.name }
 
 // DefaultDir returns the app's folder on this OS.
-func (p *libotrApp) DefaultDir() (string, error) { return p.defaultDir() }
-func (p *libotrApp) spellings() *protocols       { return p.protocols }
+func (p *libotrApp) DefaultDir() (string, error) { return p.dirs.dir(p.name) }
+
+// ProcessNames returns the names the app's program runs under.
+func (p *libotrApp) ProcessNames() []string { return p.processes }
+func (p *libotrApp) spellings() *protocols  { return p.protocols }
 
 // origins gives every (account name, protocol) of one store its Origin,
 // made once and shared by all records of that account: fingerprint files

@@ -88,17 +88,19 @@ func ResolvePrefer(arg string, locs []Location) (string, error) {
 	return "", fmt.Errorf("%s is none of the --from or --to stores", p.Name)
 }
 
-// Read reads the store, named l.Name in its records and notices.
-func (l Location) Read(prompt Prompt) (*keysync.Model, []Notice, error) {
-	return l.App.Read(ReadRequest{Dir: l.Dir, Source: l.Name, Prompt: prompt})
+// Read reads the store, named l.Name in its records and notices,
+// recording in seen (if not nil) what it read of each file.
+func (l Location) Read(prompt Prompt, seen *Seen) (*keysync.Model, []Notice, error) {
+	return l.App.Read(ReadRequest{Dir: l.Dir, Source: l.Name, Prompt: prompt, Seen: seen})
 }
 
-// ReadAll reads every store, in order, as sources to merge.
-func ReadAll(locs []Location, prompt Prompt) ([]keysync.Source, []Notice, error) {
+// ReadAll reads every store, in order, as sources to merge, recording in
+// seen (if not nil) what it read.
+func ReadAll(locs []Location, prompt Prompt, seen *Seen) ([]keysync.Source, []Notice, error) {
 	var sources []keysync.Source
 	var notices []Notice
 	for _, l := range locs {
-		m, ns, err := l.Read(prompt)
+		m, ns, err := l.Read(prompt, seen)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -67,7 +67,7 @@ func TestConvertConflictAndPrefer(t *testing.T) {
 // A reader names its store in every record and notice.
 func TestReadStampsSource(t *testing.T) {
 	l := mustLocation(t, "pidgin:"+fixtures+"/pidgin")
-	m, notices, err := l.Read(nil)
+	m, notices, err := l.Read(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

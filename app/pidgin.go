@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/keysync/keysync"
@@ -18,14 +17,8 @@ func init() {
 	register(&libotrApp{
 		name:    "pidgin",
 		keyFile: "otr.private_key", fpFile: "otr.fingerprints", tagFile: "otr.instance_tags",
-		defaultDir: func() (string, error) {
-			if runtime.GOOS == "windows" {
-				if d := os.Getenv("APPDATA"); d != "" {
-					return filepath.Join(d, ".purple"), nil
-				}
-			}
-			return homeDir(".purple")
-		},
+		dirs:      defaultDirs{linux: "~/.purple", darwin: "~/.purple", windows: "%APPDATA%/.purple"},
+		processes: []string{"pidgin"},
 		mapper:    pidginMapper,
 		protocols: &pidginProtocols,
 	})

@@ -120,7 +120,7 @@ type NoticeReport struct {
 // Show reads every store, merges them without preference and reports the
 // result.
 func Show(locs []Location, prompt Prompt) (*Report, error) {
-	sources, notices, err := ReadAll(locs, prompt)
+	sources, notices, err := ReadAll(locs, prompt, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -174,7 +174,7 @@ func TestReportStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sources, notices, err := ReadAll(locs, nil)
+	sources, notices, err := ReadAll(locs, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

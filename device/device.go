@@ -336,6 +336,7 @@ func (d *Device) receive(data []byte) error {
 			return fmt.Errorf("%s in clear, its security context %s needs encryption", m.Kind(), decl.Security)
 		}
 		ev := fsm.MessageEvent(m, in.From, in.Signer)
+		ev.Encrypted = in.Encrypted
 		ev.Attached = in.Secret
 		d.inbound = &in
 		d.mach.Post(ev)

@@ -155,17 +155,20 @@ func (c *Core) logf(format string, a ...any) {
 
 // Load implements Device. It drops a message that the receive policy does
 // not accept (Accept: security context, D6, D8); it imports the keys
-// attached to an accepted one.
+// attached to an accepted one whose context carries keys (ImportsKeys) and
+// ignores, with a log line, keys attached to any other.
 func (c *Core) Load(ev Event, inNegotiation bool) bool {
 	if ev.Msg != nil {
 		r := Received{Decl: c.cfg.FSM.MessageOf(ev.Msg.Kind()), Msg: ev.Msg, Signer: ev.SenderFpr,
-			ForNegotiation: inNegotiation}
+			Encrypted: ev.Encrypted, ForNegotiation: inNegotiation}
 		n := Negotiation{Stored: c.Stored, Partner: c.Partner.SenderFpr, TID: c.Partner.Negotiation}
 		if err := Accept(r, n, c.cfg.Keys); err != nil {
 			c.logf("dropped %s: %v", ev.Name, err)
 			return false
 		}
-		if len(ev.Attached) > 0 {
+		if len(ev.Attached) > 0 && !ImportsKeys(r.Decl.Security) {
+			c.logf("ignored %d keys attached to %s: its security context %s carries none", len(ev.Attached), ev.Name, r.Decl.Security)
+		} else if len(ev.Attached) > 0 {
 			if err := c.cfg.Keys.ImportKeys(ev.Attached); err != nil {
 				c.logf("dropped %s: importing its keys: %v", ev.Name, err)
 				return false

@@ -159,18 +159,18 @@ func TestPartnerKeyFilterD6(t *testing.T) {
 	c.Stored = true
 	c.Partner = Partner{SenderFpr: "BBBB", Negotiation: tid(5)}
 	rollback := &wire.Rollback{Negotiation: tid(5)}
-	if c.Load(MessageEvent(rollback, "me@x", "CCCC"), hs.Handler("Rollback").TestsNegotiation) {
+	if c.Load(encrypted(MessageEvent(rollback, "me@x", "CCCC")), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("Rollback of the negotiation from a third key accepted")
 	}
-	if !c.Load(MessageEvent(rollback, "me@x", "bbbb"), hs.Handler("Rollback").TestsNegotiation) {
+	if !c.Load(encrypted(MessageEvent(rollback, "me@x", "bbbb")), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("Rollback from the partner (lower case) dropped")
 	}
-	if !c.Load(MessageEvent(rollback, "me@x", "AAAA"), hs.Handler("Rollback").TestsNegotiation) {
+	if !c.Load(encrypted(MessageEvent(rollback, "me@x", "AAAA")), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("Rollback signed by an own listed key dropped")
 	}
 	// Another negotiation's Rollback from a third key, with a handler that
 	// tests sameNegotiation, is dropped as well.
-	if c.Load(MessageEvent(&wire.Rollback{Negotiation: tid(7)}, "me@x", "CCCC"), hs.Handler("Rollback").TestsNegotiation) {
+	if c.Load(encrypted(MessageEvent(&wire.Rollback{Negotiation: tid(7)}, "me@x", "CCCC")), hs.Handler("Rollback").TestsNegotiation) {
 		t.Error("third-party Rollback reached a sameNegotiation handler")
 	}
 	// A Beacon (unencrypted) is not filtered.
@@ -268,7 +268,7 @@ func TestAbandonRevokesTrustOfCurrentNegotiationD5(t *testing.T) {
 // message are imported only when the policy accepts it.
 func TestLoadImportsKeysOfAcceptedMessagesOnly(t *testing.T) {
 	c, k, _, _ := newTestCore()
-	update := MessageEvent(&wire.GroupKeysUpdate{}, "me@x", "CCCC")
+	update := encrypted(MessageEvent(&wire.GroupKeysUpdate{}, "me@x", "CCCC"))
 	update.Attached = []string{"CCCC"}
 	if c.Load(update, false) || len(k.imported) != 0 {
 		t.Fatalf("GroupKeysUpdate from an untrusted key: imported %v", k.imported)
@@ -276,6 +276,45 @@ func TestLoadImportsKeysOfAcceptedMessagesOnly(t *testing.T) {
 	update.SenderFpr = "AAAA"
 	if !c.Load(update, false) || !slices.Equal(k.imported, []string{"CCCC"}) {
 		t.Fatalf("GroupKeysUpdate from an own key: imported %v", k.imported)
+	}
+}
+
+// TestLoadImportsOnlyWhereTheContextCarriesKeys: a Beacon (accepted from
+// anyone) or a trusted message from an own key may be accepted, but keys
+// attached to it are never imported; only the attach_own_keys contexts
+// carry keys.
+func TestLoadImportsOnlyWhereTheContextCarriesKeys(t *testing.T) {
+	c, k, _, _ := newTestCore()
+	beacon := MessageEvent(&wire.Beacon{Challenge: tid(1), Version: wire.Version{Major: 1, Minor: 2}}, "me@x", "STRANGER")
+	beacon.Attached = []string{"EVIL"}
+	if !c.Load(beacon, false) || len(k.imported) != 0 {
+		t.Fatalf("Beacon with a key from a stranger: imported %v", k.imported)
+	}
+	trusted := encrypted(MessageEvent(&wire.GroupHandshake{Negotiation: tid(2), Key: "AAAA"}, "me@x", "AAAA"))
+	trusted.Attached = []string{"EVIL"}
+	if !c.Load(trusted, false) || len(k.imported) != 0 {
+		t.Fatalf("GroupHandshake with a key from an own key: imported %v", k.imported)
+	}
+	for _, s := range []Security{Unencrypted, Untrusted, Trusted, IgnoreSecurity} {
+		if ImportsKeys(s) {
+			t.Errorf("context %s imports keys", s)
+		}
+	}
+}
+
+// TestAcceptRefusesClearMessages: every message but one of the
+// unencrypted context (the Beacon) must arrive encrypted, whoever signed it.
+func TestAcceptRefusesClearMessages(t *testing.T) {
+	keys := &stubKeys{listed: map[string]bool{"OWN": true}}
+	for _, d := range Embedded().KeySync().Messages {
+		m, err := (&Buffer{}).Build(d.Kind, wire.Version{Major: 1, Minor: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = Accept(Received{Decl: d, Msg: m, Signer: "OWN"}, Negotiation{}, keys)
+		if want := d.Security == Unencrypted; (err == nil) != want {
+			t.Errorf("%s (%s) in clear from an own key: error %v, want accepted %t", d.Name, d.Security, err, want)
+		}
 	}
 }
 
@@ -330,4 +369,11 @@ func TestBufferFieldsByKind(t *testing.T) {
 	if len(carried) != 21 {
 		t.Fatalf("%d kinds", len(carried))
 	}
+}
+
+// encrypted marks ev as having arrived encrypted, as every message but a
+// Beacon must (Accept).
+func encrypted(ev Event) Event {
+	ev.Encrypted = true
+	return ev
 }

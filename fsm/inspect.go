@@ -18,13 +18,13 @@ func (m *Machine) Clone(dev Device, clock Clock) *Machine {
 }
 
 // Summary describes the machine canonically — state, entry time, timer and
-// queued events — for state hashing in a model checker. Entry counts are
+// queued events with everything they carry — for state hashing in a model checker. Entry counts are
 // left out.
 func (m *Machine) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s@%d,%t,%t[", m.State(), m.entered.UnixNano(), m.timerQueued, m.stopped)
 	for _, ev := range m.queue {
-		fmt.Fprintf(&b, "%s:%+v:%s:%s;", ev.Name, ev.Msg, ev.From, ev.SenderFpr)
+		fmt.Fprintf(&b, "%s:%+v:%s:%s:%v:%v:%t;", ev.Name, ev.Msg, ev.From, ev.SenderFpr, ev.Identities, ev.Attached, ev.Encrypted)
 	}
 	b.WriteString("]")
 	return b.String()

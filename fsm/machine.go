@@ -21,7 +21,8 @@ type Event struct {
 	From       string          // transport.from: the sender's address
 	SenderFpr  string          // transport.sender_fpr: the signing key
 	Identities []wire.Identity // identities_sharing of Accept, Reject, Cancel
-	Attached   []string        // secret keys attached to the message, for KeyStore.ImportKeys if it is accepted
+	Attached   []string        // secret keys attached to the message, for KeyStore.ImportKeys if it is accepted (ImportsKeys)
+	Encrypted  bool            // the message arrived encrypted (Accept refuses others in clear)
 	epoch      uint64          // for Timeout: the state entry that armed it
 }
 

@@ -59,6 +59,9 @@ type Received struct {
 	Decl   *Message     // the fsm's declaration of the message; nil if it has none
 	Msg    wire.Message // the message
 	Signer string       // fpr of the key that signed it; "" if unsigned
+	// Encrypted is true when the message arrived encrypted: only a message
+	// of the unencrypted context may arrive in clear.
+	Encrypted bool
 	// ForNegotiation is true when the handler that would run for the
 	// message tests the negotiation (Handler.TestsNegotiation).
 	ForNegotiation bool
@@ -101,6 +104,9 @@ func Accept(r Received, n Negotiation, keys KeyStore) error {
 			return fmt.Errorf("%w: %s signed by %q, not an own key", ErrNotAccepted, d.Name, r.Signer)
 		}
 	}
+	if d.Security != Unencrypted && !r.Encrypted {
+		return fmt.Errorf("%w: %s arrived in clear; its security context %s needs encryption", ErrNotAccepted, d.Name, d.Security)
+	}
 	if v, ok := messageVersion(r.Msg); ok {
 		if err := v.Check(); err != nil {
 			return fmt.Errorf("%w: %s: %w (D8)", ErrNotAccepted, d.Name, err)
@@ -117,6 +123,14 @@ func Accept(r Received, n Negotiation, keys KeyStore) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s: signer %q is not the partner %q (D6)", ErrNotAccepted, d.Name, r.Signer, n.Partner)
+}
+
+// ImportsKeys reports whether a message of context s may carry keys for
+// the receiver to import: only the attach_own_keys contexts do (doc/protocol.md
+// §10.2). Keys attached to any other message, even an accepted one, are
+// never imported.
+func ImportsKeys(s Security) bool {
+	return s == AttachOwnKeysForNewMember || s == AttachOwnKeysForGroup
 }
 
 // listed reports whether fpr is an own key listed in the trust table.

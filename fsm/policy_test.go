@@ -34,7 +34,7 @@ func TestAcceptRefusesStrangers(t *testing.T) {
 			{"partner", d.Security == Unencrypted || d.Security == Untrusted},
 			{"OWN", d.Security != IgnoreSecurity},
 		} {
-			err := Accept(Received{Decl: d, Msg: m, Signer: tc.signer, ForNegotiation: true}, n, keys)
+			err := Accept(Received{Decl: d, Msg: m, Signer: tc.signer, Encrypted: true, ForNegotiation: true}, n, keys)
 			if (err == nil) != tc.want {
 				t.Errorf("%s (%s) signed by %q: error %v, want accepted %t", d.Name, d.Security, tc.signer, err, tc.want)
 			}
@@ -56,7 +56,7 @@ func TestAcceptRefusesStrangers(t *testing.T) {
 func TestAcceptD6Scope(t *testing.T) {
 	keys := &stubKeys{listed: map[string]bool{}}
 	ks := Embedded().KeySync()
-	rollback := Received{Decl: ks.Message("Rollback"), Msg: &wire.Rollback{Negotiation: tid(5)}, Signer: "STRANGER"}
+	rollback := Received{Decl: ks.Message("Rollback"), Msg: &wire.Rollback{Negotiation: tid(5)}, Signer: "STRANGER", Encrypted: true}
 	if err := Accept(rollback, Negotiation{Partner: "PARTNER", TID: tid(5)}, keys); err != nil {
 		t.Errorf("before storeNegotiation: %v", err)
 	}

@@ -12,7 +12,9 @@
 //     OpenPGP message, encrypted to the keys the caller names and signed,
 //     holds an inner message (X-pEp-Wrapped-Message-Info: INNER,
 //     X-pEp-Sender-FPR) with the body text, the payload, the optional
-//     public key and one own.key attachment per secret key handed in.
+//     public key and one own.key attachment per secret key handed in (the
+//     reference puts all keys, armored, in one own.key; keysync writes one
+//     binary key per attachment and reads each attachment as it came).
 //
 // The package does MIME only: signing, encryption and their checks are the
 // Crypto's (pgp.Keyring implements it), and which keys a message is
@@ -93,9 +95,11 @@ type Crypto interface {
 	// EncryptAndSign returns plain encrypted to the keys to and signed
 	// by signer, ASCII-armored.
 	EncryptAndSign(plain []byte, signer string, to []string) ([]byte, error)
-	// Decrypt decrypts a signed OpenPGP message, checks its signature
-	// and returns the plaintext, the signer and the recipients.
-	Decrypt(cipher []byte) (plain []byte, signer string, to []string, err error)
+	// DecryptAndVerify decrypts a signed OpenPGP message, checks its
+	// signature and returns the plaintext, the signer and the recipients.
+	// A signer it does not know may be one of the public keys that
+	// keysInside finds in the plaintext.
+	DecryptAndVerify(cipher []byte, keysInside func(plain []byte) [][]byte) (plain []byte, signer string, to []string, err error)
 	// PublicKey returns the ASCII-armored public key fpr.
 	PublicKey(fpr string) ([]byte, error)
 }
@@ -131,7 +135,7 @@ type Opened struct {
 	// Signer is the fingerprint of the key whose signature verified: the
 	// detached signature's for a message in clear, the OpenPGP message's
 	// for an encrypted one (which a detached signature, if any, must
-	// match).
+	// match). The key is the Crypto's or one of PublicKeys.
 	Signer string
 	// Encrypted tells whether the message was encrypted; EncryptedTo are
 	// then its recipients as Crypto.Decrypt names them.
@@ -147,7 +151,9 @@ func subject(k Kind) string {
 }
 
 // Seal builds the RFC 5322 message m describes, signing and encrypting
-// it with c.
+// it with c. m needs From, Kind, Payload and Signer (a fingerprint: 40
+// hex digits, as are EncryptTo's); a message in clear needs Sign and
+// cannot carry OwnKeys. The result is at most MaxSize bytes.
 func Seal(m Message, c Crypto) ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
@@ -275,7 +281,7 @@ func envelopeHeader(m Message, to string) mail.Header {
 		date = time.Now()
 	}
 	h.SetDate(date)
-	_ = h.GenerateMessageID() // fails only when the system has no randomness
+	_ = h.GenerateMessageIDWithHostname("keysync") // not the host's name; fails only without randomness
 	addRaw(&h.Header, "pEp-auto-consume", "yes")
 	addRaw(&h.Header, "In-Reply-To", "<pEp-auto-consume@pEp.foundation>")
 	return h
@@ -351,6 +357,7 @@ func writeAttachment(w *gomessage.Writer, mt, file, enc string, body []byte) err
 	return writePart(w, h, body)
 }
 
+// writePart writes a part with header h and body to the multipart w.
 func writePart(w *gomessage.Writer, h gomessage.Header, body []byte) error {
 	pw, err := w.CreatePart(h)
 	if err != nil {
@@ -371,15 +378,20 @@ func writePart(w *gomessage.Writer, h gomessage.Header, body []byte) error {
 // clear without a good detached signature over its payload, an encrypted
 // one that is not signed or not for a key c holds, an inner message whose
 // X-pEp-Sender-FPR or detached signature names another key than the
-// OpenPGP signature, own keys outside the encryption, and a message
-// without exactly one payload.
+// OpenPGP signature, own keys outside the encryption, an encrypted
+// message whose inner From is not the envelope's, and a message without
+// exactly one payload.
+//
+// Open authenticates; it does not decide. The caller checks that From is
+// the own address, that Signer and EncryptedTo suit the payload's security
+// context (fsm.Accept), and which attached keys, if any, to import.
 func Open(raw []byte, c Crypto) (op *Opened, err error) {
 	if len(raw) > MaxSize {
 		return nil, fmt.Errorf("message: open: %d bytes, more than %d", len(raw), MaxSize)
 	}
 	outer, err := gomessage.Read(bytes.NewReader(raw))
 	if err != nil && !gomessage.IsUnknownCharset(err) {
-		return nil, fmt.Errorf("message: open: header: %w", err)
+		return nil, fmt.Errorf("message: open: header: %s", cut(err.Error()))
 	}
 	from, to, err := addresses(mail.Header{Header: outer.Header})
 	if err != nil {
@@ -391,7 +403,7 @@ func Open(raw []byte, c Crypto) (op *Opened, err error) {
 		if p := strings.ToLower(params["protocol"]); p != typeEncrypted {
 			return nil, fmt.Errorf("message: open: multipart/encrypted of protocol %s, want %s", cut(p), typeEncrypted)
 		}
-		return r.openEncrypted(outer, from, to, c)
+		return r.openEncrypted(outer, from, c)
 	}
 	if err := r.walk(outer, 0); err != nil {
 		return nil, fmt.Errorf("message: open: %w", err)
@@ -412,13 +424,14 @@ func Open(raw []byte, c Crypto) (op *Opened, err error) {
 	return op, nil
 }
 
-// openEncrypted opens the PGP/MIME message outer.
-func (r *reader) openEncrypted(outer *gomessage.Entity, from, to string, c Crypto) (*Opened, error) {
+// openEncrypted opens the PGP/MIME message outer, whose envelope is from
+// the address from.
+func (r *reader) openEncrypted(outer *gomessage.Entity, from string, c Crypto) (*Opened, error) {
 	cipher, err := r.encryptedPart(outer)
 	if err != nil {
 		return nil, fmt.Errorf("message: open: PGP/MIME: %w", err)
 	}
-	plain, signer, rcpts, err := c.Decrypt(cipher)
+	plain, signer, rcpts, err := c.DecryptAndVerify(cipher, keysInside)
 	if err != nil {
 		return nil, fmt.Errorf("message: open: %w", err)
 	}
@@ -434,20 +447,17 @@ func (r *reader) openEncrypted(outer *gomessage.Entity, from, to string, c Crypt
 	if f := ih.Get("X-pEp-Sender-FPR"); f != "" && !strings.EqualFold(strings.TrimSpace(f), signer) {
 		return nil, fmt.Errorf("message: open: X-pEp-Sender-FPR %s is not the signer %s", cut(f), signer)
 	}
-	if ih.Has("From") {
-		f, t, err := addresses(ih)
-		if err != nil {
-			return nil, fmt.Errorf("message: open: decrypted message: %w", err)
-		}
-		if !strings.EqualFold(f, from) {
-			return nil, fmt.Errorf("message: open: the decrypted message is from %s, the envelope from %s", cut(f), cut(from))
-		}
-		from, to = f, t
+	f, to, err := addresses(ih)
+	if err != nil {
+		return nil, fmt.Errorf("message: open: decrypted message: %w", err)
+	}
+	if !strings.EqualFold(f, from) {
+		return nil, fmt.Errorf("message: open: the decrypted message is from %s, the envelope from %s", cut(f), cut(from))
 	}
 	if err := r.walk(inner, 1); err != nil {
 		return nil, fmt.Errorf("message: open: decrypted message: %w", err)
 	}
-	op, err := r.opened(from, to)
+	op, err := r.opened(f, to)
 	if err != nil {
 		return nil, err
 	}
@@ -462,6 +472,20 @@ func (r *reader) openEncrypted(outer *gomessage.Entity, from, to string, c Crypt
 		}
 	}
 	return op, nil
+}
+
+// keysInside returns the public keys attached in plain, a decrypted
+// inner message, or nil if it cannot be read.
+func keysInside(plain []byte) [][]byte {
+	inner, err := gomessage.Read(bytes.NewReader(plain))
+	if err != nil && !gomessage.IsUnknownCharset(err) {
+		return nil
+	}
+	r := &reader{secret: true}
+	if err := r.walk(inner, 1); err != nil {
+		return nil
+	}
+	return r.pubKeys
 }
 
 // encryptedPart returns the OpenPGP message of the multipart/encrypted

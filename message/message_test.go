@@ -3,6 +3,7 @@ package message_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -288,4 +289,36 @@ func spliceSignature(t *testing.T, raw, from []byte) []byte {
 	s, e := part(t, raw, "application/pEp.sign")
 	fs, fe := part(t, from, "application/pEp.sign")
 	return append(append(bytes.Clone(raw[:s]), from[fs:fe]...), raw[e:]...)
+}
+
+// TestConcurrent seals and opens from several goroutines with shared keys
+// and keyrings (run with -race).
+func TestConcurrent(t *testing.T) {
+	o, p, _ := keys(t)
+	sender := pgp.NewKeyring(o, public(t, p))
+	msgs := map[fsm.Security]message.Message{}
+	receivers := map[fsm.Security]*pgp.Keyring{}
+	for _, sec := range contexts {
+		msgs[sec], receivers[sec] = sealed(t, sec, o, p), receiverRing(t, sec, o, p)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*len(contexts))
+	for range 4 {
+		wg.Go(func() {
+			for _, sec := range contexts {
+				raw, err := message.Seal(msgs[sec], sender)
+				if err == nil {
+					_, err = message.Open(raw, receivers[sec])
+				}
+				if err != nil {
+					errs <- fmt.Errorf("%s: %w", sec, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

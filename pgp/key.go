@@ -15,7 +15,6 @@ package pgp
 import (
 	"bytes"
 	"crypto"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -28,8 +27,9 @@ import (
 )
 
 // MaxKeySize is the largest key ParseKey reads, armored or binary. A
-// Curve25519 key with a few user ids is under 2 KiB.
-const MaxKeySize = 256 << 10
+// Curve25519 key with a few user ids is under 2 KiB; the bound also bounds
+// the signatures that reading a key checks.
+const MaxKeySize = 64 << 10
 
 // Armor block types.
 const (
@@ -82,7 +82,7 @@ func newKey(e *openpgp.Entity) (*Key, error) {
 	if pk.Version != 4 {
 		return nil, fmt.Errorf("pgp: a version %d key; keysync uses version 4 keys (160-bit fingerprints)", pk.Version)
 	}
-	k := &Key{entity: e, fpr: strings.ToUpper(hex.EncodeToString(pk.Fingerprint))}
+	k := &Key{entity: e, fpr: fingerprint(e)}
 	var pub bytes.Buffer
 	if err := e.Serialize(&pub); err != nil {
 		return nil, fmt.Errorf("pgp: key %s: write public key: %w", k.fpr, err)
@@ -124,8 +124,9 @@ func usableSecret(e *openpgp.Entity) error {
 }
 
 // ParseKey reads one transferable key, public or secret, binary or
-// ASCII-armored, of at most MaxKeySize bytes. It must be a version 4 key;
-// a secret key must not be passphrase-protected.
+// ASCII-armored (one block), of at most MaxKeySize bytes. It must be a
+// version 4 key; a secret key must not be passphrase-protected. Data after
+// the key is an error.
 func ParseKey(b []byte) (k *Key, err error) {
 	defer recoverMalformed(&err, "key")
 	if len(b) > MaxKeySize {
@@ -155,6 +156,9 @@ func ParseKey(b []byte) (k *Key, err error) {
 func unarmor(b []byte, allowed ...string) (io.Reader, error) {
 	if !bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("-----BEGIN PGP ")) {
 		return bytes.NewReader(b), nil
+	}
+	if bytes.Count(b, []byte("-----BEGIN PGP ")) != 1 {
+		return nil, errors.New("more than one ASCII-armored block")
 	}
 	block, err := armor.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -200,6 +204,16 @@ func (k *Key) ArmoredPublic() []byte { return armored(publicKeyBlock, k.public) 
 // key, or nil for a public key. It is for the device store and the own.key
 // attachments of encrypted messages only.
 func (k *Key) Secret() []byte { return bytes.Clone(k.secret) }
+
+// ArmoredSecret returns the key's secret part ASCII-armored ("PGP PRIVATE
+// KEY BLOCK"), or nil for a public key. Like Secret, it is for the device
+// store and the own.key attachments of encrypted messages only.
+func (k *Key) ArmoredSecret() []byte {
+	if k.secret == nil {
+		return nil
+	}
+	return armored(secretKeyBlock, k.secret)
+}
 
 // HasSecret reports whether the key has its secret part.
 func (k *Key) HasSecret() bool { return k.secret != nil }

@@ -24,6 +24,14 @@ const MaxMessageSize = 32 << 20
 // signature is a few hundred bytes.
 const MaxSignatureSize = 64 << 10
 
+// MaxRecipients is the most recipients Decrypt takes in a message, and
+// MaxAttached the most attached keys Verify takes: each costs public-key
+// operations, and the protocol's messages have two at most.
+const (
+	MaxRecipients = 16
+	MaxAttached   = 4
+)
+
 // Errors of the keyring; the errors its methods return wrap them.
 var (
 	// ErrNoSecretKey: a message is not encrypted to any secret key the
@@ -172,6 +180,9 @@ func (r *Keyring) Verify(data, sig []byte, attached [][]byte) (signer string, er
 	if len(sig) > MaxSignatureSize {
 		return "", fmt.Errorf("pgp: signature of %d bytes, more than %d", len(sig), MaxSignatureSize)
 	}
+	if len(attached) > MaxAttached {
+		return "", fmt.Errorf("pgp: signature: %d attached keys, more than %d", len(attached), MaxAttached)
+	}
 	extra := make([]*Key, 0, len(attached))
 	for i, b := range attached {
 		k, err := ParseKey(b)
@@ -245,6 +256,50 @@ func (r *Keyring) EncryptAndSign(plain []byte, signer string, to []string) ([]by
 // keyring (ErrUnknownSigner) or with a bad signature or integrity check
 // (ErrBadSignature) is an error.
 func (r *Keyring) Decrypt(cipher []byte) (plain []byte, signer string, to []string, err error) {
+	return r.DecryptAndVerify(cipher, nil)
+}
+
+// DecryptAndVerify is Decrypt for a message that may carry its signer's
+// public key inside the encryption. When the signer is not in the keyring
+// and keysInside is not nil, keysInside gets the plaintext (integrity
+// checked, not yet authenticated) and returns the public keys attached in
+// it; with at most MaxAttached of them the message is decrypted again and
+// its signature verified with them too. They count for this message only
+// and are not added to the keyring.
+func (r *Keyring) DecryptAndVerify(cipher []byte, keysInside func(plain []byte) [][]byte) (plain []byte, signer string, to []string, err error) {
+	plain, signer, to, err = r.decrypt(cipher, r.entities())
+	if err == nil {
+		return plain, signer, to, nil
+	}
+	if keysInside == nil || !errors.Is(err, ErrUnknownSigner) {
+		return nil, "", nil, err
+	}
+	attached := keysInside(plain)
+	if len(attached) == 0 {
+		return nil, "", nil, err
+	}
+	if len(attached) > MaxAttached {
+		return nil, "", nil, fmt.Errorf("pgp: message: %d attached keys, more than %d", len(attached), MaxAttached)
+	}
+	extra := make([]*Key, 0, len(attached))
+	for i, b := range attached {
+		k, err := ParseKey(b)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("pgp: message: attached key %d: %w", i+1, err)
+		}
+		extra = append(extra, k)
+	}
+	plain, signer, to, err = r.decrypt(cipher, r.entities(extra...))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return plain, signer, to, nil
+}
+
+// decrypt decrypts and verifies cipher with the keys el. When the only
+// fault is an unknown signer it returns the plaintext with the error, for
+// DecryptAndVerify to look for the signer's key in it.
+func (r *Keyring) decrypt(cipher []byte, el openpgp.EntityList) (plain []byte, signer string, to []string, err error) {
 	defer recoverMalformed(&err, "message")
 	if len(cipher) > MaxMessageSize {
 		return nil, "", nil, fmt.Errorf("pgp: message of %d bytes, more than %d", len(cipher), MaxMessageSize)
@@ -253,10 +308,13 @@ func (r *Keyring) Decrypt(cipher []byte) (plain []byte, signer string, to []stri
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("pgp: message: %w", err)
 	}
-	el := r.entities()
+	ids, err := recipientIDs(cipher)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("pgp: message: %w", err)
+	}
 	md, err := openpgp.ReadMessage(cr, el, nil, config())
 	if errors.Is(err, pgperrors.ErrKeyIncorrect) {
-		return nil, "", nil, fmt.Errorf("pgp: message: %w (it is for %s)", ErrNoSecretKey, strings.Join(recipientNames(el, cipher), ", "))
+		return nil, "", nil, fmt.Errorf("pgp: message: %w (it is for %s)", ErrNoSecretKey, strings.Join(recipients(el, ids), ", "))
 	}
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("pgp: message: %w", err)
@@ -274,7 +332,7 @@ func (r *Keyring) Decrypt(cipher []byte) (plain []byte, signer string, to []stri
 	case !md.IsSigned:
 		return nil, "", nil, fmt.Errorf("pgp: message: %w", ErrUnsigned)
 	case md.SignedBy == nil:
-		return nil, "", nil, fmt.Errorf("pgp: message: %w (key id %016X)", ErrUnknownSigner, md.SignedByKeyId)
+		return plain, "", nil, fmt.Errorf("pgp: message: %w (key id %016X)", ErrUnknownSigner, md.SignedByKeyId)
 	case md.SignatureError != nil:
 		return nil, "", nil, fmt.Errorf("pgp: message: %w: %v", ErrBadSignature, md.SignatureError)
 	case md.Signature == nil || md.Signature.SigType != packet.SigTypeBinary:
@@ -283,29 +341,30 @@ func (r *Keyring) Decrypt(cipher []byte) (plain []byte, signer string, to []stri
 	return plain, fingerprint(md.SignedBy.Entity), to, nil
 }
 
-// recipientNames lists the recipients of a message no secret key held
-// could decrypt: ReadMessage returns no details then, so the key ids are
-// read from the message's leading public-key encrypted session key
-// packets again.
-func recipientNames(el openpgp.EntityList, cipher []byte) []string {
+// recipientIDs returns the key ids of the public-key encrypted session
+// key packets that lead the OpenPGP message cipher, at most
+// MaxRecipients of them.
+func recipientIDs(cipher []byte) ([]uint64, error) {
 	cr, err := unarmor(cipher, messageBlock)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var ids []uint64
 	packets := packet.NewReader(cr)
-	for len(ids) < 100 {
+	for {
 		p, err := packets.Next()
 		if err != nil {
-			break
+			return ids, nil // ReadMessage reports it
 		}
 		ek, ok := p.(*packet.EncryptedKey)
 		if !ok {
-			break
+			return ids, nil
+		}
+		if len(ids) == MaxRecipients {
+			return nil, fmt.Errorf("more than %d recipients", MaxRecipients)
 		}
 		ids = append(ids, ek.KeyId)
 	}
-	return recipients(el, ids)
 }
 
 // recipients names each key id: the fingerprint of the key in el that has
@@ -327,5 +386,5 @@ func recipients(el openpgp.EntityList, ids []uint64) []string {
 // fingerprint returns the fingerprint of e's primary key in keysync's
 // form.
 func fingerprint(e *openpgp.Entity) string {
-	return strings.ToUpper(fmt.Sprintf("%X", e.PrimaryKey.Fingerprint))
+	return fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 }

@@ -53,26 +53,33 @@ func TestGenerate(t *testing.T) {
 
 func TestParseKey(t *testing.T) {
 	k := testKeys(t, 1)[0]
-	for name, b := range map[string][]byte{"public": k.Public(), "armored": k.ArmoredPublic(), "secret": k.Secret()} {
+	for name, b := range map[string][]byte{"public": k.Public(), "armored": k.ArmoredPublic(), "secret": k.Secret(), "armored secret": k.ArmoredSecret()} {
 		p, err := ParseKey(b)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if p.Fingerprint() != k.Fingerprint() || p.HasSecret() != (name == "secret") {
+		if p.Fingerprint() != k.Fingerprint() || p.HasSecret() != strings.Contains(name, "secret") {
 			t.Errorf("%s: fingerprint %s secret %v", name, p.Fingerprint(), p.HasSecret())
 		}
-		if name == "secret" && !bytes.Equal(p.Secret(), k.Secret()) {
+		if p.HasSecret() && !bytes.Equal(p.Secret(), k.Secret()) {
 			t.Errorf("secret key does not read back the same")
 		}
 	}
+	if pub := k.withoutSecret(t); pub.Secret() != nil || pub.ArmoredSecret() != nil {
+		t.Error("a public key has a secret part")
+	}
+	if !bytes.HasPrefix(k.ArmoredSecret(), []byte("-----BEGIN PGP PRIVATE KEY BLOCK-----")) {
+		t.Errorf("armored secret key: %.40q", k.ArmoredSecret())
+	}
 	two := append(k.Public(), testKeys(t, 2)[1].Public()...)
 	for name, b := range map[string][]byte{
-		"empty":     nil,
-		"garbage":   []byte("hello"),
-		"two keys":  two,
-		"too large": make([]byte, MaxKeySize+1),
-		"truncated": k.Public()[:len(k.Public())/2],
-		"message":   armored(messageBlock, k.Public()),
+		"empty":              nil,
+		"garbage":            []byte("hello"),
+		"two keys":           two,
+		"too large":          make([]byte, MaxKeySize+1),
+		"truncated":          k.Public()[:len(k.Public())/2],
+		"message":            armored(messageBlock, k.Public()),
+		"two armored blocks": append(k.ArmoredPublic(), k.ArmoredPublic()...),
 	} {
 		if _, err := ParseKey(b); err == nil {
 			t.Errorf("%s: parsed", name)
@@ -139,4 +146,115 @@ func (k *Key) withoutSecret(t *testing.T) *Key {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestBounds: more recipients or attached keys than the bounds are
+// refused before any public-key work.
+func TestBounds(t *testing.T) {
+	alice := testKeys(t, 1)[0]
+	ring := NewKeyring(alice)
+	var to []string
+	for range MaxRecipients + 1 {
+		k, err := Generate("x@example.org", "", testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ring.Add(k)
+		to = append(to, k.Fingerprint())
+	}
+	c, err := ring.EncryptAndSign([]byte("x"), alice.Fingerprint(), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := ring.Decrypt(c); err == nil || !strings.Contains(err.Error(), "more than 16 recipients") {
+		t.Errorf("Decrypt of %d recipients: %v", len(to), err)
+	}
+	if _, _, _, err := ring.Decrypt(make([]byte, MaxMessageSize+1)); err == nil {
+		t.Error("Decrypt of a too large message")
+	}
+	sig, err := ring.Sign([]byte("x"), alice.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := make([][]byte, MaxAttached+1)
+	for i := range many {
+		many[i] = alice.Public()
+	}
+	if _, err := ring.Verify([]byte("x"), sig, many); err == nil || !strings.Contains(err.Error(), "attached keys") {
+		t.Errorf("Verify with %d attached keys: %v", len(many), err)
+	}
+	if _, err := ring.Verify([]byte("x"), sig, [][]byte{[]byte("junk")}); err == nil || !strings.Contains(err.Error(), "attached key 1") {
+		t.Errorf("Verify with a junk attached key: %v", err)
+	}
+}
+
+// TestNotEncrypted: Decrypt takes only public-key encrypted messages.
+func TestNotEncrypted(t *testing.T) {
+	alice := testKeys(t, 1)[0]
+	ring := NewKeyring(alice)
+	sig, err := ring.Sign([]byte("x"), alice.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := ring.Decrypt(sig); err == nil {
+		t.Error("Decrypt of a signature succeeded")
+	}
+	if _, _, _, err := ring.Decrypt(alice.ArmoredPublic()); err == nil || !strings.Contains(err.Error(), "PGP PUBLIC KEY BLOCK") {
+		t.Errorf("Decrypt of a key: %v", err)
+	}
+}
+
+// TestKeyring: adding a public key keeps a secret one held; lookups take
+// any case.
+func TestKeyring(t *testing.T) {
+	alice := testKeys(t, 1)[0]
+	ring := NewKeyring(alice)
+	ring.Add(alice.withoutSecret(t))
+	if k, ok := ring.Key(strings.ToLower(alice.Fingerprint())); !ok || !k.HasSecret() {
+		t.Errorf("after adding the public key: %v %v", ok, k != nil && k.HasSecret())
+	}
+	if got := ring.Fingerprints(); len(got) != 1 || got[0] != alice.Fingerprint() {
+		t.Errorf("fingerprints %v", got)
+	}
+	ring.Remove(alice.Fingerprint())
+	if _, ok := ring.Key(alice.Fingerprint()); ok {
+		t.Error("removed key still there")
+	}
+	if _, err := ring.PublicKey(alice.Fingerprint()); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("PublicKey of a removed key: %v", err)
+	}
+}
+
+// TestDecryptAndVerify: a signer unknown to the keyring is verified with
+// the keys that the caller finds inside the plaintext, for that message
+// only.
+func TestDecryptAndVerify(t *testing.T) {
+	ks := testKeys(t, 3)
+	alice, bob, carol := ks[0], ks[1], ks[2]
+	c, err := NewKeyring(alice, bob).EncryptAndSign(alice.ArmoredPublic(), alice.Fingerprint(), []string{bob.Fingerprint()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := NewKeyring(bob)
+	inside := func(plain []byte) [][]byte { return [][]byte{plain} }
+	plain, signer, _, err := ring.DecryptAndVerify(c, inside)
+	if err != nil || signer != alice.Fingerprint() || !bytes.Equal(plain, alice.ArmoredPublic()) {
+		t.Fatalf("DecryptAndVerify: %s, %v", signer, err)
+	}
+	if _, ok := ring.Key(alice.Fingerprint()); ok {
+		t.Error("the key found inside was added to the keyring")
+	}
+	for name, keys := range map[string]func([]byte) [][]byte{
+		"no function":    nil,
+		"no keys inside": func([]byte) [][]byte { return nil },
+		"another key":    func([]byte) [][]byte { return [][]byte{carol.Public()} },
+	} {
+		if _, _, _, err := ring.DecryptAndVerify(c, keys); !errors.Is(err, ErrUnknownSigner) {
+			t.Errorf("%s: %v, want ErrUnknownSigner", name, err)
+		}
+	}
+	many := func([]byte) [][]byte { return make([][]byte, MaxAttached+1) }
+	if _, _, _, err := ring.DecryptAndVerify(c, many); err == nil || !strings.Contains(err.Error(), "attached keys") {
+		t.Errorf("too many keys inside: %v", err)
+	}
 }

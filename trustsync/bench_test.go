@@ -196,7 +196,7 @@ func TestAFolderMadeLaterIsWatched(t *testing.T) {
 
 // trustOfIfAny is trustOf for a store that may not exist yet.
 func trustOfIfAny(l app.Location, contact string) (string, bool) {
-	m, _, err := l.Read(nil)
+	m, _, err := l.Read(nil, nil)
 	if err != nil {
 		return "", false
 	}

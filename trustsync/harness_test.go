@@ -165,7 +165,7 @@ func location(t testing.TB, appName, dir string) app.Location {
 }
 
 func appRows(t testing.TB, l app.Location) *Rows {
-	m, _, err := l.Read(nil)
+	m, _, err := l.Read(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

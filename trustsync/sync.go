@@ -333,7 +333,7 @@ func (s *Syncer) syncApp(l app.Location, synced bool) AppStatus {
 		s.logf("%s: %s", l.Name, m)
 	}
 	seen := &app.Seen{}
-	m, _, err := l.App.Read(app.ReadRequest{Dir: l.Dir, Source: l.Name, Seen: seen})
+	m, _, err := l.Read(nil, seen)
 	if errors.Is(err, app.ErrNoStore) {
 		m, err = &keysync.Model{}, nil
 	}
@@ -375,19 +375,15 @@ func (s *Syncer) syncApp(l app.Location, synced bool) AppStatus {
 	if err != nil {
 		return fail(err)
 	}
-	files := make([]atomicfile.File, len(plan.Files))
-	for i, f := range plan.Files {
-		files[i] = atomicfile.File{Path: f.Path, Content: f.Content, Secret: f.Secret, Read: seen.Version(f.Path)}
-	}
-	changes, err := atomicfile.Plan(files)
+	prep, err := plan.Prepare(seen, false)
 	if err != nil {
 		if changedSince(seen, plan) {
 			return st // the app wrote meanwhile: read again at the next event
 		}
 		return fail(err)
 	}
-	changed := len(plan.Commands) > 0
-	for _, c := range changes {
+	changed := len(prep.Commands) > 0
+	for _, c := range prep.Changes {
 		if c.Op != atomicfile.Unchanged {
 			changed = true
 		}
@@ -399,10 +395,6 @@ func (s *Syncer) syncApp(l app.Location, synced bool) AppStatus {
 		}
 	}
 	if changed {
-		prep := &app.Prepared{Commands: plan.Commands}
-		for _, c := range changes {
-			prep.Changes = append(prep.Changes, app.FileChange{Change: c})
-		}
 		results, err := prep.Apply()
 		if err != nil {
 			if changedSince(seen, plan) {

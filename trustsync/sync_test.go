@@ -151,7 +151,7 @@ func TestAMissingRowIsNoDeletion(t *testing.T) {
 // same account.
 func otherKey(t testing.TB, dir string) string {
 	l := location(t, "irssi", dir)
-	m, _, err := l.Read(nil)
+	m, _, err := l.Read(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func otherKey(t testing.TB, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prep, err := plan.Prepare()
+	prep, err := plan.Prepare(nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

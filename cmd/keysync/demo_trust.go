@@ -46,7 +46,7 @@ func demoPidgin(dir string) error {
 // demoTrust returns contact's trust in the store at loc, and whether the
 // store has the contact.
 func demoTrust(loc app.Location, contact string) (string, bool) {
-	m, _, err := loc.Read(nil)
+	m, _, err := loc.Read(nil, nil)
 	if err != nil {
 		return "", false
 	}

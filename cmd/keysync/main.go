@@ -68,7 +68,7 @@ func newRootCmd() *cobra.Command {
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetHelpCommand(newHelpCmd())
 	root.SetFlagErrorFunc(unknownFlag)
-	root.AddCommand(newShowCmd(), newConvertCmd(), newWireCmd(), newProtocolCmd(),
+	root.AddCommand(newShowCmd(), newConvertCmd(), newSyncCmd(), newAppsCmd(), newWireCmd(), newProtocolCmd(),
 		newVersionCmd(), newCompletionCmd())
 	root.AddCommand(newInitCmd(), newAgentCmd(), newStatusCmd(), newHandshakeCmd(), newGroupCmd(), newTrustCmd(), newDemoCmd())
 	addSecretFlags(root)

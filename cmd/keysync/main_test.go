@@ -5,28 +5,90 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/keysync/keysync/internal/atomicfile"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/spf13/cobra"
 )
 
+// runEnv makes a re-executed test binary run keysync with its arguments,
+// for tests that start keysyncs themselves.
+const runEnv = "KEYSYNC_TEST_RUN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(runEnv) == "1" {
+		os.Exit(run())
+	}
 	testscript.Main(m, map[string]func(){
 		"keysync": func() { os.Exit(run()) },
 	})
 }
 
+// scriptCmds are the testscript commands the scenarios use besides the
+// built-in ones.
+var scriptCmds = map[string]func(*testscript.TestScript, bool, []string){
+	"exits": exits, "holdlock": holdLock, "unlock": unlock,
+}
+
 // TestScripts runs the command-line scenarios in testdata/*.txt.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:  "testdata",
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": exits},
-	})
+	testscript.Run(t, testscript.Params{Dir: "testdata", Cmds: scriptCmds, Setup: setupScript})
 }
+
+// TestRunningScripts runs the scenarios of testdata/running/*.txt, which
+// start programs named like chat apps; it is not run beside TestScripts,
+// whose scenarios would see them.
+func TestRunningScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{Dir: "testdata/running", Cmds: scriptCmds, Setup: setupScript})
+}
+
+// setupScript gives a scenario $FIXTURES, the sample stores of the source
+// tree, and $SLEEP, the sleep program if there is one.
+func setupScript(env *testscript.Env) error {
+	fixtures, err := filepath.Abs(filepath.Join("..", "..", "testdata", "fixtures"))
+	if err != nil {
+		return err
+	}
+	env.Setenv("FIXTURES", fixtures)
+	if sleep, err := exec.LookPath("sleep"); err == nil {
+		env.Setenv("SLEEP", sleep)
+	}
+	return nil
+}
+
+// holdLock is the testscript command `holdlock DIR`: it locks DIR as a
+// keysync does, until `unlock DIR` or the end of the scenario.
+func holdLock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: holdlock DIR")
+	}
+	l, err := atomicfile.LockDirs([]string{ts.MkAbs(args[0])}, time.Second)
+	ts.Check(err)
+	heldLocks.Store(ts.MkAbs(args[0]), l)
+	ts.Defer(func() { l.Unlock() })
+}
+
+// unlock is the testscript command `unlock DIR`, which ends holdlock.
+func unlock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: unlock DIR")
+	}
+	l, ok := heldLocks.LoadAndDelete(ts.MkAbs(args[0]))
+	if !ok {
+		ts.Fatalf("unlock: %s is not held", args[0])
+	}
+	ts.Check(l.(*atomicfile.Lock).Unlock())
+}
+
+// heldLocks maps a folder to the lock holdlock holds on it.
+var heldLocks sync.Map
 
 // exits is the testscript command `exits STATUS PROGRAM [ARGS...]`: it runs
 // PROGRAM like exec and fails unless it exits with STATUS. Its output is

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/agent"
+	"github.com/keysync/keysync/app"
 	"github.com/keysync/keysync/device"
 	"github.com/keysync/keysync/trustsync"
 )
@@ -26,9 +27,23 @@ func startTrustSync(syncs []string, logf func(string)) (*trustsync.Store, *trust
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &trustsync.Syncer{Apps: locs, Log: logf}
+	s := &trustsync.Syncer{Apps: locs, Log: logf, Running: runningApp}
 	st := &trustsync.Store{Log: logf, Applied: s.Wake}
 	return st, s, nil
+}
+
+// runningApp reports whether a's program runs (app.Running), under what
+// name. When the processes cannot be listed it says so as the name, and
+// the write waits: a running libotr app would undo it.
+func runningApp(a app.App) (string, bool) {
+	r, err := app.Running([]app.App{a})
+	if err != nil {
+		return "unknown: " + err.Error(), true
+	}
+	if len(r) == 0 {
+		return "", false
+	}
+	return r[0].Process, true
 }
 
 // runTrustSync runs the syncer with the agent's device until ctx is done.

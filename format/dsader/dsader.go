@@ -55,9 +55,9 @@ type subjectPublicKeyInfo struct {
 }
 
 // ParsePrivate decodes a PKCS#8 DSA private key. PKCS#8 does not hold y,
-// so it is computed as g^x mod p, after checking the sizes (p of at most
-// keysync.MaxDSABits bits, x shorter than q) so that hostile input costs
-// no more than a real key. Errors never include x.
+// so it is computed as g^x mod p, after checking p of at most
+// keysync.MaxDSABits bits, q and g below p and 0 < x < q, so that hostile
+// input costs no more than a real key. Errors never include x.
 func ParsePrivate(der []byte) (*keysync.DSAKey, error) {
 	var info privateKeyInfo
 	if err := unmarshal(der, &info); err != nil {
@@ -81,7 +81,8 @@ func ParsePrivate(der []byte) (*keysync.DSAKey, error) {
 	return &keysync.DSAKey{P: pr.P, Q: pr.Q, G: pr.G, Y: y, X: x}, nil
 }
 
-// ParsePublic decodes an X.509 SubjectPublicKeyInfo DSA public key.
+// ParsePublic decodes an X.509 SubjectPublicKeyInfo DSA public key, with
+// the bounds of ParsePrivate on p, q and g, and 0 < y < p.
 func ParsePublic(der []byte) (*PublicKey, error) {
 	var info subjectPublicKeyInfo
 	if err := unmarshal(der, &info); err != nil {

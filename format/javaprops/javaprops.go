@@ -27,13 +27,17 @@ type Entry struct {
 	Line       int // the file's line (1-based) where the entry starts; 0 for one Set added
 }
 
-// File is a properties file kept as chunks of its lines.
+// File is a properties file kept as chunks of its lines. Get, Set and
+// Delete take constant time (amortized), so that building a large file
+// key by key stays linear.
 type File struct {
 	chunks []chunk
-	eol    string // the line end of new lines: the file's first one, else "\n"
+	keys   map[string][]int // the chunks of each key's entries, in file order
+	eol    string           // the line end of new lines: the file's first one, else "\n"
 }
 
-// chunk is an entry or another line, with the bytes that hold it.
+// chunk is an entry or another line, with the bytes that hold it. A
+// deleted entry stays as a chunk with no bytes, so that indexes hold.
 type chunk struct {
 	raw   []byte // exact bytes, line ends included
 	entry bool
@@ -41,9 +45,10 @@ type chunk struct {
 }
 
 // Parse reads data as Properties.load does. The only error is a malformed
-// \uXXXX escape, which Java refuses too; it names the line.
+// \uXXXX escape, which Java refuses too; it names the line. Parse(nil) is
+// an empty file, to Set entries into.
 func Parse(data []byte) (*File, error) {
-	f := &File{eol: "\n"}
+	f := &File{eol: "\n", keys: map[string][]int{}}
 	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
 		if data[i] == '\r' {
 			f.eol = "\r"
@@ -109,6 +114,7 @@ func Parse(data []byte) (*File, error) {
 				return nil, err
 			}
 			c.entry = true
+			f.keys[c.Key] = append(f.keys[c.Key], len(f.chunks))
 		}
 		f.chunks = append(f.chunks, c)
 		logical, pending = logical[:0], false
@@ -244,63 +250,64 @@ func (f *File) Entries() []Entry {
 // Get returns the value of key as Properties.load leaves it: the last
 // entry's.
 func (f *File) Get(key string) (string, bool) {
-	for i := len(f.chunks) - 1; i >= 0; i-- {
-		if c := f.chunks[i]; c.entry && c.Key == key {
-			return c.Value, true
-		}
+	idx := f.keys[key]
+	if len(idx) == 0 {
+		return "", false
 	}
-	return "", false
+	return f.chunks[idx[len(idx)-1]].Value, true
 }
 
 // Set makes key hold value. The last entry of key is rewritten in place
 // (as "key=value" with Properties.store's escapes, keeping its line end)
 // and any earlier one removed; a new key is appended at the end.
 func (f *File) Set(key, value string) {
-	last := -1
-	for i, c := range f.chunks {
-		if c.entry && c.Key == key {
-			last = i
-		}
-	}
 	text := EscapeKey(key) + "=" + EscapeValue(value)
-	if last < 0 {
-		if n := len(f.chunks); n > 0 {
-			c := &f.chunks[n-1]
-			end := lineEnd(c.raw)
-			if c.entry && trailingBackslashes(c.raw[:len(c.raw)-len(end)])%2 == 1 {
-				// Its "\" ends the entry only at the end of the file:
-				// before a new line it would join that line to it.
-				c.raw, end = []byte(EscapeKey(c.Key)+"="+EscapeValue(c.Value)), ""
-			}
-			if end == "" {
-				c.raw = append(append([]byte(nil), c.raw...), f.eol...)
-			}
-		}
+	idx := f.keys[key]
+	if len(idx) == 0 {
+		f.endLastLine()
+		f.keys[key] = []int{len(f.chunks)}
 		f.chunks = append(f.chunks, chunk{raw: []byte(text + f.eol), entry: true, Entry: Entry{Key: key, Value: value}})
 		return
 	}
+	last := idx[len(idx)-1]
+	for _, i := range idx[:len(idx)-1] {
+		f.chunks[i] = chunk{}
+	}
+	f.keys[key] = []int{last}
 	c := &f.chunks[last]
 	c.raw = append([]byte(text), lineEnd(c.raw)...)
 	c.Value = value
-	f.deleteExcept(key, last)
+}
+
+// endLastLine ends the file's last line, so that a line can follow it.
+func (f *File) endLastLine() {
+	n := len(f.chunks) - 1
+	for n >= 0 && len(f.chunks[n].raw) == 0 {
+		n--
+	}
+	if n < 0 {
+		return
+	}
+	c := &f.chunks[n]
+	end := lineEnd(c.raw)
+	if c.entry && trailingBackslashes(c.raw[:len(c.raw)-len(end)])%2 == 1 {
+		// Its "\" ends the entry only at the end of the file: before a
+		// new line it would join that line to it.
+		c.raw, end = []byte(EscapeKey(c.Key)+"="+EscapeValue(c.Value)), ""
+	}
+	if end == "" {
+		c.raw = append(append([]byte(nil), c.raw...), f.eol...)
+	}
 }
 
 // Delete removes every entry of key and reports whether there was one.
-func (f *File) Delete(key string) bool { return f.deleteExcept(key, -1) }
-
-// deleteExcept removes every entry of key but the chunk at index keep.
-func (f *File) deleteExcept(key string, keep int) bool {
-	out := f.chunks[:0]
-	removed := false
-	for i, c := range f.chunks {
-		if c.entry && c.Key == key && i != keep {
-			removed = true
-			continue
-		}
-		out = append(out, c)
+func (f *File) Delete(key string) bool {
+	idx := f.keys[key]
+	for _, i := range idx {
+		f.chunks[i] = chunk{}
 	}
-	f.chunks = out
-	return removed
+	delete(f.keys, key)
+	return len(idx) > 0
 }
 
 func endsLine(b []byte) bool {

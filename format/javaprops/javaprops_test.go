@@ -307,3 +307,18 @@ func TestJavaStore(t *testing.T) {
 		t.Fatalf("Java wrote %d lines, want %d", len(gl), len(wl))
 	}
 }
+
+// BenchmarkSet measures building a file of 100k keys with Set, as a
+// store written from a large model is built.
+func BenchmarkSet(b *testing.B) {
+	keys := make([]string, 100000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("net.java.sip.communicator.plugin.otr.contact%d_fingerprints", i)
+	}
+	for b.Loop() {
+		f, _ := Parse(nil)
+		for _, k := range keys {
+			f.Set(k, "FF66E8C909C4DEB51CBD4A02B9E6AF4D6AF215F8")
+		}
+	}
+}

@@ -574,6 +574,7 @@ func (d *Device) receive(e *Envelope) error {
 	}
 	ev := fsm.MessageEvent(e.Msg, Address, e.Signer)
 	ev.Attached = e.Attached
+	ev.Encrypted = e.EncryptedTo != nil
 	d.Machine.Post(ev)
 	return nil
 }
