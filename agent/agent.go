@@ -27,6 +27,9 @@ type Agent struct {
 	Ch   channel.Channel
 	Home string       // the device's home, where the socket is made
 	Log  func(string) // nil: none
+	// Ops are further control-socket operations (trustsync's), by name;
+	// each runs with the request's Args.
+	Ops map[string]func(args []string) error
 
 	sendMu sync.Mutex
 	kick   chan struct{}

@@ -21,6 +21,8 @@ const SocketFile = "agent.sock"
 type Request struct {
 	Op   string `json:"op"`             // status, accept, reject, cancel, leave
 	Lang string `json:"lang,omitempty"` // trustwords language of status
+	// Args are the arguments of an op in Agent.Ops.
+	Args []string `json:"args,omitempty"`
 }
 
 // Response answers a Request.
@@ -109,7 +111,16 @@ func (a *Agent) handle(req Request) Response {
 	case "leave":
 		event = "LeaveDeviceGroup"
 	default:
-		return Response{Error: fmt.Sprintf("unknown op %q", req.Op)}
+		op, ok := a.Ops[req.Op]
+		if !ok {
+			return Response{Error: fmt.Sprintf("unknown op %q", req.Op)}
+		}
+		if err := op(req.Args); err != nil {
+			return Response{Error: err.Error()}
+		}
+		a.wake()
+		s := a.Dev.Status()
+		return Response{Status: &s}
 	}
 	if event != "LeaveDeviceGroup" && a.Dev.Status().Handshake == nil {
 		return Response{Error: "no handshake is pending"}
@@ -148,7 +159,7 @@ func Call(home string, req Request) (Response, error) {
 // Status returns the status of the device in home with the trustwords of a
 // pending handshake in lang: from its running agent, or, when none runs,
 // read from the store (opened with codec).
-func Status(home, lang string, codec device.Codec) (device.Status, error) {
+func Status(home, lang string, opts device.Options) (device.Status, error) {
 	resp, err := Call(home, Request{Op: "status", Lang: lang})
 	if err == nil {
 		return *resp.Status, nil
@@ -156,7 +167,7 @@ func Status(home, lang string, codec device.Codec) (device.Status, error) {
 	if !errors.Is(err, ErrNotRunning) {
 		return device.Status{}, err
 	}
-	d, err := device.Open(home, device.Options{Codec: codec})
+	d, err := device.Open(home, opts)
 	if err != nil {
 		return device.Status{}, err
 	}

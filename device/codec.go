@@ -39,6 +39,7 @@ type Ring interface {
 const (
 	KindSync         = "sync"         // application/pEp.sync
 	KindDistribution = "distribution" // application/pEp.distribution
+	KindTrustSync    = "trustsync"    // application/pEp.trustsync (doc/protocol.md §19)
 )
 
 // Outbound is a message to seal.

@@ -39,6 +39,8 @@ type Options struct {
 	Clock  fsm.Clock                // nil: the system clock
 	Log    func(string)             // what the device does; never a secret
 	NewTID func() (wire.TID, error) // nil: random UUIDv4
+	// Extension handles the group's trustsync messages; nil drops them.
+	Extension Extension
 }
 
 // seenMax bounds the hashes of handled messages a device remembers.
@@ -56,6 +58,7 @@ type Device struct {
 	clock fsm.Clock
 	log   func(string)
 	model *fsm.FSM
+	ext   Extension
 
 	core *fsm.Core
 	mach *fsm.Machine
@@ -112,7 +115,7 @@ func Open(home string, o Options) (*Device, error) {
 		return nil, err
 	}
 	d := &Device{home: home, db: db, codec: o.Codec, clock: o.Clock, log: o.Log, model: fsm.Embedded().KeySync(),
-		wake: make(chan struct{}, 1)}
+		ext: o.Extension, wake: make(chan struct{}, 1)}
 	d.core = fsm.NewCore(fsm.Config{FSM: d.model, Keys: keyStore{d}, Out: transmitter{d}, NewTID: o.NewTID,
 		Clock: o.Clock, Notify: d.notify, Log: func(s string) { d.logf("%s", s) }})
 	d.mach = fsm.NewMachine(d.model, driven{d.core, d}, o.Clock)
@@ -205,6 +208,10 @@ func (d *Device) txn(pos string, f func(next *state) error) error {
 	}
 	d.pending = nil
 	d.endLog(err)
+	if next.tx != nil { // f failed before the commit took the transaction
+		_ = next.tx.Rollback()
+		next.tx = nil
+	}
 	if err != nil {
 		if rerr := d.restore(d.st); rerr != nil {
 			return errors.Join(err, rerr)
@@ -325,6 +332,7 @@ func (d *Device) receive(data []byte) error {
 			return errors.New("not a KeySync message")
 		}
 		ev := fsm.MessageEvent(m, in.From, in.Signer)
+		ev.Encrypted = in.Encrypted
 		ev.Attached = in.Secret
 		ev.Encrypted = in.Encrypted // fsm.Accept refuses a message in clear where its context needs encryption
 		d.inbound = &in
@@ -348,6 +356,8 @@ func (d *Device) receive(data []byte) error {
 			return errors.New("key reset in clear")
 		}
 		return d.receiveKeyReset(cmd, in)
+	case KindTrustSync:
+		return d.receiveExtension(in)
 	}
 	return fmt.Errorf("payload kind %q", in.Kind)
 }

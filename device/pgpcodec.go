@@ -138,8 +138,11 @@ func (p *PGP) Seal(out Outbound, ring Ring) ([]byte, error) {
 		own = append(own, []byte(k.Public))
 	}
 	kind := message.Sync
-	if out.Kind == KindDistribution {
+	switch out.Kind {
+	case KindDistribution:
 		kind = message.Distribution
+	case KindTrustSync:
+		kind = message.TrustSync
 	}
 	m := message.Message{From: out.Address, Kind: kind, Payload: out.Payload, Signer: out.Signer,
 		Sign: len(out.EncryptTo) == 0, EncryptTo: out.EncryptTo, AttachPublic: true, OwnKeys: own,
@@ -158,8 +161,11 @@ func (p *PGP) Open(data []byte, ring Ring) (Inbound, error) {
 		return Inbound{}, err
 	}
 	in := Inbound{From: op.From, Kind: KindSync, Payload: op.Payload, Signer: op.Signer, Encrypted: op.Encrypted}
-	if op.Kind == message.Distribution {
+	switch op.Kind {
+	case message.Distribution:
 		in.Kind = KindDistribution
+	case message.TrustSync:
+		in.Kind = KindTrustSync
 	}
 	for _, b := range op.PublicKeys {
 		in.Public = append(in.Public, string(b))

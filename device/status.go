@@ -1,8 +1,11 @@
 package device
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/keysync/keysync/fsm"
 )
@@ -20,6 +23,9 @@ type Status struct {
 	Last       string     `json:"last_signal,omitempty"` // the latest notification
 	Position   string     `json:"position"`
 	Outbox     int        `json:"outbox"` // messages not yet sent
+	// Trust is the trustsync status (the Extension's, when it is a
+	// StatusReporter): replica size, apps and conflicts.
+	Trust json.RawMessage `json:"trust,omitempty"`
 }
 
 // Identity is an own identity with its default key.
@@ -79,6 +85,11 @@ func (d *Device) Status() Status {
 	}
 	if n := len(d.st.Signals); n > 0 {
 		s.Last = SignalName(d.st.Signals[n-1].Signal)
+	}
+	if r, ok := d.ext.(StatusReporter); ok {
+		if err := d.db.View(func(tx *bolt.Tx) (err error) { s.Trust, err = r.Status(tx); return err }); err != nil {
+			d.logf("trust status: %v", err)
+		}
 	}
 	if kind, accepted, ok := handshakeOf(s.State); ok && d.core.Partner.SenderFpr != "" {
 		s.Handshake = &Handshake{Kind: kind, Own: k.Default, Partner: d.core.Partner.SenderFpr, Accepted: accepted}

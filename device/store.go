@@ -46,6 +46,9 @@ type state struct {
 	Outbox   []Pending        `json:"outbox"`
 	Seen     []string         `json:"seen"`    // hashes of recently handled messages, oldest first
 	Signals  []Note           `json:"signals"` // recent notifications, oldest first
+	// tx, when set, is the store transaction an Extension wrote in; save
+	// writes the state into it and commits it.
+	tx *bolt.Tx
 }
 
 // Pending is a sealed message waiting to go out on the channel.
@@ -119,7 +122,7 @@ func save(db *bolt.DB, s *state) error {
 		}
 		enc[k] = b
 	}
-	return db.Update(func(tx *bolt.Tx) error {
+	put := func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucket)
 		if err != nil {
 			return err
@@ -130,7 +133,17 @@ func save(db *bolt.DB, s *state) error {
 			}
 		}
 		return nil
-	})
+	}
+	if s.tx != nil {
+		tx := s.tx
+		s.tx = nil
+		if err := put(tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	}
+	return db.Update(put)
 }
 
 // load reads the state.

@@ -51,6 +51,7 @@ type Kind int
 const (
 	Sync         Kind = iota + 1 // a wire Sync PDU: application/pEp.sync, sync.pEp
 	Distribution                 // a wire Distribution PDU: application/pEp.distribution, distribution.pEp
+	TrustSync                    // a trustsync update (doc/protocol.md §19): application/pEp.trustsync, trustsync.pEp
 )
 
 // String returns the kind's name.
@@ -60,6 +61,8 @@ func (k Kind) String() string {
 		return "Sync"
 	case Distribution:
 		return "Distribution"
+	case TrustSync:
+		return "TrustSync"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -68,6 +71,7 @@ func (k Kind) String() string {
 const (
 	typeSync         = "application/pep.sync" // media types compare in lower case
 	typeDistribution = "application/pep.distribution"
+	typeTrustSync    = "application/pep.trustsync"
 	typeSign         = "application/pep.sign"
 	typeKeys         = "application/pgp-keys"
 	typeEncrypted    = "application/pgp-encrypted"
@@ -219,7 +223,7 @@ func (m Message) check() error {
 	switch {
 	case m.From == "":
 		return errors.New("message: seal: no From address")
-	case m.Kind != Sync && m.Kind != Distribution:
+	case m.Kind != Sync && m.Kind != Distribution && m.Kind != TrustSync:
 		return fmt.Errorf("message: seal: payload kind %v", m.Kind)
 	case len(m.Payload) == 0:
 		return errors.New("message: seal: empty payload")
@@ -305,8 +309,11 @@ func writeContent(out io.Writer, h mail.Header, m Message, c Crypto) error {
 		return err
 	}
 	mt, file := "application/pEp.sync", "sync.pEp"
-	if m.Kind == Distribution {
+	switch m.Kind {
+	case Distribution:
 		mt, file = "application/pEp.distribution", "distribution.pEp"
+	case TrustSync:
+		mt, file = "application/pEp.trustsync", "trustsync.pEp"
 	}
 	if err := writeAttachment(w, mt, file, "base64", m.Payload); err != nil {
 		return err
@@ -582,10 +589,13 @@ func (r *reader) walk(e *gomessage.Entity, depth int) error {
 	_, dp, _ := e.Header.ContentDisposition()
 	var dst *[][]byte
 	switch {
-	case mt == typeSync, mt == typeDistribution:
+	case mt == typeSync, mt == typeDistribution, mt == typeTrustSync:
 		r.kind = Sync
-		if mt == typeDistribution {
+		switch mt {
+		case typeDistribution:
 			r.kind = Distribution
+		case typeTrustSync:
+			r.kind = TrustSync
 		}
 		r.npay++
 	case mt == typeSign:
@@ -630,7 +640,7 @@ func (r *reader) mimeErr(err error) error {
 func (r *reader) opened(from, to string) (*Opened, error) {
 	switch {
 	case r.npay == 0:
-		return nil, errors.New("message: open: no payload (application/pEp.sync or application/pEp.distribution)")
+		return nil, errors.New("message: open: no payload (application/pEp.sync, application/pEp.distribution or application/pEp.trustsync)")
 	case r.npay > 1:
 		return nil, fmt.Errorf("message: open: %d payloads, want one", r.npay)
 	case len(r.payload) == 0:

@@ -490,7 +490,7 @@ func TestBrowserPair(t *testing.T) {
 	// In another language, on request.
 	w.navigate(ua.base() + "/devices?lang=de")
 	de := w.text(w.find(`//p[@id="trustwords"]`, 5*time.Second))
-	st, err := agent.Status(homeA, "de", &device.PGP{})
+	st, err := agent.Status(homeA, "de", device.Options{Codec: &device.PGP{}})
 	if err != nil || st.Handshake == nil || de != st.Handshake.Trustwords || de == wordsA {
 		t.Errorf("German trustwords %q; status says %+v (%v)", de, st.Handshake, err)
 	}
@@ -506,11 +506,11 @@ func TestBrowserPair(t *testing.T) {
 	w.waitText(`//dd[@id="state"]`, "Grouped", time.Minute)
 	w.waitText(`//dd[@id="group"]`, "2 devices", time.Minute)
 	w.keep("devices-grouped")
-	a, err := agent.Status(homeA, "", &device.PGP{})
+	a, err := agent.Status(homeA, "", device.Options{Codec: &device.PGP{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := agent.Status(homeB, "", &device.PGP{})
+	b, err := agent.Status(homeB, "", device.Options{Codec: &device.PGP{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -603,7 +603,7 @@ func TestBrowserReject(t *testing.T) {
 	if src := w.source(); strings.Contains(src, `id="accept"`) {
 		t.Error("the handshake is still offered after Reject")
 	}
-	st, err := agent.Status(homeA, "", &device.PGP{})
+	st, err := agent.Status(homeA, "", device.Options{Codec: &device.PGP{}})
 	if err != nil || st.Running || st.Handshake != nil || st.Group.Grouped {
 		t.Errorf("after Reject: %+v %v", st, err)
 	}

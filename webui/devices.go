@@ -56,7 +56,7 @@ func (s *Server) deviceData(lang string) (devicesData, error) {
 		d.NoDevice = true
 		return d, nil
 	}
-	st, err := agent.Status(s.cfg.Home, lang, s.cfg.Codec)
+	st, err := agent.Status(s.cfg.Home, lang, device.Options{Codec: s.cfg.Codec})
 	d.Status = st
 	return d, err
 }

@@ -52,8 +52,9 @@ func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
 // newAgentCmd returns `keysync agent`, which runs a device.
 func newAgentCmd() *cobra.Command {
 	var home, url string
+	var syncs []string
 	c := &cobra.Command{
-		Use:   "agent --channel URL [--home DIR]",
+		Use:   "agent --channel URL [--home DIR] [--sync APP[:DIR]]...",
 		Short: "Run the device in the foreground on a channel",
 		Long: "Run the device of the home folder on the channel URL (dir:PATH: a folder\n" +
 			"shared by the processes of one machine; imap://USER@HOST:PORT/MAILBOX: a\n" +
@@ -65,7 +66,12 @@ func newAgentCmd() *cobra.Command {
 			"error; never a secret. It stops on SIGINT or SIGTERM; killed at any moment,\n" +
 			"it goes on where it was when started again. While it runs, status,\n" +
 			"handshake and group talk to it over its socket (agent.sock in the home,\n" +
-			"mode 0600; only its user may connect).",
+			"mode 0600; only its user may connect).\n\n" +
+			"With --sync, the device keeps those apps' trust in sync with its group\n" +
+			"(trustsync): it reads them at start and when their files change, sends\n" +
+			"what changed, and writes what the group holds into them as convert does\n" +
+			"(lock, journal, backup, mode 0600). A row missing from an app's file is\n" +
+			"not a deletion.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if url == "" {
@@ -78,7 +84,11 @@ func newAgentCmd() *cobra.Command {
 				return err
 			}
 			defer ch.Close()
-			d, err := device.Open(home, device.Options{Codec: newCodec(), Log: logf})
+			store, syncer, err := startTrustSync(syncs, logf)
+			if err != nil {
+				return err
+			}
+			d, err := device.Open(home, device.Options{Codec: newCodec(), Log: logf, Extension: store})
 			if err != nil {
 				return err
 			}
@@ -87,12 +97,14 @@ func newAgentCmd() *cobra.Command {
 			defer stop()
 			logf(fmt.Sprintf("agent for %s on %s", d.Status().Identities[0].Address, url))
 			a := &agent.Agent{Dev: d, Ch: ch, Home: home, Log: logf}
+			runTrustSync(ctx, syncer, d, a)
 			err = a.Run(ctx)
 			logf("agent stops")
 			return err
 		},
 	}
 	addHomeFlag(c, &home)
-	c.Flags().StringVar(&url, "channel", "", "the channel: dir:PATH or imap://USER@HOST:PORT/MAILBOX")
+	c.Flags().StringVar(&url, "channel", "", "the channel: dir:PATH, imap://USER@HOST:PORT/MAILBOX or nats://HOST:PORT/SUBJECT")
+	c.Flags().StringArrayVar(&syncs, "sync", nil, "keep the trust store `APP[:DIR]` in sync with the group (repeatable)")
 	return c
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // storeFlags are the flags whose value names a store, as APP or APP:DIR.
-var storeFlags = []string{"from", "to", "prefer"}
+var storeFlags = []string{"from", "to", "prefer", "sync"}
 
 // fixedValues are the values of flags that take one of a few words, for
 // completion and the manual.

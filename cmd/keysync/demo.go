@@ -31,6 +31,8 @@ func newDemoCmd() *cobra.Command {
 			"laptop and phone pair (both show the same trustwords and accept), the\n" +
 			"tablet joins (it and the laptop accept), then the phone leaves and the\n" +
 			"other two reset the group key. It prints what each device shows.\n" +
+			"In a second act three devices sync Pidgin, irssi and Kopete stores in\n" +
+			"temporary folders: a verification in Pidgin shows up in the others' files.\n" +
 			"--verbose also prints what the agents log; --keep keeps the folder.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -258,5 +260,5 @@ func runDemo(ctx context.Context, w io.Writer, lang string, keep, verbose bool) 
 		}
 	}
 	fmt.Fprintln(w, "== done: laptop and tablet share a new group key the phone does not have")
-	return nil
+	return runDemoTrust(ctx, w, tmp, lang, verbose)
 }

@@ -71,7 +71,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newShowCmd(), newConvertCmd(), newSyncCmd(), newAppsCmd(), newWireCmd(), newProtocolCmd(),
 		newVersionCmd(), newCompletionCmd())
 	addSecretFlags(root)
-	root.AddCommand(newInitCmd(), newAgentCmd(), newStatusCmd(), newHandshakeCmd(), newGroupCmd(), newDemoCmd())
+	root.AddCommand(newInitCmd(), newAgentCmd(), newStatusCmd(), newHandshakeCmd(), newGroupCmd(), newTrustCmd(), newDemoCmd())
 	root.AddCommand(newUICmd())
 	walk(root, func(c *cobra.Command) {
 		c.Flags().SortFlags = false

@@ -11,13 +11,14 @@ import (
 
 	"github.com/keysync/keysync/agent"
 	"github.com/keysync/keysync/device"
+	"github.com/keysync/keysync/trustsync"
 	"github.com/keysync/keysync/trustwords"
 )
 
 // deviceStatus asks the running agent of home for its status, or reads it
 // from the store when no agent runs.
 func deviceStatus(home, lang string) (device.Status, error) {
-	return agent.Status(home, lang, newCodec())
+	return agent.Status(home, lang, device.Options{Codec: newCodec(), Extension: &trustsync.Store{}})
 }
 
 func checkLang(lang string) error {
@@ -99,6 +100,7 @@ func printStatus(w io.Writer, s device.Status) {
 	if s.Outbox > 0 {
 		fmt.Fprintf(w, "outbox:     %d messages not sent yet\n", s.Outbox)
 	}
+	printTrust(w, s.Trust)
 }
 
 // newHandshakeCmd returns `keysync handshake accept|reject|cancel`.
