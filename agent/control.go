@@ -111,7 +111,7 @@ func (a *Agent) handle(req Request) Response {
 	default:
 		return Response{Error: fmt.Sprintf("unknown op %q", req.Op)}
 	}
-	if event != "LeaveDeviceGroup" && a.Dev.Status().Handshake == nil {
+	if event == "Accept" && a.Dev.Status().Handshake == nil {
 		return Response{Error: "no handshake is pending"}
 	}
 	if err := a.Dev.User(event); err != nil {
