@@ -105,7 +105,7 @@ func (g *group) add(codec device.Codec) *device.Device {
 // until waits for ok, accepting the handshakes shown on the devices in
 // accepters (their users accept at once).
 func (g *group) until(what string, ok func() bool, accepters ...*device.Device) {
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		for _, d := range accepters {
 			if s := d.Status(); s.Handshake != nil && !s.Handshake.Accepted {
 				if err := d.User("Accept"); err != nil {

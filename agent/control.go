@@ -122,7 +122,7 @@ func (a *Agent) handle(req Request) Response {
 		s := a.Dev.Status()
 		return Response{Status: &s}
 	}
-	if event != "LeaveDeviceGroup" && a.Dev.Status().Handshake == nil {
+	if event == "Accept" && a.Dev.Status().Handshake == nil {
 		return Response{Error: "no handshake is pending"}
 	}
 	if err := a.Dev.User(event); err != nil {

@@ -512,6 +512,13 @@ type transmitter struct{ d *Device }
 // Transmit implements fsm.Channel.
 func (t transmitter) Transmit(o fsm.Outgoing) error {
 	d := t.d
+	if o.Msg.Kind() == wire.KindBeacon && d.keys.Grouped {
+		// A Beacon held back by its rate limit (D9) while the device was
+		// sole, released after it joined: it would be signed by the group
+		// key and make every member open a negotiation with its own group.
+		d.logf("dropped a held-back Beacon: the device is grouped now")
+		return nil
+	}
 	payload, err := wire.MarshalSync(o.Msg)
 	if err != nil {
 		return err

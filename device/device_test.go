@@ -208,3 +208,25 @@ func TestHandshakeTimesOut(t *testing.T) {
 		}
 	})
 }
+
+// TestHeldBackBeaconNotSentWhenGrouped: the Offerer's answering Beacon,
+// held back by the rate limit (D9), is not sent once the device is grouped.
+func TestHeldBackBeaconNotSentWhenGrouped(t *testing.T) {
+	clock := &testClock{t: time.Unix(1e9, 0)}
+	w := newNet(t, 2, clock, fakeCodec{})
+	form(t, w)
+	clock.t = clock.t.Add(21 * time.Second)
+	held := false
+	for i, d := range w.devs {
+		if err := d.Tick(); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(d.Outbox()); n != 0 {
+			t.Fatalf("device %d sends %d messages after the window", i, n)
+		}
+		held = held || strings.Contains(strings.Join(*w.logs[i], "\n"), "dropped a held-back Beacon")
+	}
+	if !held {
+		t.Fatal("no held-back Beacon was dropped")
+	}
+}

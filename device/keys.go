@@ -205,18 +205,11 @@ func (s keyStore) UntrustKey(fpr string) error {
 	return nil
 }
 
-// OwnKeys implements fsm.KeyStore: the default key and every other
-// trusted own key with a secret (D4: the one identity is for sync).
+// OwnKeys implements fsm.KeyStore: the default key of the one identity,
+// the only key D4 lets a device ship (a key is shipped only if it is the
+// default key of an identity that is not flagged not-for-sync).
 func (s keyStore) OwnKeys() ([]string, []wire.Identity, error) {
-	k := s.ring()
-	keys := []string{k.Default}
-	for _, f := range k.sorted() {
-		r := k.Keys[f]
-		if f != k.Default && f != k.Device && r.Own && r.Secret != "" && !r.Revoked {
-			keys = append(keys, f)
-		}
-	}
-	return keys, []wire.Identity{s.d.identity()}, nil
+	return []string{s.ring().Default}, []wire.Identity{s.d.identity()}, nil
 }
 
 // SaveGroupKeys implements fsm.KeyStore. A device has one identity, the

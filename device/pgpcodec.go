@@ -130,12 +130,18 @@ func (p *PGP) Seal(out Outbound, ring Ring) ([]byte, error) {
 		}
 		own = append(own, []byte(k.Secret))
 	}
+	// The device keys travel together, as one attachment of armored
+	// public keys (message.MaxKeyRefs bounds the attachments).
+	var devices []byte
 	for _, f := range out.Devices {
 		k, ok := ring.Key(f)
 		if !ok {
 			return nil, fmt.Errorf("no device key %s to attach", short(f))
 		}
-		own = append(own, []byte(k.Public))
+		devices = append(append(devices, k.Public...), '\n')
+	}
+	if len(devices) > 0 {
+		own = append(own, devices)
 	}
 	kind := message.Sync
 	switch out.Kind {
@@ -171,15 +177,23 @@ func (p *PGP) Open(data []byte, ring Ring) (Inbound, error) {
 		in.Public = append(in.Public, string(b))
 	}
 	for _, b := range op.OwnKeys {
+		if blocks := publicBlock.FindAll(b, maxDevices+1); len(blocks) > 0 {
+			if len(blocks) > maxDevices {
+				return Inbound{}, fmt.Errorf("more than %d device keys attached", maxDevices)
+			}
+			for _, blk := range blocks {
+				in.Devices = append(in.Devices, string(blk))
+			}
+			continue
+		}
 		k, err := pgp.ParseKey(b)
 		if err != nil {
 			return Inbound{}, fmt.Errorf("attached key: %w", err)
 		}
-		if k.HasSecret() {
-			in.Secret = append(in.Secret, string(b))
-		} else {
-			in.Devices = append(in.Devices, string(b))
+		if !k.HasSecret() {
+			return Inbound{}, fmt.Errorf("attached key %s has no secret", short(k.Fingerprint()))
 		}
+		in.Secret = append(in.Secret, string(b))
 	}
 	return in, nil
 }
@@ -196,6 +210,9 @@ type decrypter struct {
 }
 
 var publicBlock = regexp.MustCompile(`(?s)-----BEGIN PGP PUBLIC KEY BLOCK-----.*?-----END PGP PUBLIC KEY BLOCK-----`)
+
+// maxDevices bounds the device keys a message may carry.
+const maxDevices = 1000
 
 // maxInner bounds the plaintext read to find attached keys.
 const maxInner = 16 << 20
