@@ -70,6 +70,36 @@ type Device struct {
 	txlog   []string // its log lines
 	sent    int      // messages transmitted, for the rate-limit log
 	wake    chan struct{}
+	// parsed remembers the public keys parsed from attachments, by the
+	// hash of their text: every group message carries the device keys of
+	// all members, and parsing one (its self-signatures verified) costs
+	// more than opening the message, so without it the cost of a message
+	// grew with the group.
+	parsed map[[32]byte]Key
+	// saved is what the store holds, encoded: commit writes only the
+	// records that changed.
+	saved map[string][]byte
+}
+
+// parsedMax bounds the attached keys a device remembers parsed.
+const parsedMax = 4096
+
+// parseKey is Codec.ParseKey for attached public keys, remembered.
+func (d *Device) parseKey(a string) (Key, error) {
+	h := sha256.Sum256([]byte(a))
+	if k, ok := d.parsed[h]; ok {
+		return k, nil
+	}
+	k, err := d.codec.ParseKey(a)
+	if err != nil {
+		return k, err
+	}
+	k.Secret = ""
+	if d.parsed == nil || len(d.parsed) >= parsedMax {
+		d.parsed = map[[32]byte]Key{}
+	}
+	d.parsed[h] = k
+	return k, nil
 }
 
 // Create makes a new device in home for the own identity address: the
@@ -96,7 +126,8 @@ func Create(home, address, name string, codec Codec) error {
 		Members: map[string]bool{}}
 	k.add(own).Own = true
 	k.add(dev)
-	return save(db, &state{Keys: k, Machine: fsm.MachineState{Stopped: true}})
+	_, err = save(db, &state{Keys: k, Machine: fsm.MachineState{Stopped: true}}, nil)
+	return err
 }
 
 // Open opens the device in home. Only one process can have it open.
@@ -230,10 +261,11 @@ func (d *Device) commit(next *state) error {
 		return err
 	}
 	next.Keys = d.keys.clone()
-	if err := save(d.db, next); err != nil {
+	saved, err := save(d.db, next, d.saved)
+	if err != nil {
 		return err
 	}
-	d.st = next
+	d.st, d.saved = next, saved
 	d.keys = next.Keys.clone()
 	select {
 	case d.wake <- struct{}{}:
@@ -314,7 +346,7 @@ func (d *Device) receive(data []byte) error {
 		return errors.New("unsigned")
 	}
 	for _, a := range in.Public {
-		key, err := d.codec.ParseKey(a)
+		key, err := d.parseKey(a)
 		if err != nil {
 			return fmt.Errorf("attached public key: %w", err)
 		}
@@ -564,7 +596,7 @@ func (v driven) Load(ev fsm.Event, inNegotiation bool) bool {
 	k := v.d.keys
 	leaving := ev.Msg.Kind() == wire.KindInitUnledGroupKeyReset
 	for _, a := range in.Devices {
-		key, err := v.d.codec.ParseKey(a)
+		key, err := v.d.parseKey(a)
 		if err != nil || key.Fpr == k.Device {
 			continue
 		}

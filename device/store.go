@@ -1,6 +1,7 @@
 package device
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,15 +111,17 @@ func openDB(home string, create bool) (*bolt.DB, error) {
 	return db, nil
 }
 
-// save writes s in one transaction.
-func save(db *bolt.DB, s *state) error {
+// save writes s in one transaction. Records whose encoding equals the
+// one in prev (what the last save wrote, nil for none) are not written
+// again. It returns what it wrote, for the next save.
+func save(db *bolt.DB, s *state, prev map[string][]byte) (map[string][]byte, error) {
 	recs := map[string]any{recVersion: storeVersion, recMachine: s.Machine, recCore: s.Core, recKeys: s.Keys,
 		recPosition: s.Position, recOutbox: s.Outbox, recSeen: s.Seen, recSignals: s.Signals}
 	enc := map[string][]byte{}
 	for k, v := range recs {
 		b, err := json.Marshal(v)
 		if err != nil {
-			return fmt.Errorf("store %s: %w", k, err)
+			return nil, fmt.Errorf("store %s: %w", k, err)
 		}
 		enc[k] = b
 	}
@@ -128,6 +131,9 @@ func save(db *bolt.DB, s *state) error {
 			return err
 		}
 		for k, v := range enc {
+			if old, ok := prev[k]; ok && bytes.Equal(old, v) {
+				continue
+			}
 			if err := b.Put([]byte(k), v); err != nil {
 				return err
 			}
@@ -139,11 +145,11 @@ func save(db *bolt.DB, s *state) error {
 		s.tx = nil
 		if err := put(tx); err != nil {
 			_ = tx.Rollback()
-			return err
+			return nil, err
 		}
-		return tx.Commit()
+		return enc, tx.Commit()
 	}
-	return db.Update(put)
+	return enc, db.Update(put)
 }
 
 // load reads the state.
