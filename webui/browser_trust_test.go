@@ -88,6 +88,9 @@ func TestBrowserTrustConflict(t *testing.T) {
 
 	w.navigate(ua.srv.URL())
 	w.navigate(ua.base() + "/devices")
+	w.find(`//section[@id="trust"]//button`, 30*time.Second)
+	w.script(`document.getElementById("trust").scrollIntoView(); return 1`, nil, nil)
+	w.keep("devices-trust")
 	w.clickLive(`//button[@aria-label="Use key `+conflictFprB+` for `+conflictAcct+`"]`, 30*time.Second)
 	w.waitText(`//section[@id="trust-preview"]`, "becomes the key of "+conflictAcct, 10*time.Second)
 	if src := w.source(); strings.Contains(src, conflictXA) || strings.Contains(src, conflictXB) {
@@ -103,7 +106,6 @@ func TestBrowserTrustConflict(t *testing.T) {
 	if mark != float64(1) {
 		t.Errorf("the page was reloaded (mark %v)", mark)
 	}
-	w.keep("devices-trust")
 	for _, h := range []string{homeA, homeB} {
 		waitStatus(t, h, "the conflict settled", func(st device.Status) bool {
 			return strings.Contains(string(st.Trust), `"conflicts":[]`)
