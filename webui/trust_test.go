@@ -92,3 +92,24 @@ func TestTrustConflictPreview(t *testing.T) {
 		t.Errorf("resolve without CSRF token: %d", code)
 	}
 }
+
+// TestTrustAppStates: each synced app's state shows as status gives it:
+// in sync, waiting for the app to exit (with the program), or the error.
+func TestTrustAppStates(t *testing.T) {
+	u := newTestUI(t, "")
+	d := devicesData{Trust: &trustsync.Status{Synced: true, Fingerprints: 3, Keys: 1, Apps: []trustsync.AppStatus{
+		{Source: "pidgin:/p", State: trustsync.StateInSync},
+		{Source: "irssi:/i", State: trustsync.StateWaiting, Process: "irssi"},
+		{Source: "adium:/a", State: "error", Error: "reading /a: <broken>"},
+	}}}
+	var b strings.Builder
+	if err := u.srv.tmpl.ExecuteTemplate(&b, "device-status", page{CSRF: u.srv.csrf, Data: d}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"3 fingerprints, 1 keys, 0 OpenPGP keys</p>", "<code>pidgin:/p</code></td><td class=\"app-state\">in sync</td>",
+		"waiting for the app to exit (irssi)", `class="app-state warn">error: reading /a: &lt;broken&gt;`, `id="no-trust-conflict"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in\n%s", want, b.String())
+		}
+	}
+}
