@@ -27,3 +27,4 @@ func newIMAPE2E(t *testing.T) *e2e {
 func TestE2EIMAPPairJoinLeave(t *testing.T)    { e2ePairJoinLeave(newIMAPE2E(t)) }
 func TestE2EIMAPReject(t *testing.T)           { e2eReject(newIMAPE2E(t)) }
 func TestE2EIMAPKillMidHandshake(t *testing.T) { e2eKillMidHandshake(newIMAPE2E(t)) }
+func TestE2EIMAPTrustSync(t *testing.T)        { e2eTrustSync(newIMAPE2E(t)) }
