@@ -152,3 +152,5 @@ func TestE2EIMAPSMTPPair(t *testing.T) {
 		}
 	}
 }
+
+func TestE2EIMAPTrustSync(t *testing.T) { e2eTrustSync(newIMAPE2E(t)) }
