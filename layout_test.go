@@ -36,8 +36,8 @@ var importRules = []struct {
 	{"internal/", []string{".", "internal/"}, "internal packages are tools of the others"},
 	{"device", []string{"fsm", "wire", "message", "pgp", "trustwords", "internal/"}, "a device runs the fsm with its keys and envelopes; it knows no concrete channel"},
 	{"agent", []string{"device", "channel", "trustwords", "fsm", "wire", "internal/"}, "the agent loops channel, device and socket; cmd picks the channel"},
-	{"webui", []string{"app", "agent", "device", "trustwords", "format/", "internal/"}, "the web UI calls what the command line calls; cmd picks the stores and the codec"},
-	{"trustsync", []string{".", "app", "device", "internal/"}, "trustsync replicates the model's trust through a device's group and writes it into apps"},
+	{"webui", []string{".", "app", "agent", "device", "trustsync", "trustwords", "format/", "internal/"}, "the web UI calls what the command line calls; cmd picks the stores and the codec"},
+	{"trustsync", []string{".", "app", "agent", "device", "internal/"}, "trustsync replicates the model's trust through a device's group and writes it into apps"},
 }
 
 // TestImportRules holds every package of the project to importRules,

@@ -30,6 +30,12 @@ type Agent struct {
 	// Ops are further control-socket operations (trustsync's), by name;
 	// each runs with the request's Args.
 	Ops map[string]func(args []string) error
+	// TimerPoll, when set, is the longest the loop sleeps before it asks
+	// the device's timers again. The loop's wait is real time; a test
+	// that moves the device's Clock (device.Options.Clock) ahead sets it
+	// short so that the moved timers fire. Zero: wake when the next timer
+	// is due by the wall clock.
+	TimerPoll time.Duration
 
 	sendMu sync.Mutex
 	kick   chan struct{}
@@ -67,6 +73,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		if t, ok := a.Dev.Next(); ok {
 			wait = max(time.Until(t), 0)
 		}
+		if a.TimerPoll > 0 {
+			wait = min(wait, a.TimerPoll)
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -78,7 +87,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-a.kick:
 		case <-a.Dev.Changed():
 		case <-timer.C:
-			if err := a.Dev.Tick(); err != nil {
+			if err := a.Dev.Tick(); err != nil { // does nothing when nothing is due
 				return err
 			}
 		}

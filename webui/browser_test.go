@@ -22,12 +22,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/agent"
 	"github.com/keysync/keysync/channel/dir"
 	"github.com/keysync/keysync/device"
+	"github.com/keysync/keysync/trustsync"
 )
 
 // webDriver is one chromedriver with one browser session.
@@ -430,12 +433,18 @@ func TestBrowserPhone(t *testing.T) {
 
 // runAgent creates a device in home and runs its agent on the folder
 // channel ch until the test ends.
-func runAgent(t testing.TB, home, ch string) {
+func runAgent(t testing.TB, home, ch string) { startAgent(t, home, ch, nil) }
+
+// startAgent creates a device in home and runs its agent on the folder
+// channel ch until stop is called or the test ends. The device syncs
+// trust (trustsync.Store, the resolve op as keysync agent has it); clock,
+// when not nil, is its clock, which the agent asks every 50 ms.
+func startAgent(t testing.TB, home, ch string, clock interface{ Now() time.Time }) (d *device.Device, stop func()) {
 	t.Helper()
 	if err := device.Create(home, "alice@example.org", "Alice", &device.PGP{}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := device.Open(home, device.Options{Codec: &device.PGP{}})
+	d, err := device.Open(home, device.Options{Codec: &device.PGP{}, Clock: clock, Extension: &trustsync.Store{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,15 +452,27 @@ func runAgent(t testing.TB, home, ch string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
+	a := &agent.Agent{Dev: d, Ch: c, Home: home, Ops: map[string]func([]string) error{trustsync.OpResolve: func(args []string) error {
+		p, addr, _ := strings.Cut(args[0], ":")
+		return trustsync.Resolve(d, keysync.Account{Protocol: p, Address: addr}, args[1])
+	}}}
+	if clock != nil {
+		a.TimerPoll = 50 * time.Millisecond
+	}
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- (&agent.Agent{Dev: d, Ch: c, Home: home}).Run(ctx) }()
-	t.Cleanup(func() {
-		stop()
-		<-done
-		d.Close()
-		c.Close()
-	})
+	go func() { done <- a.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			d.Close()
+			c.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return d, stop
 }
 
 // TestBrowserPair: two devices pair through their pages. The handshake

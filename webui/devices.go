@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -14,9 +15,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/agent"
 	"github.com/keysync/keysync/device"
 	"github.com/keysync/keysync/internal/qrcode"
+	"github.com/keysync/keysync/trustsync"
 	"github.com/keysync/keysync/trustwords"
 )
 
@@ -37,6 +40,19 @@ type devicesData struct {
 	Lang      string
 	Languages []string
 	Done      string // what the last action did
+	// Trust is the device's trust replica (status "trust"): nil when the
+	// device syncs no trust.
+	Trust *trustsync.Status
+	// Resolve is the decision a conflict's click previews, before it is
+	// sent.
+	Resolve *resolvePreview
+}
+
+// resolvePreview is what settling one replica conflict will do.
+type resolvePreview struct {
+	Account string
+	Fpr     string   // the key that becomes Account's on every device
+	Others  []string // the keys of the conflict that lose
 }
 
 // lang returns the trustwords language the request asks for, English by
@@ -56,9 +72,66 @@ func (s *Server) deviceData(lang string) (devicesData, error) {
 		d.NoDevice = true
 		return d, nil
 	}
-	st, err := agent.Status(s.cfg.Home, lang, device.Options{Codec: s.cfg.Codec})
+	st, err := agent.Status(s.cfg.Home, lang, device.Options{Codec: s.cfg.Codec, Extension: &trustsync.Store{}})
 	d.Status = st
+	if err == nil && len(st.Trust) > 0 {
+		d.Trust = new(trustsync.Status)
+		if jerr := json.Unmarshal(st.Trust, d.Trust); jerr != nil {
+			return d, fmt.Errorf("trust status: %v", jerr)
+		}
+	}
 	return d, err
+}
+
+// conflictChoice finds the open replica conflict of the form's account
+// with the form's fingerprint among its keys.
+func conflictChoice(d devicesData, r *http.Request) (*resolvePreview, error) {
+	acct, fpr := r.PostFormValue("account"), r.PostFormValue("fpr")
+	if d.Trust != nil {
+		for _, c := range d.Trust.Conflicts {
+			if c.Account != acct || !slices.Contains(c.Fprs, fpr) {
+				continue
+			}
+			p := &resolvePreview{Account: acct, Fpr: fpr}
+			for _, f := range c.Fprs {
+				if f != fpr {
+					p.Others = append(p.Others, f)
+				}
+			}
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("no open conflict of %q with key %q (settled meanwhile?)", acct, fpr)
+}
+
+// trustPreview shows what settling a replica conflict with the chosen
+// key will do, with the button that does it.
+func (s *Server) trustPreview(w http.ResponseWriter, r *http.Request) {
+	d, err := s.deviceData(lang(r))
+	if err == nil {
+		d.Resolve, err = conflictChoice(d, r)
+	}
+	s.render(w, http.StatusOK, "devices.html", "Devices", d, err)
+}
+
+// trustResolve settles a replica conflict as `keysync trust resolve`
+// does (trustsync.ResolveHome).
+func (s *Server) trustResolve(w http.ResponseWriter, r *http.Request) {
+	l := lang(r)
+	d, err := s.deviceData(l)
+	var choice *resolvePreview
+	if err == nil {
+		choice, err = conflictChoice(d, r)
+	}
+	if err == nil {
+		p, addr, _ := strings.Cut(choice.Account, ":")
+		err = trustsync.ResolveHome(s.cfg.Home, device.Options{Codec: s.cfg.Codec}, keysync.Account{Protocol: p, Address: addr}, choice.Fpr)
+	}
+	if err == nil {
+		d, err = s.deviceData(l)
+		d.Done = "resolved: " + choice.Account + " has key " + choice.Fpr + " on every device"
+	}
+	s.render(w, http.StatusOK, "devices.html", "Devices", d, err)
 }
 
 func (s *Server) devices(w http.ResponseWriter, r *http.Request) {

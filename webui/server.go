@@ -2,7 +2,7 @@
 // machine, the merged identities and their conflicts, the export to
 // ChatSecure and the device group. It adds no logic of its own: every
 // page calls the library functions the command line calls (app.Detect,
-// app.Show, app.Convert, agent.Status, agent.Call).
+// app.Show, app.Convert, agent.Status, agent.Call, trustsync.ResolveHome).
 //
 // The page is served on loopback only, to a browser that opened the URL
 // with the access token printed at start (see Server.URL); the token
@@ -234,6 +234,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /phone/export", s.export)
 	s.mux.HandleFunc("GET /devices", s.devices)
 	s.mux.HandleFunc("POST /devices/{op}", s.deviceOp)
+	s.mux.HandleFunc("POST /devices/trust/preview", s.trustPreview)
+	s.mux.HandleFunc("POST /devices/trust/resolve", s.trustResolve)
 	s.mux.HandleFunc("GET /events", s.events)
 }
 

@@ -26,7 +26,9 @@ import (
 // loopback only; the password from the environment);
 // nats://HOST:PORT[,HOST:PORT…]/SUBJECT (tls://… for TLS) for a NATS
 // JetStream subject, with credentials from the KEYSYNC_NATS_* variables.
-func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
+// smtp, for an imap channel only, is the submission server Send mails
+// each message through to address, the own one, instead of APPENDing it.
+func openChannel(url, smtp, address string, log *slog.Logger) (channel.Channel, error) {
 	scheme, rest, ok := strings.Cut(url, ":")
 	if !ok || rest == "" {
 		return nil, usageErrorf("channel %q: want SCHEME:ADDRESS, such as dir:PATH", url)
@@ -35,7 +37,7 @@ func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
 	case "dir":
 		return dir.Open(rest, dir.Options{Log: log})
 	case "imap", "imap+insecure":
-		return imap.Open(url, imap.Options{Log: log})
+		return imap.Open(url, imap.Options{SMTP: smtp, Address: address, Log: log})
 	case "nats", "tls":
 		if _, err := nats.ParseURL(url); err != nil {
 			return nil, usageErrorf("%v", err)
@@ -51,10 +53,10 @@ func openChannel(url string, log *slog.Logger) (channel.Channel, error) {
 
 // newAgentCmd returns `keysync agent`, which runs a device.
 func newAgentCmd() *cobra.Command {
-	var home, url string
+	var home, url, smtp string
 	var syncs []string
 	c := &cobra.Command{
-		Use:   "agent --channel URL [--home DIR] [--sync APP[:DIR]]...",
+		Use:   "agent --channel URL [--smtp URL] [--home DIR] [--sync APP[:DIR]]...",
 		Short: "Run the device in the foreground on a channel",
 		Long: "Run the device of the home folder on the channel URL (dir:PATH: a folder\n" +
 			"shared by the processes of one machine; imap://USER@HOST:PORT/MAILBOX: a\n" +
@@ -67,6 +69,12 @@ func newAgentCmd() *cobra.Command {
 			"it goes on where it was when started again. While it runs, status,\n" +
 			"handshake and group talk to it over its socket (agent.sock in the home,\n" +
 			"mode 0600; only its user may connect).\n\n" +
+			"With --smtp URL (imap channels only), the agent mails each message to the\n" +
+			"home's own address through the submission server URL\n" +
+			"(smtps://USER@HOST:PORT, smtp://... with STARTTLS, smtp+insecure://... on\n" +
+			"a loopback address; USER defaults to the IMAP user, the password is the\n" +
+			"IMAP one) instead of APPENDing it, and waits until the mail is in the\n" +
+			"mailbox (normally INBOX).\n\n" +
 			"With --sync, the device keeps those apps' trust in sync with its group\n" +
 			"(trustsync): it reads them at start and when their files change, sends\n" +
 			"what changed, and writes what the group holds into them as convert does\n" +
@@ -79,11 +87,9 @@ func newAgentCmd() *cobra.Command {
 			}
 			stderr := c.ErrOrStderr()
 			logf := func(s string) { fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05.000"), s) }
-			ch, err := openChannel(url, slog.New(slog.NewTextHandler(stderr, nil)))
-			if err != nil {
-				return err
+			if scheme, _, _ := strings.Cut(url, ":"); smtp != "" && scheme != "imap" && scheme != "imap+insecure" {
+				return usageErrorf("--smtp is for an imap:// channel, not %q", url)
 			}
-			defer ch.Close()
 			store, syncer, err := startTrustSync(syncs, logf)
 			if err != nil {
 				return err
@@ -93,6 +99,11 @@ func newAgentCmd() *cobra.Command {
 				return err
 			}
 			defer d.Close()
+			ch, err := openChannel(url, smtp, d.Status().Identities[0].Address, slog.New(slog.NewTextHandler(stderr, nil)))
+			if err != nil {
+				return err
+			}
+			defer ch.Close()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			logf(fmt.Sprintf("agent for %s on %s", d.Status().Identities[0].Address, url))
@@ -105,6 +116,7 @@ func newAgentCmd() *cobra.Command {
 	}
 	addHomeFlag(c, &home)
 	c.Flags().StringVar(&url, "channel", "", "the channel: dir:PATH, imap://USER@HOST:PORT/MAILBOX or nats://HOST:PORT/SUBJECT")
+	c.Flags().StringVar(&smtp, "smtp", "", "with an imap channel, mail each message through the submission server `URL` (smtps://, smtp:// with STARTTLS) to the own address instead of APPENDing it")
 	c.Flags().StringArrayVar(&syncs, "sync", nil, "keep the trust store `APP[:DIR]` in sync with the group (repeatable)")
 	return c
 }

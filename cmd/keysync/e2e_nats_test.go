@@ -34,6 +34,7 @@ func TestE2ENATS(t *testing.T) {
 	t.Run("PairJoinLeave", func(t *testing.T) { e2ePairJoinLeave(onNATS(newE2E(t), s.Addr())) })
 	t.Run("Reject", func(t *testing.T) { e2eReject(onNATS(newE2E(t), s.Addr())) })
 	t.Run("KillMidHandshake", func(t *testing.T) { e2eKillMidHandshake(onNATS(newE2E(t), s.Addr())) })
+	t.Run("TrustSync", func(t *testing.T) { e2eTrustSync(onNATS(newE2E(t), s.Addr())) })
 }
 
 // TestE2ENATSClusterNodeStopped pairs two devices on a three-node

@@ -26,6 +26,7 @@ type e2e struct {
 	t    *testing.T
 	root string
 	ch   string
+	smtp string // the agents' --smtp, if any
 }
 
 func newE2E(t *testing.T) *e2e {
@@ -91,7 +92,11 @@ func (e *e2e) device(name string) *dev {
 func (d *dev) start() {
 	d.e.t.Helper()
 	d.log = &lockedBuffer{}
-	d.cmd = exec.Command("keysync", "agent", "--home", d.home, "--channel", d.e.ch)
+	args := []string{"agent", "--home", d.home, "--channel", d.e.ch}
+	if d.e.smtp != "" {
+		args = append(args, "--smtp", d.e.smtp)
+	}
+	d.cmd = exec.Command("keysync", args...)
 	d.cmd.Stderr = d.log
 	if err := d.cmd.Start(); err != nil {
 		d.e.t.Fatal(err)

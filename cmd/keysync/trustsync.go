@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,9 +15,6 @@ import (
 	"github.com/keysync/keysync/device"
 	"github.com/keysync/keysync/trustsync"
 )
-
-// opResolve is the control-socket op of `keysync trust resolve`.
-const opResolve = "trust-resolve"
 
 // startTrustSync readies trustsync for an agent: the syncer of the apps
 // syncs (APP[:DIR] each), and the store the device applies updates with.
@@ -49,7 +45,7 @@ func runningApp(a app.App) (string, bool) {
 // runTrustSync runs the syncer with the agent's device until ctx is done.
 func runTrustSync(ctx context.Context, s *trustsync.Syncer, d *device.Device, a *agent.Agent) {
 	s.Dev = d // the agent sends what it queues: every transaction wakes it (Device.Changed)
-	a.Ops = map[string]func([]string) error{opResolve: func(args []string) error {
+	a.Ops = map[string]func([]string) error{trustsync.OpResolve: func(args []string) error {
 		acct, fpr, err := resolveArgs(args)
 		if err != nil {
 			return err
@@ -101,16 +97,7 @@ func newTrustCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = agent.Call(home, agent.Request{Op: opResolve, Args: []string{acct.String(), fpr}})
-			if errors.Is(err, agent.ErrNotRunning) {
-				d, oerr := device.Open(home, device.Options{Codec: newCodec(), Extension: &trustsync.Store{}})
-				if oerr != nil {
-					return oerr
-				}
-				defer d.Close()
-				err = trustsync.Resolve(d, acct, fpr)
-			}
-			if err != nil {
+			if err := trustsync.ResolveHome(home, device.Options{Codec: newCodec()}, acct, fpr); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "resolved: %s has key %s on every device\n", acct, fpr)

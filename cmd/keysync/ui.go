@@ -28,7 +28,9 @@ func newUICmd() *cobra.Command {
 			"devices: the apps found (as apps shows), the merged identities with\n" +
 			"their conflicts (settled with a preview, as sync --prefer), the export\n" +
 			"to ChatSecure with its password as a QR code, and the device of --home\n" +
-			"with its group and a pending handshake's trustwords, live. The page\n" +
+			"with its group, a pending handshake's trustwords and its trust\n" +
+			"replica's apps and key conflicts (settled with a preview, as trust\n" +
+			"resolve), live. The page\n" +
 			"is served on a loopback address only (--listen, default 127.0.0.1 on a\n" +
 			"free port) and answers only the link printed, which holds a fresh\n" +
 			"access token; the browser opens it unless --no-browser. The stores\n" +
