@@ -105,21 +105,20 @@ func (a *Agent) wake() {
 
 // receive hands every message after the device's position to the device.
 func (a *Agent) receive(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
+	var b backoff
 	for {
 		msgs, err := a.Ch.Receive(ctx, channel.Position(a.Dev.Position()))
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case errors.Is(err, channel.ErrUnavailable):
-			a.logf("channel unavailable, retrying: %v", err)
-			time.Sleep(backoff)
-			backoff = min(2*backoff, 10*time.Second)
+			a.logf("channel unavailable, trying again in %v: %v", b.next(), err)
+			b.wait(ctx)
 			continue
 		case err != nil:
 			return fmt.Errorf("channel: %w", err)
 		}
-		backoff = 100 * time.Millisecond
+		b = backoff{}
 		for _, m := range msgs {
 			if err := a.Dev.Receive(string(m.Pos), m.Data); err != nil {
 				return err
@@ -134,7 +133,7 @@ func (a *Agent) flush(ctx context.Context) error {
 	a.sendMu.Lock()
 	defer a.sendMu.Unlock()
 	for _, p := range a.Dev.Outbox() {
-		for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 10*time.Second) {
+		for b := (backoff{}); ; b.wait(ctx) {
 			err := a.Ch.Send(ctx, p.Data)
 			if err == nil {
 				break
@@ -145,14 +144,36 @@ func (a *Agent) flush(ctx context.Context) error {
 			if !errors.Is(err, channel.ErrUnavailable) {
 				return fmt.Errorf("sending %s: %w", p.What, err)
 			}
-			a.logf("channel unavailable, retrying %s: %v", p.What, err)
-			time.Sleep(backoff)
+			a.logf("channel unavailable, trying %s again in %v: %v", p.What, b.next(), err)
 		}
 		if err := a.Dev.Sent(p.ID); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// backoff is the wait between tries of a channel call that failed with
+// ErrUnavailable: 100 ms, doubling up to 10 s.
+type backoff struct{ last time.Duration }
+
+// next returns the wait that wait will wait.
+func (b *backoff) next() time.Duration {
+	if b.last == 0 {
+		return 100 * time.Millisecond
+	}
+	return min(2*b.last, 10*time.Second)
+}
+
+// wait waits the next wait, or until ctx is done.
+func (b *backoff) wait(ctx context.Context) {
+	b.last = b.next()
+	t := time.NewTimer(b.last)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // Describe fills in the trustwords of a pending handshake in language

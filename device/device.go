@@ -544,17 +544,6 @@ type transmitter struct{ d *Device }
 // Transmit implements fsm.Channel.
 func (t transmitter) Transmit(o fsm.Outgoing) error {
 	d := t.d
-	if o.Msg.Kind() == wire.KindBeacon && d.keys.Grouped {
-		// A Beacon held back by its rate limit (D9) while the device was
-		// sole, released after it joined: it would be signed by the group
-		// key and make every member open a negotiation with its own group.
-		// Sent, it stalls the join under way then (D9 releases it 20 s after
-		// pairing): a 30-device run on dir: stuck at the 21st device, the
-		// first member in HandshakingGroupedPhase1, the others in
-		// HandshakingGrouped, the joiner in HandshakingToJoinPhase1.
-		d.logf("dropped a held-back Beacon: the device is grouped now")
-		return nil
-	}
 	payload, err := wire.MarshalSync(o.Msg)
 	if err != nil {
 		return err

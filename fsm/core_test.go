@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ type stubKeys struct {
 	trusted  []string
 	revoked  []string
 	imported []string
+	grouped  bool
 }
 
 func (k *stubKeys) OwnKey() (string, error) { return "AAAA", nil }
@@ -23,7 +25,7 @@ func (k *stubKeys) ImportKeys(a []string) error {
 	k.imported = append(k.imported, a...)
 	return nil
 }
-func (k *stubKeys) DeviceGrouped() (bool, error)          { return false, nil }
+func (k *stubKeys) DeviceGrouped() (bool, error)          { return k.grouped, nil }
 func (k *stubKeys) IsOwnKey(f string) (bool, error)       { return k.own[f], nil }
 func (k *stubKeys) OwnKeyIsListed(f string) (bool, error) { return k.listed[f], nil }
 func (k *stubKeys) TrustOwnKey(_, f string) error {
@@ -211,6 +213,35 @@ func TestRateLimitDefersD9(t *testing.T) {
 	c.Flush()
 	if len(s.sent) != 3 || s.sent[2].Msg.(*wire.Beacon).Challenge != tid(2) {
 		t.Fatalf("after 40 s: sent %d", len(s.sent))
+	}
+}
+
+// TestHeldBeaconDiscardedWhenGrouped: a Beacon held back while the device
+// was sole is not sent once it is grouped; SynchronizeGroupKeys still is.
+func TestHeldBeaconDiscardedWhenGrouped(t *testing.T) {
+	c, k, s, clk := newTestCore()
+	var log []string
+	c.cfg.Log = func(l string) { log = append(log, l) }
+	ks := Embedded().KeySync()
+	for _, name := range []string{"Beacon", "Beacon", "SynchronizeGroupKeys", "SynchronizeGroupKeys"} {
+		c.KeySync.Challenge = tid(byte(len(s.sent) + c.Deferred()))
+		if err := c.Send(ks.Message(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.sent) != 2 || c.Deferred() != 2 {
+		t.Fatalf("sent %d deferred %d, want 2 and 2", len(s.sent), c.Deferred())
+	}
+	k.grouped = true
+	clk.t = clk.t.Add(time.Minute)
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.sent) != 3 || s.sent[2].Msg.Kind() != wire.KindSynchronizeGroupKeys || c.Deferred() != 0 {
+		t.Fatalf("after grouping: sent %d (last %v), deferred %d", len(s.sent), s.sent[len(s.sent)-1].Msg.Kind(), c.Deferred())
+	}
+	if len(log) != 1 || !strings.Contains(log[0], "dropped a held-back Beacon") {
+		t.Fatalf("log %q", log)
 	}
 }
 

@@ -101,14 +101,28 @@ func (c *Core) NextRelease() (time.Time, bool) {
 }
 
 // Flush transmits the deferred messages whose rate limit has passed, in the
-// order they were deferred, at most one per kind per window.
+// order they were deferred, at most one per kind per window. A Beacon held
+// back while the device was sole is discarded once the device is grouped
+// (D9): only a sole device looks for a partner.
 func (c *Core) Flush() error {
 	var keep []Outgoing
 	var errs []error
+	grouped := false
+	if slices.ContainsFunc(c.deferred, func(o Outgoing) bool { return o.Decl.Kind == wire.KindBeacon }) {
+		g, err := c.cfg.Keys.DeviceGrouped()
+		if err != nil {
+			return err
+		}
+		grouped = g
+	}
 	for _, o := range c.deferred {
 		limit := time.Duration(o.Decl.RateLimit) * time.Second
 		if c.cfg.Clock.Now().Before(c.lastSent[o.Decl.Kind].Add(limit)) {
 			keep = append(keep, o)
+			continue
+		}
+		if grouped && o.Decl.Kind == wire.KindBeacon {
+			c.logf("dropped a held-back %s: the device is grouped now (D9)", o.Decl.Name)
 			continue
 		}
 		c.lastSent[o.Decl.Kind] = c.cfg.Clock.Now()

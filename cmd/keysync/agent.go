@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -65,7 +66,9 @@ func newAgentCmd() *cobra.Command {
 			"a server on a loopback address; nats://HOST:PORT[,HOST:PORT...]/SUBJECT\n" +
 			"or tls://...: a NATS JetStream subject, with credentials from the\n" +
 			"KEYSYNC_NATS_* variables, never the command line), logging what it does to standard\n" +
-			"error; never a secret. It stops on SIGINT or SIGTERM; killed at any moment,\n" +
+			"error; never a secret. A server out of reach, at start or later, is tried\n" +
+			"again with backoff (100 ms doubling to 10 s) while the agent runs; a server\n" +
+			"that refuses the credentials ends it. It stops on SIGINT or SIGTERM; killed at any moment,\n" +
 			"it goes on where it was when started again. While it runs, status,\n" +
 			"handshake and group talk to it over its socket (agent.sock in the home,\n" +
 			"mode 0600; only its user may connect).\n\n" +
@@ -99,8 +102,17 @@ func newAgentCmd() *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			ch, err := openChannel(url, smtp, d.Status().Identities[0].Address, slog.New(slog.NewTextHandler(stderr, nil)))
-			if err != nil {
+			open := func() (channel.Channel, error) {
+				return openChannel(url, smtp, d.Status().Identities[0].Address, slog.New(slog.NewTextHandler(stderr, nil)))
+			}
+			ch, err := open()
+			switch {
+			case errors.Is(err, channel.ErrUnavailable):
+				// The server is out of reach: run, and connect once it
+				// is there (the agent tries again with backoff).
+				logf(fmt.Sprintf("channel unavailable at start, trying again with backoff: %v", err))
+				ch = channel.Lazy(open)
+			case err != nil:
 				return err
 			}
 			defer ch.Close()

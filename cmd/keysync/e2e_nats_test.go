@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,6 +36,28 @@ func TestE2ENATS(t *testing.T) {
 	t.Run("Reject", func(t *testing.T) { e2eReject(onNATS(newE2E(t), s.Addr())) })
 	t.Run("KillMidHandshake", func(t *testing.T) { e2eKillMidHandshake(onNATS(newE2E(t), s.Addr())) })
 	t.Run("TrustSync", func(t *testing.T) { e2eTrustSync(onNATS(newE2E(t), s.Addr())) })
+}
+
+// TestE2ENATSServerLate starts two agents while their NATS server is
+// down: they run, answer status, and pair once the server is up.
+func TestE2ENATSServerLate(t *testing.T) {
+	s := natstest.Start(t, nil)
+	s.Stop()
+	e := onNATS(newE2E(t), s.Addr())
+	a, b := e.device("a"), e.device("b")
+	a.start()
+	b.start()
+	for _, d := range []*dev{a, b} {
+		e.wait(d.name+"'s retry", func() bool { return strings.Contains(d.log.String(), "channel unavailable") })
+		if st := d.status(); st.State != "Sole" || st.Outbox == 0 {
+			t.Fatalf("%s before the server: state %s, outbox %d", d.name, st.State, st.Outbox)
+		}
+	}
+	s.Start()
+	e.handshake(a, b)
+	a.do("handshake", "accept")
+	b.do("handshake", "accept")
+	e.grouped(a, b)
 }
 
 // TestE2ENATSClusterNodeStopped pairs two devices on a three-node
