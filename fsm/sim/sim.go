@@ -96,6 +96,9 @@ const (
 	// KeysAfterReject: a key passed between a sole device whose user
 	// rejected and that negotiation's partner.
 	KeysAfterReject = "keys-after-reject"
+	// GroupedBeacon: a grouped device sent a Beacon, which only a sole
+	// device sends (a held one is discarded once grouped, D9).
+	GroupedBeacon = "grouped-beacon"
 	// TimerMissing: a device is in a transitional state without a timer.
 	TimerMissing = "timer-missing"
 	// StuckTransitional: after the schedule ends and timers fire, a device
@@ -281,6 +284,9 @@ func (c *channel) Transmit(o fsm.Outgoing) error {
 		EncryptedTo: slices.Clone(o.EncryptTo), Attached: slices.Clone(o.Attached)}
 	if o.Decl.Security == fsm.AttachOwnKeysForNewMember {
 		d.w.checkCommit(d, "send "+o.Decl.Name)
+	}
+	if o.Msg.Kind() == wire.KindBeacon && d.Keys.Grouped {
+		d.w.violate(GroupedBeacon, "device %d sent a Beacon while grouped", d.ID)
 	}
 	d.w.Pending = append(d.w.Pending, e)
 	return nil
