@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,10 +27,8 @@ type group struct {
 	tb    testing.TB
 	root  string
 	chans []channel.Channel
-	// open, if set, opens a client of the group's channel, and count
-	// counts the messages on it.
+	// open opens a client of the group's channel (newGroup: a folder).
 	open  func() (channel.Channel, error)
-	count func() int
 	ctx   context.Context
 	devs  []*device.Device
 	homes []string
@@ -49,6 +46,9 @@ func newGroup(tb testing.TB) *group {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	g := &group{tb: tb, root: root, ctx: ctx, stop: stop}
+	g.open = func() (channel.Channel, error) {
+		return dir.Open(filepath.Join(root, "ch"), dir.Options{Log: quiet})
+	}
 	tb.Cleanup(g.close)
 	return g
 }
@@ -84,13 +84,7 @@ func (g *group) add(codec device.Codec) *device.Device {
 		g.tb.Fatal(err)
 	}
 	// One channel instance per agent, as separate processes have.
-	open := g.open
-	if open == nil {
-		open = func() (channel.Channel, error) {
-			return dir.Open(filepath.Join(g.root, "ch"), dir.Options{Log: quiet})
-		}
-	}
-	ch, err := open()
+	ch, err := g.open()
 	if err != nil {
 		g.tb.Fatal(err)
 	}
@@ -105,7 +99,7 @@ func (g *group) add(codec device.Codec) *device.Device {
 // until waits for ok, accepting the handshakes shown on the devices in
 // accepters (their users accept at once).
 func (g *group) until(what string, ok func() bool, accepters ...*device.Device) {
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		for _, d := range accepters {
 			if s := d.Status(); s.Handshake != nil && !s.Handshake.Accepted {
 				if err := d.User("Accept"); err != nil {
@@ -139,28 +133,25 @@ func (g *group) grouped() bool {
 	return true
 }
 
-// messages counts the messages on the channel.
+// messages counts the messages on the channel, reading it from the
+// beginning in a client of its own.
 func (g *group) messages() int {
-	if g.count != nil {
-		return g.count()
-	}
-	ents, err := os.ReadDir(filepath.Join(g.root, "ch"))
+	c, err := g.open()
 	if err != nil {
 		g.tb.Fatal(err)
 	}
+	defer c.Close()
 	n := 0
-	for _, e := range ents {
-		if len(e.Name()) == 20 {
-			n++
+	for after := channel.Beginning; ; {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		msgs, err := c.Receive(ctx, after)
+		cancel()
+		if err != nil {
+			return n
 		}
+		n += len(msgs)
+		after = msgs[len(msgs)-1].Pos
 	}
-	return n
-}
-
-func cpu() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func TestAgentsFormAndJoin(t *testing.T) {
@@ -193,41 +184,5 @@ func TestListenRefusesOpenHome(t *testing.T) {
 	}
 	if _, err := Listen(home); err == nil {
 		t.Fatal("a socket in a home others can open")
-	}
-}
-
-// BenchmarkGroup measures the time from start to Grouped for two devices
-// on the folder channel, and for N devices joining one by one, with users
-// who accept at once; it reports the channel messages per join and the
-// process CPU time per message (OpenPGP included).
-func BenchmarkGroup(b *testing.B) { benchmarkGroup(b, newGroup) }
-
-// benchmarkGroup is BenchmarkGroup on the groups that newGroup makes.
-func benchmarkGroup(b *testing.B, newGroup func(testing.TB) *group) {
-	for _, n := range []int{2, 10, 50} {
-		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
-			var msgs, joins int
-			var used time.Duration
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				g := newGroup(b)
-				b.StartTimer()
-				c0 := cpu()
-				d0, d1 := g.add(&device.PGP{}), g.add(&device.PGP{})
-				g.until("two grouped", g.grouped, d0, d1)
-				for len(g.devs) < n {
-					j := g.add(&device.PGP{})
-					g.until(fmt.Sprintf("%d grouped", len(g.devs)), g.grouped, j, d0)
-				}
-				used += cpu() - c0
-				msgs += g.messages()
-				joins += n - 1
-				b.StopTimer()
-				g.close()
-				b.StartTimer()
-			}
-			b.ReportMetric(float64(msgs)/float64(joins), "msgs/join")
-			b.ReportMetric(float64(used.Microseconds())/float64(msgs), "cpu-µs/msg")
-		})
 	}
 }

@@ -11,10 +11,10 @@
 // twice and misses none that the channel still holds.
 //
 // The implementations are chosen by the command line: channel/dir (a
-// folder shared by the processes of one machine, "dir:PATH"), and later
-// an IMAP mailbox (the mailbox's UID order within one UIDVALIDITY) and a
-// NATS JetStream subject (the stream sequence). Each encodes its own
-// place in its own order as a Position string.
+// folder shared by the processes of one machine, "dir:PATH"),
+// channel/imap (a mailbox, in its UID order within one UIDVALIDITY) and
+// channel/nats (a JetStream subject, in the stream's sequence). Each
+// encodes its own place in its own order as a Position string.
 package channel
 
 import (

@@ -1,6 +1,8 @@
 // Package channeltest is the conformance test of channel.Channel: what
 // every channel promises, run by the tests of each implementation
-// (channel/dir today; IMAP and NATS channels next) over its own medium.
+// (channel/dir, channel/imap, channel/nats) over its own medium; and the
+// benchmarks every channel reports the same way (BenchmarkDelivered,
+// BenchmarkLatency).
 //
 // The messages it sends are small RFC 5322 messages with CRLF line ends,
 // the form every channel carries byte for byte (see channel.Channel).

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/keysync/keysync/channel"
+	"github.com/keysync/keysync/channel/channeltest"
 )
 
 // BenchmarkSend measures one Send of a 4 KiB message (lock, write, two
@@ -66,28 +67,24 @@ func BenchmarkReceive(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/msg")
 }
 
+// BenchmarkDelivered measures messages delivered per second from 8
+// clients sending at once to one more reading them all
+// (channeltest.BenchmarkDelivered).
+func BenchmarkDelivered(b *testing.B) {
+	p := b.TempDir()
+	var senders []channel.Channel
+	for range 8 {
+		senders = append(senders, open(b, p, nil))
+	}
+	channeltest.BenchmarkDelivered(b, senders, open(b, p, nil))
+}
+
 // BenchmarkDelivery measures the time from one client's Send to another
 // client's waiting Receive returning the message (notification, not
 // polling, on a local folder).
 func BenchmarkDelivery(b *testing.B) {
 	p := b.TempDir()
-	s, r := open(b, p, nil), open(b, p, nil)
+	r := open(b, p, nil)
 	r.poll = 1 << 40 // notifications only
-	data := make([]byte, 1<<10)
-	after := channel.Beginning
-	ctx := context.Background()
-	for b.Loop() {
-		done := make(chan channel.Position)
-		go func() {
-			msgs, err := r.Receive(ctx, after)
-			if err != nil {
-				b.Error(err)
-			}
-			done <- msgs[0].Pos
-		}()
-		if err := s.Send(ctx, data); err != nil {
-			b.Fatal(err)
-		}
-		after = <-done
-	}
+	channeltest.BenchmarkLatency(b, open(b, p, nil), r)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/keysync/keysync/channel"
+	"github.com/keysync/keysync/channel/channeltest"
 	"github.com/keysync/keysync/internal/dovecottest"
 )
 
@@ -13,7 +14,7 @@ import (
 func BenchmarkSend(b *testing.B) {
 	s := dovecottest.Start(b, dovecottest.Options{})
 	c := open(b, mailbox(b, s, "imap+insecure"), testOptions(s))
-	data := benchData(4 << 10)
+	data := channeltest.Text(4 << 10)
 	ctx := context.Background()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
@@ -30,7 +31,7 @@ func BenchmarkReceive(b *testing.B) {
 	s := dovecottest.Start(b, dovecottest.Options{})
 	u := mailbox(b, s, "imap+insecure")
 	c := open(b, u, testOptions(s))
-	data := benchData(4 << 10)
+	data := channeltest.Text(4 << 10)
 	const n = 500
 	for range n {
 		if err := c.Send(context.Background(), data); err != nil {
@@ -52,43 +53,23 @@ func BenchmarkReceive(b *testing.B) {
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "msgs/s")
 }
 
+// BenchmarkDelivered measures messages delivered per second from 8
+// clients sending at once to one more reading them all
+// (channeltest.BenchmarkDelivered), with IDLE.
+func BenchmarkDelivered(b *testing.B) {
+	s := dovecottest.Start(b, dovecottest.Options{})
+	u := mailbox(b, s, "imap+insecure")
+	var senders []channel.Channel
+	for range 8 {
+		senders = append(senders, open(b, u, testOptions(s)))
+	}
+	channeltest.BenchmarkDelivered(b, senders, open(b, u, testOptions(s)))
+}
+
 // BenchmarkDelivery measures the time from one client's Send to another
-// client's waiting Receive returning the message, with IDLE, and
-// reports messages delivered per second one at a time.
+// client's waiting Receive returning the message, with IDLE.
 func BenchmarkDelivery(b *testing.B) {
 	s := dovecottest.Start(b, dovecottest.Options{})
 	u := mailbox(b, s, "imap+insecure")
-	snd, rcv := open(b, u, testOptions(s)), open(b, u, testOptions(s))
-	data := benchData(1 << 10)
-	after := channel.Beginning
-	ctx := context.Background()
-	for b.Loop() {
-		done := make(chan channel.Position)
-		go func() {
-			msgs, err := rcv.Receive(ctx, after)
-			if err != nil {
-				b.Error(err)
-				close(done)
-				return
-			}
-			done <- msgs[0].Pos
-		}()
-		if err := snd.Send(ctx, data); err != nil {
-			b.Fatal(err)
-		}
-		after = <-done
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-}
-
-// benchData is an n-byte message of CRLF lines.
-func benchData(n int) []byte {
-	data := []byte("Subject: bench\r\n\r\n")
-	for len(data) < n-2 {
-		data = append(data, 'x')
-		if len(data)%76 == 0 {
-			data = append(data, "\r\n"...)
-		}
-	}
-	return append(data[:n-2], "\r\n"...)
+	channeltest.BenchmarkLatency(b, open(b, u, testOptions(s)), open(b, u, testOptions(s)))
 }

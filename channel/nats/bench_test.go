@@ -2,10 +2,10 @@ package nats
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/keysync/keysync/channel"
+	"github.com/keysync/keysync/channel/channeltest"
 	"github.com/keysync/keysync/internal/natstest"
 )
 
@@ -32,46 +32,17 @@ func BenchmarkSend(b *testing.B) {
 	})
 }
 
-// BenchmarkDelivered measures messages delivered per second: 8 clients
-// send 1 KiB messages at once while one more client receives them all;
-// msgs/s counts the messages the receiver got.
+// BenchmarkDelivered measures messages delivered per second from 8
+// clients sending at once to one more reading them all
+// (channeltest.BenchmarkDelivered).
 func BenchmarkDelivered(b *testing.B) {
 	servers(b, func(b *testing.B, addrs string) {
 		u := natstest.URL(addrs, newSubject())
-		const senders = 8
-		var cs []*Channel
-		for range senders {
-			cs = append(cs, open(b, u))
+		var senders []channel.Channel
+		for range 8 {
+			senders = append(senders, open(b, u))
 		}
-		r := open(b, u)
-		data := make([]byte, 1<<10)
-		ctx := context.Background()
-		after := channel.Beginning
-		n := 0
-		for b.Loop() {
-			var wg sync.WaitGroup
-			for _, c := range cs {
-				wg.Go(func() {
-					for range 25 {
-						if err := c.Send(ctx, data); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			for got := 0; got < senders*25; {
-				msgs, err := r.Receive(ctx, after)
-				if err != nil {
-					b.Fatal(err)
-				}
-				got += len(msgs)
-				after = msgs[len(msgs)-1].Pos
-			}
-			n += senders * 25
-			wg.Wait()
-		}
-		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+		channeltest.BenchmarkDelivered(b, senders, open(b, u))
 	})
 }
 
@@ -80,25 +51,6 @@ func BenchmarkDelivered(b *testing.B) {
 func BenchmarkDelivery(b *testing.B) {
 	servers(b, func(b *testing.B, addrs string) {
 		u := natstest.URL(addrs, newSubject())
-		s, r := open(b, u), open(b, u)
-		data := make([]byte, 1<<10)
-		after := channel.Beginning
-		ctx := context.Background()
-		for b.Loop() {
-			done := make(chan channel.Position)
-			go func() {
-				msgs, err := r.Receive(ctx, after)
-				if err != nil {
-					b.Error(err)
-					close(done)
-					return
-				}
-				done <- msgs[0].Pos
-			}()
-			if err := s.Send(ctx, data); err != nil {
-				b.Fatal(err)
-			}
-			after = <-done
-		}
+		channeltest.BenchmarkLatency(b, open(b, u), open(b, u))
 	})
 }
