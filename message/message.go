@@ -201,7 +201,7 @@ func Seal(m Message, c Crypto) ([]byte, error) {
 	ch.SetContentType(typeOctets, map[string]string{"name": "msg.asc"})
 	ch.SetContentDisposition("inline", map[string]string{"filename": "msg.asc"})
 	ch.Set("Content-Description", "OpenPGP encrypted message")
-	if err := writePart(w, ch, cipher); err != nil {
+	if err := writePart(w, ch, crlf(cipher)); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
@@ -348,13 +348,24 @@ func writeContent(out io.Writer, h mail.Header, m Message, c Crypto) error {
 }
 
 // writeAttachment writes an attachment part of media type mt named file,
-// in transfer encoding enc: base64 for binary data, 7bit for ASCII armor.
+// in transfer encoding enc: base64 for binary data, 7bit for ASCII armor
+// (with CRLF line ends).
 func writeAttachment(w *gomessage.Writer, mt, file, enc string, body []byte) error {
 	var h gomessage.Header
 	h.Set("Content-Type", mt)
 	h.SetContentDisposition("attachment", map[string]string{"filename": file})
 	h.Set("Content-Transfer-Encoding", enc)
+	if enc == "7bit" {
+		body = crlf(body)
+	}
 	return writePart(w, h, body)
+}
+
+// crlf returns the text b with every line ending in CRLF, as mail text
+// has (RFC 5322 §2.3); OpenPGP armor is written with bare LFs, and its
+// readers take either.
+func crlf(b []byte) []byte {
+	return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 }
 
 // writePart writes a part with header h and body to the multipart w.

@@ -95,6 +95,9 @@ func TestRoundTrip(t *testing.T) {
 					t.Errorf("no header %q", h)
 				}
 			}
+			if i := bytes.IndexByte(bytes.ReplaceAll(raw, []byte("\r\n"), nil), '\n'); i >= 0 {
+				t.Errorf("a bare LF: mail text must have CRLF line ends")
+			}
 			if encrypted := bytes.Contains(raw, []byte("multipart/encrypted")); encrypted != (len(m.EncryptTo) > 0) {
 				t.Errorf("multipart/encrypted: %v", encrypted)
 			}
