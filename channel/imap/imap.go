@@ -16,9 +16,9 @@
 // CR or LF that is not one CRLF, which mail servers would change) goes
 // base64-encoded in the body of a mail of its own. Other mail in the
 // mailbox is never read past its header, changed, delivered or
-// expunged. Sync messages older than Options.MaxAge are expunged by UID,
-// so that messages the user marked deleted stay for the user's client to
-// expunge.
+// expunged. Sync messages older than Options.MaxAge, or the URL's
+// ?max_age=DURATION (0: never), are expunged by UID, so that messages the
+// user marked deleted stay for the user's client to expunge.
 //
 // The password comes from Options.Password, or else from the file named
 // by KEYSYNC_IMAP_PASSWORD_FILE, or else from KEYSYNC_IMAP_PASSWORD;
@@ -221,8 +221,25 @@ func parse(rawURL string, o Options) (*Channel, error) {
 	if c.mailbox == "" {
 		return nil, fmt.Errorf("imap: channel URL %s: no mailbox (imap://USER@HOST:PORT/MAILBOX)", redact(u))
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("imap: channel URL %s: a query or fragment, which the channel does not take", redact(u))
+	if u.Fragment != "" {
+		return nil, fmt.Errorf("imap: channel URL %s: a fragment, which the channel does not take", redact(u))
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("imap: channel URL %s: query: %v", redact(u), err)
+	}
+	for k, vs := range q {
+		if k != "max_age" || len(vs) != 1 {
+			return nil, fmt.Errorf("imap: channel URL %s: query option %q (known: max_age, once)", redact(u), k)
+		}
+		age, err := time.ParseDuration(vs[0])
+		if err != nil || age < 0 {
+			return nil, fmt.Errorf("imap: channel URL %s: max_age=%q: want a duration such as 720h, or 0 for never", redact(u), vs[0])
+		}
+		c.o.MaxAge = age
+		if age == 0 {
+			c.o.MaxAge = -1 // never
+		}
 	}
 	if c.o.Poll <= 0 {
 		c.o.Poll = DefaultPoll

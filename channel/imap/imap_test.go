@@ -292,7 +292,10 @@ func TestURL(t *testing.T) {
 		{"imaps://u@mail.example.org/keysync", "scheme"},
 		{"imap://mail.example.org/keysync", "no user"},
 		{"imap://u@mail.example.org", "no mailbox"},
-		{"imap://u@mail.example.org/box?x=1", "query"},
+		{"imap://u@mail.example.org/box?x=1", "query option"},
+		{"imap://u@mail.example.org/box?max_age=soon", "max_age"},
+		{"imap://u@mail.example.org/box?max_age=-1h", "max_age"},
+		{"imap://u@mail.example.org/box#x", "fragment"},
 	} {
 		_, err := Open(tc.url, Options{Password: secret, Log: quiet})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -307,8 +310,14 @@ func TestURL(t *testing.T) {
 		t.Errorf("parse: %+v, %v", c, err)
 	}
 	c, err = parse("imap+insecure://u@[::1]/a/b", Options{})
-	if err != nil || c.addr != "[::1]:143" || c.mailbox != "a/b" || !c.insecure {
+	if err != nil || c.addr != "[::1]:143" || c.mailbox != "a/b" || !c.insecure || c.o.MaxAge != DefaultMaxAge {
 		t.Errorf("parse: %+v, %v", c, err)
+	}
+	for q, want := range map[string]time.Duration{"?max_age=72h": 72 * time.Hour, "?max_age=0": -1} {
+		c, err = parse("imap://u@mail.example.org/Sync"+q, Options{})
+		if err != nil || c.o.MaxAge != want || c.mailbox != "Sync" {
+			t.Errorf("parse %s: max age %v, %v; want %v", q, c.o.MaxAge, err, want)
+		}
 	}
 }
 

@@ -68,7 +68,7 @@ func newAgentCmd() *cobra.Command {
 			"KEYSYNC_NATS_* variables, never the command line), logging what it does to standard\n" +
 			"error; never a secret. A server out of reach, at start or later, is tried\n" +
 			"again with backoff (100 ms doubling to 10 s) while the agent runs; a server\n" +
-			"that refuses the credentials ends it. It stops on SIGINT or SIGTERM; killed at any moment,\n" +
+			"that refuses the credentials at start ends it. It stops on SIGINT or SIGTERM; killed at any moment,\n" +
 			"it goes on where it was when started again. While it runs, status,\n" +
 			"handshake and group talk to it over its socket (agent.sock in the home,\n" +
 			"mode 0600; only its user may connect).\n\n" +
