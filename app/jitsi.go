@@ -37,9 +37,6 @@ const (
 	// jitsiMaxFile bounds what is read of either file: a real one has a
 	// few hundred kilobytes.
 	jitsiMaxFile = 64 << 20
-	// jitsiMaxDepth bounds the nesting of contactlist.xml, whose groups
-	// nest a few levels deep.
-	jitsiMaxDepth = 256
 )
 
 // The suffixes of OTR property ids, after the sanitized account or
@@ -242,48 +239,31 @@ type jitsiContact struct {
 }
 
 // readContactList reads the account-id and address of every <contact>
-// that has both, nested at most jitsiMaxDepth deep.
+// that has both, nested at most maxXMLDepth deep.
 func readContactList(r io.Reader) ([]jitsiContact, error) {
-	d := xml.NewDecoder(r)
 	var list []jitsiContact
-	depth := 0
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			if depth != 0 {
-				return nil, errors.New("unexpected end of file")
-			}
-			return list, nil
+	err := walkXML(r, func(_ *xml.Decoder, t *xml.StartElement, _ int) (bool, error) {
+		if t.Name.Local != "contact" {
+			return false, nil
 		}
-		if err != nil {
-			return nil, xmlError(d, err)
+		var c jitsiContact
+		for _, a := range t.Attr {
+			switch a.Name.Local {
+			case "account-id":
+				c.AccountID = a.Value
+			case "address":
+				c.Address = a.Value
+			}
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth > jitsiMaxDepth {
-				line, _ := d.InputPos()
-				return nil, fmt.Errorf("line %d: elements nested more than %d deep", line, jitsiMaxDepth)
-			}
-			if t.Name.Local != "contact" {
-				continue
-			}
-			var c jitsiContact
-			for _, a := range t.Attr {
-				switch a.Name.Local {
-				case "account-id":
-					c.AccountID = a.Value
-				case "address":
-					c.Address = a.Value
-				}
-			}
-			if c.Address != "" && c.AccountID != "" {
-				list = append(list, c)
-			}
-		case xml.EndElement:
-			depth--
+		if c.Address != "" && c.AccountID != "" {
+			list = append(list, c)
 		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return list, nil
 }
 
 // loadContactList reads contactlist.xml in dir, or returns nil when it is

@@ -9,12 +9,12 @@ import (
 )
 
 // FuzzJitsiContactList checks that reading contactlist.xml never panics,
-// stops at jitsiMaxDepth, keeps only contacts with an address and an
+// stops at maxXMLDepth, keeps only contacts with an address and an
 // account and gives
 // short errors that quote nothing of the input.
 func FuzzJitsiContactList(f *testing.F) {
 	f.Add([]byte(contactList([2]string{jabberUID, "hans@eds.org"}, [2]string{limunUID, "a&amp;b@c"})))
-	f.Add([]byte(strings.Repeat("<group>", jitsiMaxDepth+10)))
+	f.Add([]byte(strings.Repeat("<group>", maxXMLDepth+10)))
 	f.Add([]byte("<a><contact address='" + strings.Repeat("x", 200) + "'/></a>")) // long enough to be cut in messages
 	f.Add([]byte("<a><contact address='&secret;'/></a>"))
 	f.Fuzz(func(t *testing.T, data []byte) {

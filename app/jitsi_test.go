@@ -394,7 +394,7 @@ func TestJitsiBadInput(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "contactlist.xml: line 1") || strings.Contains(err.Error(), "password123") {
 		t.Errorf("error %v", err)
 	}
-	writeFiles(t, dir, map[string]string{jitsiContacts: strings.Repeat("<a>", jitsiMaxDepth+1)})
+	writeFiles(t, dir, map[string]string{jitsiContacts: strings.Repeat("<a>", maxXMLDepth+1)})
 	_, _, err = jitsiApp{}.Read(ReadRequest{Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "nested more than") {
 		t.Errorf("deep XML: %v", err)

@@ -45,6 +45,22 @@ func TestPurpleAccountsErrorIsShort(t *testing.T) {
 	}
 }
 
+// Both XML files of the apps are bounded in depth by one walker.
+func TestAppXMLDepthBounded(t *testing.T) {
+	deep := strings.Repeat("<g>", maxXMLDepth+1)
+	for name, read := range map[string]func(string) error{
+		"accounts.xml":    func(doc string) error { _, err := readPurpleAccounts(strings.NewReader(doc)); return err },
+		"contactlist.xml": func(doc string) error { _, err := readContactList(strings.NewReader(doc)); return err },
+	} {
+		if err := read("<account>" + deep); err == nil || !strings.Contains(err.Error(), "nested more than 256 deep") {
+			t.Errorf("%s: %v, want the depth refused", name, err)
+		}
+		if err := read("<account>" + strings.Repeat("<g>", 10)); err == nil || !strings.Contains(err.Error(), "unexpected end") {
+			t.Errorf("%s: %v, want the early end refused", name, err)
+		}
+	}
+}
+
 func fmt0(err error) string {
 	if err == nil {
 		return ""

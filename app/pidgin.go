@@ -2,7 +2,6 @@ package app
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -66,43 +65,30 @@ func pidginMapper(dir string) (mapper, error) {
 // readPurpleAccounts reads the protocol and name of every account; it does
 // not keep anything else (accounts.xml also holds passwords).
 func readPurpleAccounts(r io.Reader) ([]purpleAccount, error) {
-	d := xml.NewDecoder(r)
 	var list []purpleAccount
-	depth := 0
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			if depth != 0 {
-				return nil, errors.New("unexpected end of file")
-			}
-			return list, nil
+	err := walkXML(r, func(d *xml.Decoder, t *xml.StartElement, depth int) (bool, error) {
+		if depth == 1 && t.Name.Local != "account" {
+			line, _ := d.InputPos()
+			return false, fmt.Errorf("line %d: root element is %s, want <account>", line, excerpt.Quote(t.Name.Local))
 		}
-		if err != nil {
-			return nil, xmlError(d, err)
+		if depth != 2 || t.Name.Local != "account" {
+			return false, nil
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth == 1 && t.Name.Local != "account" {
-				line, _ := d.InputPos()
-				return nil, fmt.Errorf("line %d: root element is %s, want <account>", line, excerpt.Quote(t.Name.Local))
-			}
-			if depth == 2 && t.Name.Local == "account" {
-				var a purpleAccount
-				if err := d.DecodeElement(&a, &t); err != nil {
-					return nil, xmlError(d, err)
-				}
-				depth--
-				if a.Protocol == "" || a.Name == "" {
-					line, _ := d.InputPos()
-					return nil, fmt.Errorf("line %d: account without protocol or name", line)
-				}
-				list = append(list, a)
-			}
-		case xml.EndElement:
-			depth--
+		var a purpleAccount
+		if err := d.DecodeElement(&a, t); err != nil {
+			return false, xmlError(d, err)
 		}
+		if a.Protocol == "" || a.Name == "" {
+			line, _ := d.InputPos()
+			return false, fmt.Errorf("line %d: account without protocol or name", line)
+		}
+		list = append(list, a)
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return list, nil
 }
 
 func (p pidginAccounts) canonical(name, protocol string) (keysync.Account, string) {
