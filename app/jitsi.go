@@ -64,10 +64,11 @@ var jitsiProtocols = protocols{known: []protocolSpelling{
 // Name returns "jitsi".
 func (jitsiApp) Name() string { return "jitsi" }
 
-// ProcessNames returns the names Jitsi runs under on macOS and Windows. On
-// Linux its launcher execs java, which is not told apart from other Java
-// programs.
-func (jitsiApp) ProcessNames() []string { return []string{"jitsi"} }
+// ProcessNames returns the names Jitsi runs under: its program on macOS
+// and Windows, and on Linux, where its launcher execs java, its main class.
+func (jitsiApp) ProcessNames() []string {
+	return []string{"jitsi", "net.java.sip.communicator.launcher.SIPCommunicator"}
+}
 
 // DefaultDir returns Jitsi's folder on this OS (doc/formats.md §5).
 func (jitsiApp) DefaultDir() (string, error) {

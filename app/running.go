@@ -133,11 +133,33 @@ func procNames(proc string) (map[string]bool, error) {
 			addName(names, strings.TrimSpace(string(b)))
 		}
 		if b, err := readHead(filepath.Join(dir, "cmdline"), 4096); err == nil {
-			arg0, _, _ := bytes.Cut(b, []byte{0})
-			addName(names, string(arg0))
+			args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+			addName(names, args[0])
+			addName(names, javaMain(args))
 		}
 	}
 	return names, nil
+}
+
+// javaMain returns what the java command line args runs: its main class
+// (net.java.sip.communicator.launcher.SIPCommunicator, Jitsi's, which a
+// launcher script starts with java on Linux), or the jar of -jar; "" for
+// other programs.
+func javaMain(args []string) string {
+	if n := strings.ToLower(filepath.Base(args[0])); n != "java" && n != "java.exe" {
+		return ""
+	}
+	for i := 1; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-cp" || a == "-classpath" || a == "--class-path" || a == "-p" || a == "--module-path":
+			i++ // its value
+		case a == "-jar" && i+1 < len(args):
+			return strings.TrimSuffix(filepath.Base(args[i+1]), ".jar")
+		case !strings.HasPrefix(a, "-"):
+			return a
+		}
+	}
+	return ""
 }
 
 // readHead reads at most n bytes of the file at path.
