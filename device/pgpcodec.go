@@ -177,6 +177,14 @@ func (p *PGP) Open(data []byte, ring Ring) (Inbound, error) {
 		in.Public = append(in.Public, string(b))
 	}
 	for _, b := range op.OwnKeys {
+		if secrets := secretBlock.FindAll(b, message.MaxKeyRefs+1); len(secrets) > 0 {
+			keys, err := referenceOwnKeys(b, secrets)
+			if err != nil {
+				return Inbound{}, err
+			}
+			in.Secret = append(in.Secret, keys...)
+			continue
+		}
 		if blocks := publicBlock.FindAll(b, maxDevices+1); len(blocks) > 0 {
 			if len(blocks) > maxDevices {
 				return Inbound{}, fmt.Errorf("more than %d device keys attached", maxDevices)
@@ -186,16 +194,58 @@ func (p *PGP) Open(data []byte, ring Ring) (Inbound, error) {
 			}
 			continue
 		}
-		k, err := pgp.ParseKey(b)
-		if err != nil {
-			return Inbound{}, fmt.Errorf("attached key: %w", err)
-		}
-		if !k.HasSecret() {
-			return Inbound{}, fmt.Errorf("attached key %s has no secret", short(k.Fingerprint()))
+		if err := secretKey(b); err != nil {
+			return Inbound{}, err
 		}
 		in.Secret = append(in.Secret, string(b))
 	}
 	return in, nil
+}
+
+// secretKey checks that b is one secret key.
+func secretKey(b []byte) error {
+	k, err := pgp.ParseKey(b)
+	if err != nil {
+		return fmt.Errorf("attached key: %w", err)
+	}
+	if !k.HasSecret() {
+		return fmt.Errorf("attached key %s has no secret", short(k.Fingerprint()))
+	}
+	return nil
+}
+
+// referenceOwnKeys reads an own.key attachment as the reference engine
+// writes it (doc/protocol.md §10.3): for every own key, its armored secret
+// key followed by its armored public key, all in one attachment. It
+// returns the secret keys, each as one armored block; a public block must
+// be the public part of one of them.
+func referenceOwnKeys(b []byte, secrets [][]byte) ([]string, error) {
+	if len(secrets) > message.MaxKeyRefs {
+		return nil, fmt.Errorf("more than %d secret keys in one own.key attachment", message.MaxKeyRefs)
+	}
+	var out []string
+	fprs := map[string]bool{}
+	for _, blk := range secrets {
+		k, err := pgp.ParseKey(blk)
+		if err != nil {
+			return nil, fmt.Errorf("attached key: %w", err)
+		}
+		if !k.HasSecret() {
+			return nil, fmt.Errorf("attached key %s has no secret", short(k.Fingerprint()))
+		}
+		fprs[k.Fingerprint()] = true
+		out = append(out, string(blk))
+	}
+	for _, blk := range publicBlock.FindAll(b, message.MaxKeyRefs+1) {
+		k, err := pgp.ParseKey(blk)
+		if err != nil {
+			return nil, fmt.Errorf("attached key: %w", err)
+		}
+		if !fprs[k.Fingerprint()] {
+			return nil, fmt.Errorf("attached public key %s beside secret keys is not one of theirs", short(k.Fingerprint()))
+		}
+	}
+	return out, nil
 }
 
 // decrypter is the message.Crypto of Open: the keyring's, except that an
@@ -209,7 +259,10 @@ type decrypter struct {
 	ring Ring
 }
 
-var publicBlock = regexp.MustCompile(`(?s)-----BEGIN PGP PUBLIC KEY BLOCK-----.*?-----END PGP PUBLIC KEY BLOCK-----`)
+var (
+	publicBlock = regexp.MustCompile(`(?s)-----BEGIN PGP PUBLIC KEY BLOCK-----.*?-----END PGP PUBLIC KEY BLOCK-----`)
+	secretBlock = regexp.MustCompile(`(?s)-----BEGIN PGP PRIVATE KEY BLOCK-----.*?-----END PGP PRIVATE KEY BLOCK-----`)
+)
 
 // maxDevices bounds the device keys a message may carry.
 const maxDevices = 1000

@@ -14,7 +14,8 @@
 //     X-pEp-Sender-FPR) with the body text, the payload, the optional
 //     public key and one own.key attachment per secret key handed in (the
 //     reference puts all keys, armored, in one own.key; keysync writes one
-//     binary key per attachment and reads each attachment as it came).
+//     key per attachment, and Open returns each attachment as it came: the
+//     device reads both forms).
 //
 // The package does MIME only: signing, encryption and their checks are the
 // Crypto's (pgp.Keyring implements it), and which keys a message is
