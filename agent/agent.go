@@ -104,10 +104,19 @@ func (a *Agent) wake() {
 }
 
 // receive hands every message after the device's position to the device.
+// When the channel's history was made anew (a mailbox with a new
+// UIDVALIDITY, a folder or stream made again), the device's position is
+// not in it: receive reads the new history from its beginning, and the
+// device drops the messages it has handled before.
 func (a *Agent) receive(ctx context.Context) error {
 	var b backoff
+	fromStart := false
 	for {
-		msgs, err := a.Ch.Receive(ctx, channel.Position(a.Dev.Position()))
+		after := channel.Position(a.Dev.Position())
+		if fromStart {
+			after = channel.Beginning
+		}
+		msgs, err := a.Ch.Receive(ctx, after)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -115,10 +124,14 @@ func (a *Agent) receive(ctx context.Context) error {
 			a.logf("channel unavailable, trying again in %v: %v", b.next(), err)
 			b.wait(ctx)
 			continue
+		case errors.Is(err, channel.ErrUnknownPosition) && !fromStart:
+			a.logf("the channel's history was made anew (%v): reading it from the beginning", err)
+			fromStart = true
+			continue
 		case err != nil:
 			return fmt.Errorf("channel: %w", err)
 		}
-		b = backoff{}
+		b, fromStart = backoff{}, false
 		for _, m := range msgs {
 			if err := a.Dev.Receive(string(m.Pos), m.Data); err != nil {
 				return err

@@ -186,3 +186,130 @@ func TestListenRefusesOpenHome(t *testing.T) {
 		t.Fatal("a socket in a home others can open")
 	}
 }
+
+// swapped is a channel whose medium the test replaces while a Receive
+// waits, as a mailbox or folder made anew is.
+type swapped struct {
+	mu      sync.Mutex
+	ch      channel.Channel
+	changed chan struct{}
+}
+
+func (s *swapped) current() (channel.Channel, chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ch, s.changed
+}
+
+func (s *swapped) swap(ch channel.Channel) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ch = ch
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *swapped) Send(ctx context.Context, data []byte) error {
+	ch, _ := s.current()
+	return ch.Send(ctx, data)
+}
+
+func (s *swapped) Receive(ctx context.Context, after channel.Position) ([]channel.Message, error) {
+	for {
+		ch, changed := s.current()
+		rctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-changed:
+				cancel()
+			case <-rctx.Done():
+			}
+		}()
+		msgs, err := ch.Receive(rctx, after)
+		cancel()
+		select {
+		case <-changed:
+			if ctx.Err() == nil {
+				continue // the medium changed under the call: ask the new one
+			}
+		default:
+		}
+		return msgs, err
+	}
+}
+
+func (s *swapped) Close() error { return nil }
+
+// TestHistoryMadeAnew: the channel's folder is made anew with a copy of
+// the old messages (a mailbox restored with a new UIDVALIDITY): the agent
+// reads the new one from its beginning, the device drops what it handled
+// before, and the agent goes on.
+func TestHistoryMadeAnew(t *testing.T) {
+	root := t.TempDir()
+	old, err := dir.Open(filepath.Join(root, "old"), dir.Options{Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	s := &swapped{ch: old, changed: make(chan struct{})}
+	home := filepath.Join(root, "home")
+	if err := device.Create(home, "me@example.org", "", &device.PGP{}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var log []string
+	logf := func(l string) { mu.Lock(); log = append(log, l); mu.Unlock() }
+	logText := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(log, "\n")
+	}
+	logged := func(what string) bool { return strings.Contains(logText(), what) }
+	d, err := device.Open(home, device.Options{Codec: &device.PGP{}, Log: logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&Agent{Dev: d, Ch: s, Home: home, Log: logf}).Run(ctx) }()
+	defer func() { stop(); <-done }()
+	wait := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); !ok(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; log:\n%s", what, logText())
+			}
+		}
+	}
+	wait("the own Beacon read back", func() bool { return d.Position() != "" })
+	before, err := old.Receive(context.Background(), channel.Beginning)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anew, err := dir.Open(filepath.Join(root, "new"), dir.Options{Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anew.Close()
+	for _, m := range before {
+		if err := anew.Send(context.Background(), m.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copies, err := anew.Receive(context.Background(), channel.Beginning)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.swap(anew)
+	last := string(copies[len(copies)-1].Pos)
+	wait("the device at the new folder's last message", func() bool { return d.Position() == last })
+	if !logged("made anew") || !logged("dropped a message handled before") {
+		t.Errorf("log:\n%s", logText())
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("agent stopped: %v", err)
+	default:
+	}
+}
