@@ -243,9 +243,10 @@ type jitsiContact struct {
 // that has both, nested at most maxXMLDepth deep.
 func readContactList(r io.Reader) ([]jitsiContact, error) {
 	var list []jitsiContact
-	err := walkXML(r, func(_ *xml.Decoder, t *xml.StartElement, _ int) (bool, error) {
-		if t.Name.Local != "contact" {
-			return false, nil
+	err := walkXML(r, func(tok xml.Token, _ int, _ func() int) error {
+		t, ok := tok.(xml.StartElement)
+		if !ok || t.Name.Local != "contact" {
+			return nil
 		}
 		var c jitsiContact
 		for _, a := range t.Attr {
@@ -259,7 +260,7 @@ func readContactList(r io.Reader) ([]jitsiContact, error) {
 		if c.Address != "" && c.AccountID != "" {
 			list = append(list, c)
 		}
-		return false, nil
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -52,8 +52,10 @@ func TestAppXMLDepthBounded(t *testing.T) {
 		"accounts.xml":    func(doc string) error { _, err := readPurpleAccounts(strings.NewReader(doc)); return err },
 		"contactlist.xml": func(doc string) error { _, err := readContactList(strings.NewReader(doc)); return err },
 	} {
-		if err := read("<account>" + deep); err == nil || !strings.Contains(err.Error(), "nested more than 256 deep") {
-			t.Errorf("%s: %v, want the depth refused", name, err)
+		for _, doc := range []string{"<account>" + deep, "<account><account><protocol>p</protocol><name>n</name>" + deep} {
+			if err := read(doc); err == nil || !strings.Contains(err.Error(), "nested more than 256 deep") {
+				t.Errorf("%s: %v, want the depth refused", name, err)
+			}
 		}
 		if err := read("<account>" + strings.Repeat("<g>", 10)); err == nil || !strings.Contains(err.Error(), "unexpected end") {
 			t.Errorf("%s: %v, want the early end refused", name, err)

@@ -35,8 +35,8 @@ var pidginProtocols = protocols{prefix: "prpl-", known: []protocolSpelling{
 
 // purpleAccount is one <account> of libpurple's accounts.xml.
 type purpleAccount struct {
-	Protocol string `xml:"protocol"`
-	Name     string `xml:"name"`
+	Protocol string
+	Name     string
 }
 
 // pidginAccounts maps accounts through accounts.xml. For XMPP, Pidgin's
@@ -66,24 +66,38 @@ func pidginMapper(dir string) (mapper, error) {
 // not keep anything else (accounts.xml also holds passwords).
 func readPurpleAccounts(r io.Reader) ([]purpleAccount, error) {
 	var list []purpleAccount
-	err := walkXML(r, func(d *xml.Decoder, t *xml.StartElement, depth int) (bool, error) {
-		if depth == 1 && t.Name.Local != "account" {
-			line, _ := d.InputPos()
-			return false, fmt.Errorf("line %d: root element is %s, want <account>", line, excerpt.Quote(t.Name.Local))
+	var cur *purpleAccount // the <account> being read
+	var field *string      // its <protocol> or <name> being read
+	err := walkXML(r, func(tok xml.Token, depth int, line func() int) error {
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch {
+			case depth == 1 && t.Name.Local != "account":
+				return fmt.Errorf("line %d: root element is %s, want <account>", line(), excerpt.Quote(t.Name.Local))
+			case depth == 2 && t.Name.Local == "account":
+				cur = &purpleAccount{}
+			case depth == 3 && cur != nil && t.Name.Local == "protocol":
+				field = &cur.Protocol
+			case depth == 3 && cur != nil && t.Name.Local == "name":
+				field = &cur.Name
+			}
+		case xml.CharData:
+			if field != nil && depth == 3 {
+				*field += string(t)
+			}
+		case xml.EndElement:
+			switch {
+			case depth == 3:
+				field = nil
+			case depth == 2 && cur != nil:
+				if cur.Protocol == "" || cur.Name == "" {
+					return fmt.Errorf("line %d: account without protocol or name", line())
+				}
+				list = append(list, *cur)
+				cur = nil
+			}
 		}
-		if depth != 2 || t.Name.Local != "account" {
-			return false, nil
-		}
-		var a purpleAccount
-		if err := d.DecodeElement(&a, t); err != nil {
-			return false, xmlError(d, err)
-		}
-		if a.Protocol == "" || a.Name == "" {
-			line, _ := d.InputPos()
-			return false, fmt.Errorf("line %d: account without protocol or name", line)
-		}
-		list = append(list, a)
-		return true, nil
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -32,41 +32,36 @@ func xmlError(d *xml.Decoder, err error) error {
 // contactlist.xml), which nest a few levels deep.
 const maxXMLDepth = 256
 
-// walkXML reads the XML document r token by token and calls start for
-// every element with its depth (1: the root). start may read the whole
-// element with d.DecodeElement and then says so (consumed). It refuses
-// nesting deeper than maxXMLDepth and a document that ends inside an
-// element; its errors give the line, never the input.
-func walkXML(r io.Reader, start func(d *xml.Decoder, t *xml.StartElement, depth int) (consumed bool, err error)) error {
+// walkXML reads the XML document r token by token and calls visit with
+// every token and the depth of the element it is in or starts (1: the
+// root; an EndElement has its element's depth), and with a function that
+// gives the line being read. It refuses nesting deeper than maxXMLDepth;
+// its errors give the line, never the input.
+func walkXML(r io.Reader, visit func(tok xml.Token, depth int, line func() int) error) error {
 	d := xml.NewDecoder(r)
+	line := func() int { l, _ := d.InputPos(); return l }
 	depth := 0
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
-			if depth != 0 {
-				return errors.New("unexpected end of file")
-			}
-			return nil
+			return nil // the decoder reports an end inside an element
 		}
 		if err != nil {
 			return xmlError(d, err)
 		}
-		switch t := tok.(type) {
+		at := depth
+		switch tok.(type) {
 		case xml.StartElement:
 			depth++
 			if depth > maxXMLDepth {
-				line, _ := d.InputPos()
-				return fmt.Errorf("line %d: elements nested more than %d deep", line, maxXMLDepth)
+				return fmt.Errorf("line %d: elements nested more than %d deep", line(), maxXMLDepth)
 			}
-			consumed, err := start(d, &t, depth)
-			if err != nil {
-				return err
-			}
-			if consumed {
-				depth--
-			}
+			at = depth
 		case xml.EndElement:
 			depth--
+		}
+		if err := visit(tok, at, line); err != nil {
+			return err
 		}
 	}
 }

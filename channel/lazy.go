@@ -7,48 +7,61 @@ import (
 
 // Lazy returns a Channel that calls open on first use, and on every use
 // after until open succeeds, returning open's error from the Send or
-// Receive that called it. A device can so start while its server is out
-// of reach: open fails with an error wrapping ErrUnavailable, the caller
-// tries again with backoff as for any ErrUnavailable, and the channel is
-// there once the server is. Calls wait while another call opens.
-func Lazy(open func() (Channel, error)) Channel { return &lazy{open: open} }
+// Receive that waited for it. A device can so start while its server is
+// out of reach: open fails with an error wrapping ErrUnavailable, the
+// caller tries again with backoff as for any ErrUnavailable, and the
+// channel is there once the server is. Calls that come while open runs
+// wait for that one attempt and share its outcome; they stop waiting when
+// their context is done or the channel is closed.
+func Lazy(open func() (Channel, error)) Channel {
+	return &lazy{open: open, closing: make(chan struct{})}
+}
 
 type lazy struct {
 	open    func() (Channel, error)
-	opening sync.Mutex // held while open runs
+	closing chan struct{} // closed by Close
 
-	mu     sync.Mutex
-	ch     Channel
-	closed bool
+	mu      sync.Mutex
+	ch      Channel
+	closed  bool
+	pending *attempt // the open that runs now, if any
+}
+
+// attempt is one call of open; err is set before done is closed.
+type attempt struct {
+	done chan struct{}
+	err  error
 }
 
 // get returns the open channel, opening it if it is not.
-func (l *lazy) get() (Channel, error) {
-	if ch, err := l.current(); ch != nil || err != nil {
-		return ch, err
-	}
-	l.opening.Lock()
-	defer l.opening.Unlock()
-	if ch, err := l.current(); ch != nil || err != nil {
-		return ch, err
-	}
-	ch, err := l.open()
-	if err != nil {
-		return nil, err
-	}
+func (l *lazy) get(ctx context.Context) (Channel, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed { // closed while open ran
-		ch.Close()
+	switch {
+	case l.closed:
+		l.mu.Unlock()
+		return nil, ErrClosed
+	case l.ch != nil:
+		ch := l.ch
+		l.mu.Unlock()
+		return ch, nil
+	}
+	a := l.pending
+	if a == nil {
+		a = &attempt{done: make(chan struct{})}
+		l.pending = a
+		go l.run(a)
+	}
+	l.mu.Unlock()
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-l.closing:
 		return nil, ErrClosed
 	}
-	l.ch = ch
-	return ch, nil
-}
-
-// current returns the channel if it is open, ErrClosed if l is closed,
-// and neither if it is still to be opened.
-func (l *lazy) current() (Channel, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -57,9 +70,28 @@ func (l *lazy) current() (Channel, error) {
 	return l.ch, nil
 }
 
+// run makes attempt a: it calls open and keeps the channel, or closes it
+// at once when l was closed meanwhile.
+func (l *lazy) run(a *attempt) {
+	ch, err := l.open()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pending = nil
+	switch {
+	case err != nil:
+		a.err = err
+	case l.closed:
+		ch.Close()
+		a.err = ErrClosed
+	default:
+		l.ch = ch
+	}
+	close(a.done)
+}
+
 // Send implements Channel.
 func (l *lazy) Send(ctx context.Context, data []byte) error {
-	ch, err := l.get()
+	ch, err := l.get(ctx)
 	if err != nil {
 		return err
 	}
@@ -68,15 +100,15 @@ func (l *lazy) Send(ctx context.Context, data []byte) error {
 
 // Receive implements Channel.
 func (l *lazy) Receive(ctx context.Context, after Position) ([]Message, error) {
-	ch, err := l.get()
+	ch, err := l.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return ch.Receive(ctx, after)
 }
 
-// Close implements Channel. A channel that open is making meanwhile is
-// closed as soon as it is made.
+// Close implements Channel. Calls waiting for open return ErrClosed, and a
+// channel that open makes meanwhile is closed as soon as it is made.
 func (l *lazy) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -84,6 +116,7 @@ func (l *lazy) Close() error {
 		return nil
 	}
 	l.closed = true
+	close(l.closing)
 	if l.ch == nil {
 		return nil
 	}

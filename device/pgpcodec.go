@@ -183,6 +183,9 @@ func (p *PGP) Open(data []byte, ring Ring) (Inbound, error) {
 				return Inbound{}, err
 			}
 			in.Secret = append(in.Secret, keys...)
+			if len(in.Secret) > message.MaxKeyRefs {
+				return Inbound{}, fmt.Errorf("more than %d secret keys attached", message.MaxKeyRefs)
+			}
 			continue
 		}
 		if blocks := publicBlock.FindAll(b, maxDevices+1); len(blocks) > 0 {
@@ -217,11 +220,20 @@ func secretKey(b []byte) error {
 // referenceOwnKeys reads an own.key attachment as the reference engine
 // writes it (doc/protocol.md §10.3): for every own key, its armored secret
 // key followed by its armored public key, all in one attachment. It
-// returns the secret keys, each as one armored block; a public block must
-// be the public part of one of them.
+// returns the secret keys, each as one armored block. Every public block
+// must be the public part of one of them, and nothing but white space may
+// come between the blocks.
 func referenceOwnKeys(b []byte, secrets [][]byte) ([]string, error) {
 	if len(secrets) > message.MaxKeyRefs {
 		return nil, fmt.Errorf("more than %d secret keys in one own.key attachment", message.MaxKeyRefs)
+	}
+	publics := publicBlock.FindAll(b, len(secrets)+1)
+	if len(publics) > len(secrets) {
+		return nil, errors.New("more public keys than secret keys in an own.key attachment")
+	}
+	rest := secretBlock.ReplaceAll(publicBlock.ReplaceAll(b, nil), nil)
+	if len(bytes.TrimSpace(rest)) > 0 {
+		return nil, errors.New("an own.key attachment with data outside its armored keys")
 	}
 	var out []string
 	fprs := map[string]bool{}
@@ -236,7 +248,7 @@ func referenceOwnKeys(b []byte, secrets [][]byte) ([]string, error) {
 		fprs[k.Fingerprint()] = true
 		out = append(out, string(blk))
 	}
-	for _, blk := range publicBlock.FindAll(b, message.MaxKeyRefs+1) {
+	for _, blk := range publics {
 		k, err := pgp.ParseKey(blk)
 		if err != nil {
 			return nil, fmt.Errorf("attached key: %w", err)

@@ -54,12 +54,19 @@ func TestOpenReferenceOwnKey(t *testing.T) {
 			t.Errorf("secret key %d is not %s's", i, keys[i].Fpr)
 		}
 	}
-	// A public key of another key beside the secret ones is refused.
+	// A public key of another key beside the secret ones, more public
+	// keys than secret ones, and other data are refused.
 	stranger, err := codec.NewKey("me@example.org", "stranger")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := codec.Open(seal(keys[0].Secret+stranger.Public), ring); err == nil || !strings.Contains(err.Error(), "not one of theirs") {
-		t.Fatalf("a stranger's public key beside a secret key: %v", err)
+	for ownKey, want := range map[string]string{
+		keys[0].Secret + stranger.Public:                 "not one of theirs",
+		keys[0].Secret + keys[0].Public + keys[0].Public: "more public keys",
+		keys[0].Secret + "\nsomething else\n":            "outside its armored keys",
+	} {
+		if _, err := codec.Open(seal(ownKey), ring); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("own.key %.40q…: %v, want an error saying %q", ownKey, err, want)
+		}
 	}
 }
