@@ -434,7 +434,7 @@ func (d *Device) Tick() error {
 	}
 	return d.txn("", func(*state) error {
 		d.mach.Tick()
-		if err := d.core.Flush(); err != nil {
+		if err := d.core.Flush(d.mach.State()); err != nil {
 			d.logf("releasing held messages: %v", err)
 		}
 		return d.run()

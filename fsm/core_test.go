@@ -17,7 +17,6 @@ type stubKeys struct {
 	trusted  []string
 	revoked  []string
 	imported []string
-	grouped  bool
 }
 
 func (k *stubKeys) OwnKey() (string, error) { return "AAAA", nil }
@@ -25,7 +24,7 @@ func (k *stubKeys) ImportKeys(a []string) error {
 	k.imported = append(k.imported, a...)
 	return nil
 }
-func (k *stubKeys) DeviceGrouped() (bool, error)          { return k.grouped, nil }
+func (k *stubKeys) DeviceGrouped() (bool, error)          { return false, nil }
 func (k *stubKeys) IsOwnKey(f string) (bool, error)       { return k.own[f], nil }
 func (k *stubKeys) OwnKeyIsListed(f string) (bool, error) { return k.listed[f], nil }
 func (k *stubKeys) TrustOwnKey(_, f string) error {
@@ -200,26 +199,26 @@ func TestRateLimitDefersD9(t *testing.T) {
 		t.Fatalf("release %v %t", at, ok)
 	}
 	clk.t = clk.t.Add(19 * time.Second)
-	c.Flush()
+	c.Flush("Sole")
 	if len(s.sent) != 1 {
 		t.Fatal("released early")
 	}
 	clk.t = clk.t.Add(time.Second)
-	c.Flush()
+	c.Flush("Sole")
 	if len(s.sent) != 2 || c.Deferred() != 1 || s.sent[1].Msg.(*wire.Beacon).Challenge != tid(1) {
 		t.Fatalf("after 20 s: sent %d deferred %d", len(s.sent), c.Deferred())
 	}
 	clk.t = clk.t.Add(20 * time.Second)
-	c.Flush()
+	c.Flush("Sole")
 	if len(s.sent) != 3 || s.sent[2].Msg.(*wire.Beacon).Challenge != tid(2) {
 		t.Fatalf("after 40 s: sent %d", len(s.sent))
 	}
 }
 
-// TestHeldBeaconDiscardedWhenGrouped: a Beacon held back while the device
-// was sole is not sent once it is grouped; SynchronizeGroupKeys still is.
-func TestHeldBeaconDiscardedWhenGrouped(t *testing.T) {
-	c, k, s, clk := newTestCore()
+// TestHeldBeaconDiscardedOutsideSole: a Beacon held back while the device
+// was sole is not sent once it has left Sole; SynchronizeGroupKeys still is.
+func TestHeldBeaconDiscardedOutsideSole(t *testing.T) {
+	c, _, s, clk := newTestCore()
 	var log []string
 	c.cfg.Log = func(l string) { log = append(log, l) }
 	ks := Embedded().KeySync()
@@ -232,13 +231,12 @@ func TestHeldBeaconDiscardedWhenGrouped(t *testing.T) {
 	if len(s.sent) != 2 || c.Deferred() != 2 {
 		t.Fatalf("sent %d deferred %d, want 2 and 2", len(s.sent), c.Deferred())
 	}
-	k.grouped = true
 	clk.t = clk.t.Add(time.Minute)
-	if err := c.Flush(); err != nil {
+	if err := c.Flush("HandshakingToJoinPhase1"); err != nil {
 		t.Fatal(err)
 	}
 	if len(s.sent) != 3 || s.sent[2].Msg.Kind() != wire.KindSynchronizeGroupKeys || c.Deferred() != 0 {
-		t.Fatalf("after grouping: sent %d (last %v), deferred %d", len(s.sent), s.sent[len(s.sent)-1].Msg.Kind(), c.Deferred())
+		t.Fatalf("after leaving Sole: sent %d (last %v), deferred %d", len(s.sent), s.sent[len(s.sent)-1].Msg.Kind(), c.Deferred())
 	}
 	if len(log) != 1 || !strings.Contains(log[0], "dropped a held-back Beacon") {
 		t.Fatalf("log %q", log)

@@ -28,6 +28,10 @@ type Channel interface {
 	Transmit(o Outgoing) error
 }
 
+// soleState is the state of a device that looks for a partner, the only
+// state a held-back Beacon is sent in (D9).
+const soleState = "Sole"
+
 // ErrCannotSend is returned by Send when the security context cannot be met
 // (PEP_SYNC_CANNOT_ENCRYPT).
 var ErrCannotSend = errors.New("cannot send")
@@ -101,28 +105,20 @@ func (c *Core) NextRelease() (time.Time, bool) {
 }
 
 // Flush transmits the deferred messages whose rate limit has passed, in the
-// order they were deferred, at most one per kind per window. A Beacon held
-// back while the device was sole is discarded once the device is grouped
-// (D9): only a sole device looks for a partner.
-func (c *Core) Flush() error {
+// order they were deferred, at most one per kind per window. state is the
+// machine's state: a Beacon held back is discarded unless the device is
+// still Sole (D9), for a Beacon is how a sole device looks for a partner.
+func (c *Core) Flush(state string) error {
 	var keep []Outgoing
 	var errs []error
-	grouped := false
-	if slices.ContainsFunc(c.deferred, func(o Outgoing) bool { return o.Decl.Kind == wire.KindBeacon }) {
-		g, err := c.cfg.Keys.DeviceGrouped()
-		if err != nil {
-			return err
-		}
-		grouped = g
-	}
 	for _, o := range c.deferred {
 		limit := time.Duration(o.Decl.RateLimit) * time.Second
 		if c.cfg.Clock.Now().Before(c.lastSent[o.Decl.Kind].Add(limit)) {
 			keep = append(keep, o)
 			continue
 		}
-		if grouped && o.Decl.Kind == wire.KindBeacon {
-			c.logf("dropped a held-back %s: the device is grouped now (D9)", o.Decl.Name)
+		if o.Decl.Kind == wire.KindBeacon && state != soleState {
+			c.logf("dropped a held-back %s: the device is in %s now, no longer Sole (D9)", o.Decl.Name, state)
 			continue
 		}
 		c.lastSent[o.Decl.Kind] = c.cfg.Clock.Now()

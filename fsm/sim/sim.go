@@ -96,9 +96,10 @@ const (
 	// KeysAfterReject: a key passed between a sole device whose user
 	// rejected and that negotiation's partner.
 	KeysAfterReject = "keys-after-reject"
-	// GroupedBeacon: a grouped device sent a Beacon, which only a sole
-	// device sends (a held one is discarded once grouped, D9).
-	GroupedBeacon = "grouped-beacon"
+	// StrayBeacon: a device sent a Beacon outside InitState and Sole,
+	// the states of a device that looks for a partner (a held one is
+	// discarded once the device has left Sole, D9).
+	StrayBeacon = "stray-beacon"
 	// TimerMissing: a device is in a transitional state without a timer.
 	TimerMissing = "timer-missing"
 	// StuckTransitional: after the schedule ends and timers fire, a device
@@ -285,8 +286,8 @@ func (c *channel) Transmit(o fsm.Outgoing) error {
 	if o.Decl.Security == fsm.AttachOwnKeysForNewMember {
 		d.w.checkCommit(d, "send "+o.Decl.Name)
 	}
-	if o.Msg.Kind() == wire.KindBeacon && d.Keys.Grouped {
-		d.w.violate(GroupedBeacon, "device %d sent a Beacon while grouped", d.ID)
+	if st := d.State(); o.Msg.Kind() == wire.KindBeacon && st != "InitState" && st != "Sole" {
+		d.w.violate(StrayBeacon, "device %d sent a Beacon in %s", d.ID, st)
 	}
 	d.w.Pending = append(d.w.Pending, e)
 	return nil
@@ -517,7 +518,7 @@ func (w *World) fire() {
 		if !d.Machine.Running() {
 			continue
 		}
-		d.run(d.Core.Flush)
+		d.run(func() error { return d.Core.Flush(d.State()) })
 	}
 	w.check()
 }
