@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -52,6 +53,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/keysync/keysync/channel"
+	"github.com/keysync/keysync/internal/excerpt"
 )
 
 // Header is the header field that marks the channel's messages.
@@ -62,6 +64,10 @@ const (
 	DefaultPoll   = 30 * time.Second
 	DefaultMaxAge = 14 * 24 * time.Hour
 )
+
+// MinMaxAge is the shortest ?max_age a URL may give: a shorter one would
+// expunge messages before a device that is off for a while reads them.
+const MinMaxAge = time.Hour
 
 // batch is the most messages one Receive returns.
 const batch = 32
@@ -228,13 +234,17 @@ func parse(rawURL string, o Options) (*Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("imap: channel URL %s: query: %v", redact(u), err)
 	}
-	for k, vs := range q {
-		if k != "max_age" || len(vs) != 1 {
-			return nil, fmt.Errorf("imap: channel URL %s: query option %q (known: max_age, once)", redact(u), k)
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if k != "max_age" {
+			return nil, fmt.Errorf("imap: channel URL %s: unknown query option %s (known: max_age)", redact(u), excerpt.Quote(k))
 		}
-		age, err := time.ParseDuration(vs[0])
-		if err != nil || age < 0 {
-			return nil, fmt.Errorf("imap: channel URL %s: max_age=%q: want a duration such as 720h, or 0 for never", redact(u), vs[0])
+		if len(q[k]) != 1 {
+			return nil, fmt.Errorf("imap: channel URL %s: max_age given %d times", redact(u), len(q[k]))
+		}
+		v := q[k][0]
+		age, err := time.ParseDuration(v)
+		if err != nil || age < 0 || (age > 0 && age < MinMaxAge) {
+			return nil, fmt.Errorf("imap: channel URL %s: max_age=%s: want a duration of at least %v, such as 720h, or 0 for never", redact(u), excerpt.Quote(v), MinMaxAge)
 		}
 		c.o.MaxAge = age
 		if age == 0 {
@@ -258,8 +268,26 @@ func parse(rawURL string, o Options) (*Channel, error) {
 	return c, nil
 }
 
-// redact returns u without its password, if it has one.
-func redact(u *url.URL) string { return u.Redacted() }
+// redact returns u as errors show it: without its password, query and
+// fragment, which may hold secrets a user put there.
+func redact(u *url.URL) string {
+	v := *u
+	v.RawQuery, v.Fragment, v.RawFragment = "", "", ""
+	return v.Redacted()
+}
+
+// CheckURL reports what is wrong with the channel URL rawURL and, if not
+// empty, the submission URL smtp of Options.SMTP for the own address
+// (Options.Address), without connecting: the errors of Open that no retry
+// mends.
+func CheckURL(rawURL, smtp, address string) error {
+	c, err := parse(rawURL, Options{Address: address})
+	if err != nil || smtp == "" {
+		return err
+	}
+	_, err = parseSMTP(smtp, c)
+	return err
+}
 
 // loopback reports whether host is a loopback address or localhost.
 func loopback(host string) bool {

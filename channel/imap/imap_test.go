@@ -295,6 +295,9 @@ func TestURL(t *testing.T) {
 		{"imap://u@mail.example.org/box?x=1", "query option"},
 		{"imap://u@mail.example.org/box?max_age=soon", "max_age"},
 		{"imap://u@mail.example.org/box?max_age=-1h", "max_age"},
+		{"imap://u@mail.example.org/box?max_age=1s", "at least 1h0m0s"},
+		{"imap://u@mail.example.org/box?max_age=2h&max_age=3h", "2 times"},
+		{"imap://u@mail.example.org/box?password=secretx", "unknown query option"},
 		{"imap://u@mail.example.org/box#x", "fragment"},
 	} {
 		_, err := Open(tc.url, Options{Password: secret, Log: quiet})

@@ -43,11 +43,11 @@ func parseSMTP(raw string, c *Channel) (*smtpTarget, error) {
 	case "smtp+insecure":
 		s.mode, port = "insecure", "25"
 	default:
-		return nil, fmt.Errorf("imap: SMTP URL %s: scheme %q, want smtps, smtp or smtp+insecure", u.Redacted(), u.Scheme)
+		return nil, fmt.Errorf("imap: SMTP URL %s: scheme %q, want smtps, smtp or smtp+insecure", redact(u), u.Scheme)
 	}
 	if u.User != nil {
 		if _, has := u.User.Password(); has {
-			return nil, fmt.Errorf("imap: SMTP URL %s: a password in the URL; the IMAP password is used", u.Redacted())
+			return nil, fmt.Errorf("imap: SMTP URL %s: a password in the URL; the IMAP password is used", redact(u))
 		}
 		if n := u.User.Username(); n != "" {
 			s.user = n
@@ -55,16 +55,16 @@ func parseSMTP(raw string, c *Channel) (*smtpTarget, error) {
 	}
 	s.host = u.Hostname()
 	if s.host == "" {
-		return nil, fmt.Errorf("imap: SMTP URL %s: no host", u.Redacted())
+		return nil, fmt.Errorf("imap: SMTP URL %s: no host", redact(u))
 	}
 	if p := u.Port(); p != "" {
 		port = p
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("imap: SMTP URL %s: want smtp://USER@HOST:PORT, with no path or query", u.Redacted())
+		return nil, fmt.Errorf("imap: SMTP URL %s: want smtp://USER@HOST:PORT, with no path or query", redact(u))
 	}
 	if s.mode == "insecure" && !loopback(s.host) {
-		return nil, fmt.Errorf("imap: SMTP URL %s: smtp+insecure is only for a loopback address, not %s", u.Redacted(), s.host)
+		return nil, fmt.Errorf("imap: SMTP URL %s: smtp+insecure is only for a loopback address, not %s", redact(u), s.host)
 	}
 	s.addr = net.JoinHostPort(s.host, port)
 	if s.address == "" {

@@ -21,35 +21,53 @@ import (
 	"github.com/keysync/keysync/device"
 )
 
-// openChannel opens the channel a URL names. The scheme picks it: dir:PATH
-// for a folder shared by the processes of one machine;
-// imap://USER@HOST:PORT/MAILBOX for a mailbox (imap+insecure:// on
+// checkChannelURL reports, as a usage error, what makes the channel URL
+// (and smtp, the --smtp URL) unusable whatever the servers say: the scheme
+// picks the channel. dir:PATH is a folder shared by the processes of one
+// machine; imap://USER@HOST:PORT/MAILBOX a mailbox (imap+insecure:// on
 // loopback only; the password from the environment);
-// nats://HOST:PORT[,HOST:PORT…]/SUBJECT (tls://… for TLS) for a NATS
-// JetStream subject, with credentials from the KEYSYNC_NATS_* variables.
-// smtp, for an imap channel only, is the submission server Send mails
-// each message through to address, the own one, instead of APPENDing it.
-func openChannel(url, smtp, address string, log *slog.Logger) (channel.Channel, error) {
+// nats://HOST:PORT[,HOST:PORT…]/SUBJECT (tls://… for TLS) a NATS JetStream
+// subject, with credentials from the KEYSYNC_NATS_* variables.
+func checkChannelURL(url, smtp string) error {
 	scheme, rest, ok := strings.Cut(url, ":")
 	if !ok || rest == "" {
-		return nil, usageErrorf("channel %q: want SCHEME:ADDRESS, such as dir:PATH", url)
+		return usageErrorf("channel %q: want SCHEME:ADDRESS, such as dir:PATH", url)
 	}
+	if smtp != "" && scheme != "imap" && scheme != "imap+insecure" {
+		return usageErrorf("--smtp is for an imap:// channel, not %q", url)
+	}
+	var err error
 	switch scheme {
 	case "dir":
-		return dir.Open(rest, dir.Options{Log: log})
+	case "imap", "imap+insecure":
+		err = imap.CheckURL(url, smtp, "")
+	case "nats", "tls":
+		_, err = nats.ParseURL(url)
+	default:
+		return usageErrorf("channel %q: unknown scheme %q (known: dir, imap, imap+insecure, nats, tls)", url, scheme)
+	}
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	return nil
+}
+
+// openChannel opens the channel of a URL that checkChannelURL passed. smtp,
+// for an imap channel only, is the submission server Send mails each
+// message through to address, the own one, instead of APPENDing it.
+func openChannel(url, smtp, address string, log *slog.Logger) (channel.Channel, error) {
+	scheme, rest, _ := strings.Cut(url, ":")
+	switch scheme {
 	case "imap", "imap+insecure":
 		return imap.Open(url, imap.Options{SMTP: smtp, Address: address, Log: log})
 	case "nats", "tls":
-		if _, err := nats.ParseURL(url); err != nil {
-			return nil, usageErrorf("%v", err)
-		}
 		auth, err := nats.AuthFromEnv()
 		if err != nil {
 			return nil, err
 		}
 		return nats.Open(url, nats.Options{Auth: auth, Log: log})
 	}
-	return nil, usageErrorf("channel %q: unknown scheme %q (known: dir, imap, imap+insecure, nats, tls)", url, scheme)
+	return dir.Open(rest, dir.Options{Log: log})
 }
 
 // newAgentCmd returns `keysync agent`, which runs a device.
@@ -68,10 +86,10 @@ func newAgentCmd() *cobra.Command {
 			"KEYSYNC_NATS_* variables, never the command line), logging what it does to standard\n" +
 			"error; never a secret. A server out of reach, at start or later, is tried\n" +
 			"again with backoff (100 ms doubling to 10 s) while the agent runs; a server\n" +
-			"that refuses the credentials at start ends it. It stops on SIGINT or SIGTERM; killed at any moment,\n" +
-			"it goes on where it was when started again. While it runs, status,\n" +
-			"handshake and group talk to it over its socket (agent.sock in the home,\n" +
-			"mode 0600; only its user may connect).\n\n" +
+			"that refuses the credentials or certificate ends it. It stops on SIGINT or\n" +
+			"SIGTERM; killed at any moment, it goes on where it was when started again.\n" +
+			"While it runs, status, handshake and group talk to it over its socket\n" +
+			"(agent.sock in the home, mode 0600; only its user may connect).\n\n" +
 			"With --smtp URL (imap channels only), the agent mails each message to the\n" +
 			"home's own address through the submission server URL\n" +
 			"(smtps://USER@HOST:PORT, smtp://... with STARTTLS, smtp+insecure://... on\n" +
@@ -90,8 +108,8 @@ func newAgentCmd() *cobra.Command {
 			}
 			stderr := c.ErrOrStderr()
 			logf := func(s string) { fmt.Fprintf(stderr, "%s %s\n", time.Now().Format("15:04:05.000"), s) }
-			if scheme, _, _ := strings.Cut(url, ":"); smtp != "" && scheme != "imap" && scheme != "imap+insecure" {
-				return usageErrorf("--smtp is for an imap:// channel, not %q", url)
+			if err := checkChannelURL(url, smtp); err != nil {
+				return err
 			}
 			store, syncer, err := startTrustSync(syncs, logf)
 			if err != nil {
