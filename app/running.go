@@ -132,7 +132,7 @@ func procNames(proc string) (map[string]bool, error) {
 		if b, err := readHead(filepath.Join(dir, "comm"), 64); err == nil {
 			addName(names, strings.TrimSpace(string(b)))
 		}
-		if b, err := readHead(filepath.Join(dir, "cmdline"), 4096); err == nil {
+		if b, err := readHead(filepath.Join(dir, "cmdline"), 64<<10); err == nil { // java's class paths are long
 			args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 			addName(names, args[0])
 			addName(names, javaMain(args))
@@ -151,15 +151,30 @@ func javaMain(args []string) string {
 	}
 	for i := 1; i < len(args); i++ {
 		switch a := args[i]; {
-		case a == "-cp" || a == "-classpath" || a == "--class-path" || a == "-p" || a == "--module-path":
+		case javaValued[a]:
 			i++ // its value
-		case a == "-jar" && i+1 < len(args):
-			return strings.TrimSuffix(filepath.Base(args[i+1]), ".jar")
+		case (a == "-jar" || a == "-m" || a == "--module") && i+1 < len(args):
+			m := args[i+1]
+			if a == "-jar" {
+				return strings.TrimSuffix(filepath.Base(m), ".jar")
+			}
+			_, class, _ := strings.Cut(m, "/") // MODULE[/CLASS]
+			return class
 		case !strings.HasPrefix(a, "-"):
 			return a
 		}
 	}
 	return ""
+}
+
+// javaValued are the java launcher's options whose value is the next
+// argument (java -help, -X and --help-extra).
+var javaValued = map[string]bool{
+	"-cp": true, "-classpath": true, "--class-path": true,
+	"-p": true, "--module-path": true, "--upgrade-module-path": true,
+	"--add-modules": true, "--add-opens": true, "--add-exports": true, "--add-reads": true,
+	"--patch-module": true, "--limit-modules": true, "--enable-native-access": true,
+	"--source": true,
 }
 
 // readHead reads at most n bytes of the file at path.

@@ -31,10 +31,12 @@ func TestProcNamesJavaMainClass(t *testing.T) {
 		"-Dfelix.config.properties=file:./lib/felix.client.run.properties", "net.java.sip.communicator.launcher.SIPCommunicator"}
 	other := []string{"java", "-cp", "net.java.sip.communicator.launcher.SIPCommunicator", "org.example.Main"}
 	jar := []string{"java", "-Xmx1g", "-jar", "/opt/x/tool.jar", "arg"}
+	opened := []string{"java", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-classpath", strings.Repeat("lib/x.jar:", 1000),
+		"net.java.sip.communicator.launcher.SIPCommunicator"}
 	for _, tc := range []struct {
 		procs [][]string
 		want  bool
-	}{{[][]string{jitsi, jar}, true}, {[][]string{other, jar}, false}} {
+	}{{[][]string{jitsi, jar}, true}, {[][]string{other, jar}, false}, {[][]string{opened, jar}, true}} {
 		names, err := procNames(fakeProc(t, tc.procs...))
 		if err != nil {
 			t.Fatal(err)

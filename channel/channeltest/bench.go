@@ -27,7 +27,8 @@ func Text(n int) []byte {
 // messages the receiver got per second.
 func BenchmarkDelivered(b *testing.B, senders []channel.Channel, receiver channel.Channel) {
 	data := Text(1 << 10)
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	after := channel.Beginning
 	n := 0
 	for b.Loop() {
@@ -37,6 +38,7 @@ func BenchmarkDelivered(b *testing.B, senders []channel.Channel, receiver channe
 				for range 25 {
 					if err := c.Send(ctx, data); err != nil {
 						b.Error(err)
+						cancel() // the receiver waits for messages that will not come
 						return
 					}
 				}
@@ -45,6 +47,7 @@ func BenchmarkDelivered(b *testing.B, senders []channel.Channel, receiver channe
 		for got := 0; got < len(senders)*25; {
 			msgs, err := receiver.Receive(ctx, after)
 			if err != nil {
+				wg.Wait()
 				b.Fatal(err)
 			}
 			got += len(msgs)
@@ -62,7 +65,8 @@ func BenchmarkDelivered(b *testing.B, senders []channel.Channel, receiver channe
 func BenchmarkLatency(b *testing.B, sender, receiver channel.Channel) {
 	data := Text(1 << 10)
 	after := channel.Beginning
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // ends a Receive left waiting by a failed Send
 	for b.Loop() {
 		done := make(chan channel.Position, 1)
 		go func() {
