@@ -363,7 +363,7 @@ func writeAttachment(w *gomessage.Writer, mt, file, enc string, body []byte) err
 }
 
 // crlf returns the text b with every line ending in CRLF, as mail text
-// has (RFC 5322 §2.3); OpenPGP armor is written with bare LFs, and its
+// has (RFC 5322, section 2.3); OpenPGP armor is written with bare LFs, and its
 // readers take either.
 func crlf(b []byte) []byte {
 	return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
