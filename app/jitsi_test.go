@@ -730,3 +730,35 @@ func TestJitsiWritesOnlyWhatReadsBack(t *testing.T) {
 	back, _ := read(t, "jitsi", dir)
 	equal(t, "read back", rows(back), []string{"xmpp:gptest@jabber.org|hans@eds.org|0100000000000000000000000000000000000000|verified"})
 }
+
+// TestJitsiDamagedPropertiesKept: the damaged OTR properties that stay
+// notices lose nothing: a local account's public key is written anew from
+// its private key, and a contact's key that does not decode is left as it
+// is, with its flag, when the model is written back.
+func TestJitsiDamagedPropertiesKept(t *testing.T) {
+	dir := jitsiCopy(t)
+	path := filepath.Join(dir, jitsiProps)
+	lines := strings.Split(string(mustRead(t, path)), "\n")
+	goodPub := lines[212]
+	lines[212] = strings.Replace(lines[212], "=MIIB", "=MI!B", 1) // gptest@jabber.org's public key
+	lines[214] = strings.Replace(lines[214], "=MIIB", "=MI!B", 1) // hans@eds.org's key
+	data := strings.Join(lines, "\n")
+	writeFiles(t, dir, map[string]string{jitsiProps: data})
+	s, notices := read(t, "jitsi", dir)
+	text := noticeText(notices)
+	for _, want := range []string{
+		`:213: public key of "Jabber:gptest@jabber.org@jabber.org": not valid base64`,
+		`:215: public key "hans_eds_org": not valid base64; skipped`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no notice %q in\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "MI") {
+		t.Errorf("notices quote key material:\n%s", text)
+	}
+	files, _ := write(t, "jitsi", dir, s)
+	removed, added := changedLines([]byte(data), files[0].Data)
+	equal(t, "removed", removed, []string{lines[212]})
+	equal(t, "added", added, []string{goodPub})
+}
