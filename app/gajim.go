@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/format/libotr"
@@ -117,64 +117,82 @@ func (a *gajimAccount) account() (keysync.Account, string) {
 // spelling is the Origin name of the account: its JID with the resource.
 func (a *gajimAccount) spelling() string { return a.jid() + "/" + a.resource }
 
-// Bounds on Gajim's config: a line longer than this is an error rather
-// than held in memory, and so are more account sections.
+// Bounds on Gajim's config: a larger file is an error rather than held in
+// memory (a real one has tens of kilobytes), and so are more account
+// sections.
 const (
-	maxGajimConfigLine = 1 << 20
+	maxGajimConfigSize = 16 << 20
 	maxGajimAccounts   = 1 << 12
 )
 
 // gajimOption is Gajim's own pattern for a config line (optparser.py):
-// optname, then optionally .key.subname, " = ", value. Its \s is Python's.
-var gajimOption = regexp.MustCompile(`^([^.=]+)(?:(?:\.(.+))?\.([^.=]+))?[\t\n\v\f\r ]=[\t\n\v\f\r ](.*)`)
+// optname, then optionally .key.subname, " = ", value. Its \s is
+// Python's, which takes Unicode's spaces and separators too.
+var gajimOption = regexp.MustCompile(`^([^.=]+)(?:(?:\.(.+))?\.([^.=]+))?` + pyspace + `=` + pyspace + `(.*)`)
+
+// pyspace is Python's \s in a str pattern: str.isspace.
+const pyspace = `[\t\n\v\f\r \x{1c}-\x{1f}\x{85}\p{Z}]`
 
 // readGajimConfig reads the account sections of Gajim's config, in the
-// order of their first lines, as Gajim reads them: lines that do not match
-// its pattern are ignored, as Gajim ignores them, and a later value of an
-// option replaces an earlier one. Nothing of the file's content appears in
-// errors (it holds passwords).
+// order of their first lines, as Gajim reads them: UTF-8 lines ended by
+// LF, CRLF or CR (Python's text mode), each matching Gajim's pattern, a
+// later value of an option replacing an earlier one. Gajim writes nothing
+// else; a blank line is ignored, and any other line is an error naming the
+// file and line, for a file that is not Gajim's must not pass as a config
+// without accounts (Gajim itself stops at bytes that are not UTF-8).
+// Nothing of the file's content appears in errors (it holds passwords).
 func readGajimConfig(r io.Reader, path string) ([]*gajimAccount, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	data, err := io.ReadAll(io.LimitReader(r, maxGajimConfigSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxGajimConfigSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a Gajim config", path, maxGajimConfigSize>>20)
+	}
 	bySection := map[string]*gajimAccount{}
 	var list []*gajimAccount
-	var long []byte
-	for line := 1; ; line++ {
-		b, err := br.ReadSlice('\n')
-		for errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long[:0], b...)
-			for errors.Is(err, bufio.ErrBufferFull) && len(long) <= maxGajimConfigLine {
-				b, err = br.ReadSlice('\n')
-				long = append(long, b...)
+	var b []byte
+	for line := 1; len(data) > 0; line++ {
+		end := bytes.IndexAny(data, "\r\n")
+		next := len(data)
+		if end < 0 {
+			end = len(data)
+		} else {
+			next = end + 1
+			if data[end] == '\r' && next < len(data) && data[next] == '\n' {
+				next++
 			}
-			if len(long) > maxGajimConfigLine {
-				return nil, fmt.Errorf("%s:%d: line longer than %d bytes", path, line, maxGajimConfigLine)
-			}
-			b = long
 		}
-		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("%s: %w", path, err)
+		text := data[:end]
+		// The line as Python reads it: its end, if any, as LF.
+		b = append(b[:0], text...)
+		if next > end {
+			b = append(b, '\n')
 		}
-		if len(b) == 0 && err == io.EOF {
-			return list, nil
+		data = data[next:]
+		switch {
+		case !utf8.Valid(text):
+			return nil, fmt.Errorf("%s:%d: not UTF-8 text, which Gajim cannot read", path, line)
+		case len(bytes.TrimSpace(text)) == 0:
+			continue
 		}
-		if bytes.HasSuffix(b, []byte("\r\n")) { // CRLF as Python's text mode reads it
-			b = append(b[:len(b)-2], '\n')
+		m := gajimOption.FindSubmatchIndex(b)
+		if m == nil {
+			return nil, fmt.Errorf("%s:%d: not a line of Gajim's config (option = value)", path, line)
 		}
 		if bytes.HasPrefix(b, []byte("accounts.")) {
-			if err := addGajimOption(b, line, bySection, &list); err != nil {
+			if err := addGajimOption(b, m, line, bySection, &list); err != nil {
 				return nil, fmt.Errorf("%s:%d: %w", path, line, err)
 			}
 		}
-		if err == io.EOF {
-			return list, nil
-		}
 	}
+	return list, nil
 }
 
 // addGajimOption records one accounts.… line of the config.
-func addGajimOption(b []byte, line int, bySection map[string]*gajimAccount, list *[]*gajimAccount) error {
-	m := gajimOption.FindSubmatchIndex(b)
-	if m == nil || m[4] < 0 { // not an option of a section
+// m is the match of gajimOption in b.
+func addGajimOption(b []byte, m []int, line int, bySection map[string]*gajimAccount, list *[]*gajimAccount) error {
+	if m[4] < 0 { // not an option of a section
 		return nil
 	}
 	section, option, value := string(b[m[4]:m[5]]), string(b[m[6]:m[7]]), string(b[m[8]:m[9]])

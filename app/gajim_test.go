@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,15 +66,16 @@ func TestGajimSampleConfig(t *testing.T) {
 
 // TestGajimConfigAsGajimReadsIt: Gajim's own pattern decides what a line
 // means, values are unquoted and may hold " = ", the last value wins,
-// CRLF reads as LF and lines Gajim ignores are ignored.
+// CRLF and CR end lines as in Python's text mode, Python's \s includes
+// Unicode spaces, and blank lines are ignored.
 func TestGajimConfigAsGajimReadsIt(t *testing.T) {
 	cfg := "version = 0.16\n" +
 		"accounts.a.b.c.name = me\n" + // section "a.b.c"
 		"accounts.a.b.c.hostname = example.org\r\n" +
 		"accounts.a.b.c.resource = Res = ource\n" +
-		"accounts.a.b.c.name = me2\n" +
-		"not a config line\n" +
-		"accounts.z.is_zeroconf = 1\n" +
+		"accounts.a.b.c.name = me2\r" +
+		" \t\n" +
+		"accounts.z.is_zeroconf\u00a0=\u20281\n" +
 		"accounts.z.name = n\n" +
 		"accounts.z.hostname = h\n" +
 		"accounts.nosub = x\n" +
@@ -95,18 +97,18 @@ func TestGajimConfigAsGajimReadsIt(t *testing.T) {
 	})
 }
 
-// TestGajimConfigBounds: a huge line or too many sections are errors that
-// name the file and line and quote nothing (the file holds passwords).
+// TestGajimConfigBounds: a huge file or too many sections are errors that
+// name the file (and line) and quote nothing (the file holds passwords).
 func TestGajimConfigBounds(t *testing.T) {
-	long := "accounts.a.name = me\naccounts.a.password = " + strings.Repeat("secret", maxGajimConfigLine/6+1) + "\n"
-	_, err := readGajimConfig(strings.NewReader(long), "config")
-	if err == nil || err.Error() != fmt.Sprintf("config:2: line longer than %d bytes", maxGajimConfigLine) {
-		t.Errorf("long line: %v", err)
+	big := "accounts.a.name = me\naccounts.a.password = " + strings.Repeat("secret", maxGajimConfigSize/6+1) + "\n"
+	_, err := readGajimConfig(strings.NewReader(big), "config")
+	if err == nil || err.Error() != fmt.Sprintf("config: larger than %d MiB, not a Gajim config", maxGajimConfigSize>>20) {
+		t.Errorf("huge file: %v", err)
 	}
 	// A long line within the bound is read.
-	ok := "accounts.a.password = " + strings.Repeat("s", 200<<10) + "\naccounts.a.name = me\n"
+	ok := "accounts.a.password = " + strings.Repeat("s", 2<<20) + "\naccounts.a.name = me\n"
 	if accts, err := readGajimConfig(strings.NewReader(ok), "config"); err != nil || len(accts) != 1 || accts[0].name != "me" {
-		t.Errorf("200 KB line: %v %v", accts, err)
+		t.Errorf("2 MB line: %v %v", accts, err)
 	}
 	var many strings.Builder
 	for i := 0; i <= maxGajimAccounts; i++ {
@@ -115,6 +117,31 @@ func TestGajimConfigBounds(t *testing.T) {
 	_, err = readGajimConfig(strings.NewReader(many.String()), "config")
 	if err == nil || err.Error() != fmt.Sprintf("config:%d: more than %d account sections", maxGajimAccounts+1, maxGajimAccounts) {
 		t.Errorf("many sections: %v", err)
+	}
+}
+
+// TestGajimConfigNotGajims: a file that is not Gajim's "option = value"
+// lines (random bytes, text of another kind, bytes that are not UTF-8,
+// which Gajim cannot read) is an error naming the file and the first such
+// line, never accepted as a config without accounts; the error quotes
+// nothing of the line, which may hold a password.
+func TestGajimConfigNotGajims(t *testing.T) {
+	random := make([]byte, 5000)
+	rand.NewChaCha8([32]byte{1}).Read(random)
+	for _, c := range []struct {
+		name, data, want string
+	}{
+		{"random", string(random), "config:1: not UTF-8 text, which Gajim cannot read"},
+		{"text", "accounts.a.name = me\naccounts.a.password secret\n", "config:2: not a line of Gajim's config (option = value)"},
+		{"ini", "[accounts]\nname=secret\n", "config:1: not a line of Gajim's config (option = value)"},
+		{"cr", "accounts.a.name = me\rsecret\n", "config:2: not a line of Gajim's config (option = value)"},
+		{"latin1", "accounts.a.name = me\naccounts.a.password = s\xe9cret\n", "config:2: not UTF-8 text, which Gajim cannot read"},
+		{"nul", "accounts.a.name = me\n\x00\x00secret\x00\n", "config:2: not a line of Gajim's config (option = value)"},
+	} {
+		_, err := readGajimConfig(strings.NewReader(c.data), "config")
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v, want %s", c.name, err, c.want)
+		}
 	}
 }
 

@@ -467,7 +467,9 @@ func (j jitsiApp) Read(req ReadRequest) (*keysync.Model, []Notice, error) {
 	for _, a := range st.accounts {
 		r.origin(a.UID)
 	}
-	r.readLocalKeys()
+	if err := r.readLocalKeys(); err != nil {
+		return nil, nil, err
+	}
 	r.readRemote()
 	if r.moreNotices > 0 {
 		r.notices = append(r.notices, Notice{File: st.path, Msg: fmt.Sprintf("%d more notices like these", r.moreNotices)})
@@ -496,30 +498,62 @@ func idOf(e javaprops.Entry, suffix string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(e.Key, jitsiOTR), suffix)
 }
 
-// readLocalKeys reads every "<account>_privateKey" with its public key.
-func (r *jitsiReader) readLocalKeys() {
+// privateKey decodes the private key property e; an error names the
+// file, line and account, never the key.
+func (st *jitsiStore) privateKey(e javaprops.Entry) (*keysync.DSAKey, error) {
+	id := idOf(e, sufPrivateKey)
+	der, err := dsader.DecodeBase64(e.Value)
+	var k *keysync.DSAKey
+	if err == nil {
+		k, err = dsader.ParsePrivate(der)
+		clear(der)
+	}
+	if err == nil {
+		return k, nil
+	}
+	if accs := st.byID[id]; len(accs) > 0 {
+		return nil, fmt.Errorf("%s:%d: private key of %s: %w", st.path, e.Line, excerpt.Quote(st.accounts[accs[0]].UID), err)
+	}
+	return nil, fmt.Errorf("%s:%d: private key %s: %w", st.path, e.Line, excerpt.Quote(id), err)
+}
+
+// checkPrivateKeys decodes every private key property: one that does not
+// is an error, as a damaged key is in every app, for a notice would let a
+// conversion replace a key keysync could not read.
+func (st *jitsiStore) checkPrivateKeys() error {
+	for _, e := range st.otrEntries(sufPrivateKey) {
+		if _, err := st.privateKey(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readLocalKeys reads every "<account>_privateKey" with its public key. A
+// key property that does not decode is an error. Accounts whose
+// ACCOUNT_UIDs Jitsi spells alike share the property, so each gets the
+// key.
+func (r *jitsiReader) readLocalKeys() error {
 	for _, e := range r.st.otrEntries(sufPrivateKey) {
 		id := idOf(e, sufPrivateKey)
+		k, err := r.st.privateKey(e)
+		if err != nil {
+			return err
+		}
 		accs := r.st.byID[id]
 		switch {
 		case len(accs) == 0:
 			r.notice(e.Line, "private key %s: no account's ACCOUNT_UID is spelled so; skipped", excerpt.Quote(id))
 			continue
 		case len(accs) > 1:
-			r.notice(e.Line, "private key %s: ambiguous, the ACCOUNT_UIDs of %d accounts (%s, %s, …) are all spelled so; skipped",
-				excerpt.Quote(id), len(accs), excerpt.Quote(r.st.accounts[accs[0]].UID), excerpt.Quote(r.st.accounts[accs[1]].UID))
-			continue
+			more := ""
+			if len(accs) > 2 {
+				more = ", …"
+			}
+			r.notice(e.Line, "private key %s: the ACCOUNT_UIDs of %d accounts (%s, %s%s) are all spelled so: Jitsi uses it for each, and so does keysync",
+				excerpt.Quote(id), len(accs), excerpt.Quote(r.st.accounts[accs[0]].UID), excerpt.Quote(r.st.accounts[accs[1]].UID), more)
 		}
 		a := r.st.accounts[accs[0]]
-		der, err := dsader.DecodeBase64(e.Value)
-		var k *keysync.DSAKey
-		if err == nil {
-			k, err = dsader.ParsePrivate(der)
-		}
-		if err != nil {
-			r.notice(e.Line, "private key of %s: %v; skipped", excerpt.Quote(a.UID), err)
-			continue
-		}
 		if pe, ok := r.st.get(id, sufPublicKey); ok {
 			der, err := dsader.DecodeBase64(pe.Value)
 			var pub *dsader.PublicKey
@@ -539,10 +573,13 @@ func (r *jitsiReader) readLocalKeys() {
 		if err := k.Validate(); err != nil {
 			r.notice(e.Line, "key of %s, fingerprint %s: %v", excerpt.Quote(a.UID), k.Fingerprint().Human(), err)
 		}
-		o := r.origin(a.UID)
-		la := r.accounts[o.Local]
-		la.Keys = append(la.Keys, keysync.Key{PrivateKey: k, Origin: o, Line: e.Line})
+		for _, i := range accs {
+			o := r.origin(r.st.accounts[i].UID)
+			la := r.accounts[o.Local]
+			la.Keys = append(la.Keys, keysync.Key{PrivateKey: k, Origin: o, Line: e.Line})
+		}
 	}
+	return nil
 }
 
 // isLocalID reports whether id names a local account's key pair.
@@ -670,7 +707,10 @@ func (j jitsiApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 	if err != nil {
 		return Plan{}, nil, err
 	}
-	list, _, err := loadContactList(ReadRequest{Dir: dir}, dir)
+	if err := st.checkPrivateKeys(); err != nil {
+		return Plan{}, nil, err
+	}
+	list, haveList, err := loadContactList(ReadRequest{Dir: dir}, dir)
 	if err != nil {
 		return Plan{}, nil, err
 	}
@@ -746,7 +786,12 @@ func (j jitsiApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 		}
 	}
 
-	remotes := jitsiRemotes(m, indexContacts(list), skipped)
+	unplaced := "Jitsi has no contact with this address in " + jitsiContacts + " (add the contact in Jitsi first)"
+	if !haveList {
+		unplaced = "no " + jitsiContacts + " in " + dir + ": Jitsi keeps a contact's fingerprints under its address, which only the contact list ties to a contact"
+	}
+	contacts := indexContacts(list)
+	remotes := jitsiRemotes(m, contacts, unplaced, skipped)
 	newScheme := !st.usesOldScheme()
 	lists := map[string]*jitsiList{}
 	var listOrder []string
@@ -755,6 +800,10 @@ func (j jitsiApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 		id := jitsiID(r.addr)
 		if st.isLocalID(id) {
 			skipped("its property name would be that of a local account's key", "fingerprint")
+			continue
+		}
+		if _, _, problem := contacts.resolve(id); problem != "" {
+			skipped("its property name would be that of another contact of "+jitsiContacts+" too", "fingerprint")
 			continue
 		}
 		if newScheme {
@@ -913,9 +962,12 @@ func (st *jitsiStore) setOldScheme(id string, r jitsiRemote) bool {
 }
 
 // jitsiRemotes folds the model's fingerprints into Jitsi's one entry per
-// (contact address, fingerprint), in model order. A contact is spelled as
-// contactlist.xml spells it when it is there.
-func jitsiRemotes(m *keysync.Model, contacts contactIndex, skipped func(why, what string)) []jitsiRemote {
+// (contact address, fingerprint), in model order, spelled as
+// contactlist.xml spells the contact. A fingerprint of a contact that
+// contactlist.xml does not have under an account of its protocol is
+// skipped for the reason unplaced: reading finds a contact's fingerprints
+// only through the contact list, and so does Jitsi.
+func jitsiRemotes(m *keysync.Model, contacts contactIndex, unplaced string, skipped func(why, what string)) []jitsiRemote {
 	spelled := map[[2]string]string{} // (protocol, canonical) → contactlist.xml's address
 	for _, cs := range contacts.byID {
 		for _, c := range cs {
@@ -941,7 +993,8 @@ func jitsiRemotes(m *keysync.Model, contacts contactIndex, skipped func(why, wha
 		}
 		addr, ok := spelled[[2]string{proto, f.Contact}]
 		if !ok {
-			addr = spelledContact(f)
+			skipped(unplaced, "fingerprint")
+			continue
 		}
 		k := [2]string{addr, string(f.Fingerprint.Sum[:])}
 		i, ok := at[k]

@@ -290,11 +290,12 @@ func TestJitsiPidginRoundTrip(t *testing.T) {
 
 // TestJitsiNewSchemeFile writes into a store without OTR properties: the
 // newer per-fingerprint scheme, fingerprints in upper case, keys under
-// the sanitized ACCOUNT_UID, other lines kept.
+// the sanitized ACCOUNT_UID, other lines kept; the contacts not in
+// contactlist.xml are reported.
 func TestJitsiNewSchemeFile(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{jitsiProps: jitsiAccountsProps,
-		jitsiContacts: contactList([2]string{jabberUID, "Hans@eds.org"})})
+		jitsiContacts: contactList([2]string{jabberUID, "Hans@eds.org"}, [2]string{jabberUID, "gptest@jabber.ccc.de"})})
 	s, _ := read(t, "pidgin", fixtures+"/pidgin")
 	files, notices := write(t, "jitsi", dir, s)
 	out := string(files[0].Data)
@@ -321,14 +322,13 @@ func TestJitsiNewSchemeFile(t *testing.T) {
 	if !strings.Contains(noticeText(notices), "verified under some accounts only") {
 		t.Errorf("no notice of the folded trust:\n%s", noticeText(notices))
 	}
-	// A new store: only fingerprints (no account to hold a key).
+	// A folder without Jitsi's files: no account to hold a key, no
+	// contact to hold a fingerprint, so nothing is written.
 	empty := t.TempDir()
 	files, notices = write(t, "jitsi", empty, s)
-	if len(files) != 1 || !strings.Contains(noticeText(notices), "skipped 2 private keys: Jitsi has no account") {
+	if len(files) != 0 || !strings.Contains(noticeText(notices), "skipped 2 private keys: Jitsi has no account") ||
+		!strings.Contains(noticeText(notices), "skipped 4 fingerprints: no contactlist.xml in "+empty) {
 		t.Errorf("new store: %d files, notices\n%s", len(files), noticeText(notices))
-	}
-	if bytes.Contains(files[0].Data, []byte("privateKey")) {
-		t.Error("a key was written for an account Jitsi does not have")
 	}
 }
 
@@ -403,13 +403,14 @@ func TestJitsiBadInput(t *testing.T) {
 	if !errors.Is(err, ErrNoStore) {
 		t.Errorf("empty folder: %v", err)
 	}
-	// A bad key is a notice that shows no key material.
+	// A bad key is an error that shows no key material.
 	writeFiles(t, dir, map[string]string{jitsiContacts: contactList(),
 		jitsiProps: strings.Replace(jitsiAccountsProps, "acc1.USER_ID", "acc1.X", 1) +
 			jitsiOTR + "Jabber_gptest_jabber_org_jabber_org_privateKey=MIIBSwIBADCCASwGByqGSM44BAEwgg\\=\\=\n"})
-	_, notices, err := jitsiApp{}.Read(ReadRequest{Dir: dir})
-	if err != nil || !strings.Contains(noticeText(notices), `private key of "Jabber:gptest@jabber.org@jabber.org": not a DSA key in Java's DER form: asn1: syntax error: data truncated; skipped`) {
-		t.Errorf("bad key: %v\n%s", err, noticeText(notices))
+	_, _, err = jitsiApp{}.Read(ReadRequest{Dir: dir})
+	if err == nil || !strings.HasSuffix(err.Error(), `sip-communicator.properties:11: private key of "Jabber:gptest@jabber.org@jabber.org": not a DSA key in Java's DER form: asn1: syntax error: data truncated`) ||
+		strings.Contains(err.Error(), "MII") {
+		t.Errorf("bad key: %v", err)
 	}
 }
 
@@ -478,7 +479,7 @@ func TestJitsiJava(t *testing.T) {
 	}
 	nd := t.TempDir()
 	writeFiles(t, nd, map[string]string{jitsiProps: jitsiAccountsProps,
-		jitsiContacts: contactList([2]string{jabberUID, "hans@eds.org"})})
+		jitsiContacts: contactList([2]string{jabberUID, "hans@eds.org"}, [2]string{jabberUID, "gptest@jabber.ccc.de"})})
 	files, _ = write(t, "jitsi", nd, pidgin)
 	apply(t, files)
 	got = run("", "read", filepath.Join(nd, jitsiProps))
@@ -546,18 +547,20 @@ func TestJitsiNoticesBounded(t *testing.T) {
 }
 
 // TestJitsiAmbiguousAccounts: two ACCOUNT_UIDs spelled alike share one
-// key property; reading reports the key as ambiguous rather than giving it
-// to one of them.
+// key property, which Jitsi uses for both; reading gives it to both, with
+// a notice, rather than leaving it out of the model, where a conversion
+// would replace it unseen.
 func TestJitsiAmbiguousAccounts(t *testing.T) {
 	dir := jitsiCopy(t)
 	data := string(mustRead(t, filepath.Join(dir, jitsiProps))) +
 		"net.java.sip.communicator.impl.protocol.jabber.acc9.ACCOUNT_UID=Jabber\\:gptest@jabber_org@jabber.org\n"
 	writeFiles(t, dir, map[string]string{jitsiProps: data})
 	s, notices := read(t, "jitsi", dir)
-	if !strings.Contains(noticeText(notices), `private key "Jabber_gptest_jabber_org_jabber_org": ambiguous, the ACCOUNT_UIDs of 2 accounts ("Jabber:gptest@jabber.org@jabber.org", "Jabber:gptest@jabber_org@jabber.org", …) are all spelled so; skipped`) {
+	if !strings.Contains(noticeText(notices), `private key "Jabber_gptest_jabber_org_jabber_org": the ACCOUNT_UIDs of 2 accounts ("Jabber:gptest@jabber.org@jabber.org", "Jabber:gptest@jabber_org@jabber.org") are all spelled so: Jitsi uses it for each, and so does keysync`) {
 		t.Errorf("notices:\n%s", noticeText(notices))
 	}
-	equal(t, "keys", keyFingerprints(s), []string{"xmpp:guardianproject@gmail.com=9e9448fa7bbf7b236936d2cb4808ae91bb39507b"})
+	equal(t, "keys", keyFingerprints(s), []string{"xmpp:guardianproject@gmail.com=9e9448fa7bbf7b236936d2cb4808ae91bb39507b",
+		"xmpp:gptest@jabber.org=2ec4bc07e1d3e81a5604e75e00c9b03ebe4b7aea", "xmpp:gptest@jabber_org=2ec4bc07e1d3e81a5604e75e00c9b03ebe4b7aea"})
 }
 
 // BenchmarkJitsiWrite measures writing 20k contacts' fingerprints into a
@@ -653,4 +656,109 @@ func TestJitsiReadRecordsSeen(t *testing.T) {
 			t.Errorf("%s: not recorded", f)
 		}
 	}
+}
+
+// TestJitsiDamagedPrivateKey: a private key property that does not decode
+// is an error naming the file and line, as in every other app, and never
+// a notice after which writing replaces it; the error quotes no key
+// material. Writing refuses the file too.
+func TestJitsiDamagedPrivateKey(t *testing.T) {
+	for _, c := range []struct{ name, from, to, want string }{
+		{"base64", "=MIIBSwIBADCC", "=MIIBSwIB!!CC", `:212: private key of "Jabber:gptest@jabber.org@jabber.org": not valid base64`},
+		{"der", "=MIIBSwIBADCC", "=MIIBSwIBATCC", `:212: private key of "Jabber:gptest@jabber.org@jabber.org": not a DSA key in Java's DER form: PKCS#8 version 1, want 0`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := jitsiCopy(t)
+			path := filepath.Join(dir, jitsiProps)
+			lines := strings.Split(string(mustRead(t, path)), "\n")
+			lines[211] = strings.Replace(lines[211], c.from, c.to, 1)
+			data := strings.Join(lines, "\n")
+			writeFiles(t, dir, map[string]string{jitsiProps: data})
+			_, _, err := jitsiApp{}.Read(ReadRequest{Dir: dir})
+			if err == nil || err.Error() != path+c.want || strings.Contains(err.Error(), "MII") {
+				t.Errorf("read: %v", err)
+			}
+			_, _, err = jitsiApp{}.Write(dir, "jitsi:"+dir, &keysync.Model{})
+			if err == nil || err.Error() != path+c.want {
+				t.Errorf("write: %v", err)
+			}
+		})
+	}
+	// A private key of no account is checked too.
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{jitsiProps: "a=1\n" + jitsiOTR + "nobody_privateKey=MII!\n"})
+	_, _, err := jitsiApp{}.Read(ReadRequest{Dir: dir})
+	if want := filepath.Join(dir, jitsiProps) + `:2: private key "nobody": not valid base64`; err == nil || err.Error() != want {
+		t.Errorf("read: %v", err)
+	}
+}
+
+// TestJitsiWritesOnlyWhatReadsBack: Jitsi keeps a contact's fingerprints
+// under its address, which only contactlist.xml turns back into a contact:
+// a fingerprint of a contact that is not there, or with no contact list at
+// all, is reported and not written, and a folder with neither of Jitsi's
+// files gets nothing.
+func TestJitsiWritesOnlyWhatReadsBack(t *testing.T) {
+	o := &keysync.Origin{Source: "pidgin:x", App: "pidgin", Local: keysync.Account{Protocol: "xmpp", Address: "gptest@jabber.org"}}
+	m := &keysync.Model{Accounts: []*keysync.LocalAccount{{Account: o.Local, Origins: []*keysync.Origin{o}}}}
+	for i, c := range []string{"hans@eds.org", "nobody@eds.org"} {
+		m.Fingerprints = append(m.Fingerprints, keysync.KnownFingerprint{Contact: c,
+			Fingerprint: keysync.OTRFingerprint([20]byte{byte(i + 1)}), Trust: keysync.Verified, Origin: o})
+	}
+	empty := t.TempDir()
+	files, notices := write(t, "jitsi", empty, m)
+	if len(files) != 0 || !strings.Contains(noticeText(notices), "jitsi: skipped 2 fingerprints: no contactlist.xml in "+empty) {
+		t.Errorf("empty folder: %d files\n%s", len(files), noticeText(notices))
+	}
+	// With only the properties file, still no contact to place them with.
+	writeFiles(t, empty, map[string]string{jitsiProps: jitsiAccountsProps})
+	files, _ = write(t, "jitsi", empty, m)
+	if len(files) != 1 || files[0].Summary != "0 private keys, 0 fingerprints" || string(files[0].Data) != jitsiAccountsProps {
+		t.Errorf("no contact list: %+v", files)
+	}
+
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{jitsiProps: jitsiAccountsProps, jitsiContacts: contactList([2]string{jabberUID, "hans@eds.org"})})
+	files, notices = write(t, "jitsi", dir, m)
+	if len(files) != 1 || files[0].Summary != "0 private keys, 1 fingerprint" {
+		t.Fatalf("files %+v", files)
+	}
+	if !strings.Contains(noticeText(notices), "jitsi: skipped 1 fingerprint: Jitsi has no contact with this address in contactlist.xml (add the contact in Jitsi first)") {
+		t.Errorf("notices:\n%s", noticeText(notices))
+	}
+	apply(t, files)
+	back, _ := read(t, "jitsi", dir)
+	equal(t, "read back", rows(back), []string{"xmpp:gptest@jabber.org|hans@eds.org|0100000000000000000000000000000000000000|verified"})
+}
+
+// TestJitsiDamagedPropertiesKept: the damaged OTR properties that stay
+// notices lose nothing: a local account's public key is written anew from
+// its private key, and a contact's key that does not decode is left as it
+// is, with its flag, when the model is written back.
+func TestJitsiDamagedPropertiesKept(t *testing.T) {
+	dir := jitsiCopy(t)
+	path := filepath.Join(dir, jitsiProps)
+	lines := strings.Split(string(mustRead(t, path)), "\n")
+	goodPub := lines[212]
+	lines[212] = strings.Replace(lines[212], "=MIIB", "=MI!B", 1) // gptest@jabber.org's public key
+	lines[214] = strings.Replace(lines[214], "=MIIB", "=MI!B", 1) // hans@eds.org's key
+	data := strings.Join(lines, "\n")
+	writeFiles(t, dir, map[string]string{jitsiProps: data})
+	s, notices := read(t, "jitsi", dir)
+	text := noticeText(notices)
+	for _, want := range []string{
+		`:213: public key of "Jabber:gptest@jabber.org@jabber.org": not valid base64`,
+		`:215: public key "hans_eds_org": not valid base64; skipped`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no notice %q in\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "MI") {
+		t.Errorf("notices quote key material:\n%s", text)
+	}
+	files, _ := write(t, "jitsi", dir, s)
+	removed, added := changedLines([]byte(data), files[0].Data)
+	equal(t, "removed", removed, []string{lines[212]})
+	equal(t, "added", added, []string{goodPub})
 }
