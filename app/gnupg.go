@@ -11,9 +11,12 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/keysync/keysync"
@@ -318,7 +321,9 @@ func gpgTempBase() string {
 // files of private-keys-v1.d, secret keys as the home keeps them) into a
 // new folder of mode 0700, files 0600, and returns the runner on it. done
 // stops the gpg-agent that gpg starts for the copy and removes it; it is
-// to be called however the read ends. On an error nothing is left.
+// to be called however the read ends. On an error nothing is left. An
+// interrupt or termination signal meanwhile (a passphrase prompt may
+// wait long) does the same and is then raised again.
 func (g gpgRun) privateCopy() (c gpgRun, done func(), err error) {
 	dir, err := os.MkdirTemp(gpgTempBase(), "keysync-gnupg-")
 	if err != nil {
@@ -326,9 +331,34 @@ func (g gpgRun) privateCopy() (c gpgRun, done func(), err error) {
 	}
 	c = g
 	c.home, c.named = dir, g.home
+	var once sync.Once
+	remove := func() {
+		once.Do(func() {
+			c.stopAgent()
+			_ = os.RemoveAll(dir)
+		})
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			remove()
+			signal.Stop(sigs)
+			if p, err := os.FindProcess(os.Getpid()); err == nil {
+				_ = p.Signal(sig) // its default action, or other handlers
+			}
+		case <-finished:
+		}
+	}()
+	var stopOnce sync.Once
 	done = func() {
-		c.stopAgent()
-		_ = os.RemoveAll(dir)
+		stopOnce.Do(func() {
+			signal.Stop(sigs)
+			close(finished)
+		})
+		remove()
 	}
 	defer func() {
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"math/big"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -706,5 +708,62 @@ func TestApplyAlwaysAfterFailure(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "cleaned")); err != nil {
 		t.Errorf("a command marked Always did not run after failures: %v", err)
+	}
+}
+
+// TestGnupgReadInterrupted interrupts a keysync process (this test's
+// binary, run again) while its read of a home waits for a passphrase, and
+// checks that the process ends by the signal, the private copy with its
+// secret keys is gone, no agent is left running and the home is as it was.
+func TestGnupgReadInterrupted(t *testing.T) {
+	if home := os.Getenv("KEYSYNC_TEST_GNUPG_HOME"); home != "" {
+		gpgTempDir = os.Getenv("KEYSYNC_TEST_GNUPG_COPIES")
+		a, _ := Lookup("gnupg")
+		a.Read(ReadRequest{Dir: home, Prompt: func(string) ([]byte, error) {
+			os.Stdout.WriteString("prompt\n")
+			select {} // until the signal
+		}})
+		t.Fatal("the read ended")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGINT")
+	}
+	peer.Need(t, "gpg")
+	h := makePGPHomes(t) // Carol's key asks for a passphrase
+	stopAgent(t, h.a)
+	agedFiles(t, h.a)
+	before := gpgtest.Take(t, h.a)
+	copies := gpgHome(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGnupgReadInterrupted$")
+	cmd.Env = append(os.Environ(), "KEYSYNC_TEST_GNUPG_HOME="+h.a, "KEYSYNC_TEST_GNUPG_COPIES="+copies)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line := make([]byte, 7)
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "prompt\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("no prompt: %q, %v", line, err)
+	}
+	if left, _ := os.ReadDir(copies); len(left) != 1 {
+		t.Errorf("while prompting, %d private copies", len(left))
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGINT {
+		t.Errorf("the process ended with %v, want by SIGINT", err)
+	}
+	if left, _ := os.ReadDir(copies); len(left) > 0 {
+		t.Errorf("left after the interrupt: %v", left)
+	}
+	waitNoAgent(t, copies)
+	waitNoAgent(t, h.a)
+	for _, d := range before.Diff(gpgtest.Take(t, h.a)) {
+		t.Errorf("the interrupted read changed %s", d)
 	}
 }
