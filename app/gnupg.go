@@ -418,19 +418,26 @@ func copyPrivate(from, to string) error {
 	return out.Close()
 }
 
-// stopAgent stops the gpg-agent of g's home, if one runs, and waits a
-// little for it to remove its socket.
+// stopAgent stops the gpg-agent of g's home (a private copy), if one
+// runs, and waits a little for it to remove its socket. A socket folder
+// of the copy's own elsewhere (under /run/user) is removed too.
 func (g gpgRun) stopAgent() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sock := g.agentSocket(ctx)
-	kill := exec.CommandContext(ctx, g.conf, "--homedir", g.home, "--kill", "gpg-agent")
-	kill.Env = gpgEnv(g.home)
-	_ = kill.Run()
+	conf := func(args ...string) {
+		cmd := exec.CommandContext(ctx, g.conf, append([]string{"--homedir", g.home}, args...)...)
+		cmd.Env = gpgEnv(g.home)
+		_ = cmd.Run()
+	}
+	conf("--kill", "gpg-agent")
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Lstat(sock); err != nil {
-			return
+			break
 		}
+	}
+	if filepath.Dir(sock) != g.home {
+		conf("--remove-socketdir")
 	}
 }
 
