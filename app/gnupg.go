@@ -34,11 +34,12 @@ import (
 // it migrates a GnuPG 1.x secring.gpg into private-keys-v1.d (and writes
 // .gpg-v21-migrated), creates or updates trustdb.gpg, rewrites a
 // pubring.gpg, and starts a gpg-agent that makes its sockets and keeps
-// running; --no-autostart, --lock-never and --no-auto-check-trustdb stop
-// none of the writes but the agent's, and without an agent gpg lists no
-// secret keys. So gpg reads a private copy of the home's keyrings, in a
-// new folder of mode 0700, and the copy's agent is stopped and the copy
-// removed when the read ends, whether it failed or not.
+// running. --no-autostart, --lock-never and --no-auto-check-trustdb keep
+// a sound home as it was, but without an agent gpg lists no secret keys,
+// and a broken keyring still gets a new trustdb.gpg
+// (doc/formats.md §6.8). So gpg reads a private copy of the home's
+// keyrings, in a new folder of mode 0700, and the copy's agent is stopped
+// and the copy removed when the read ends, whether it failed or not.
 
 func init() { register(gnupgApp{}) }
 
