@@ -1,7 +1,9 @@
 // Package gpgtest runs the real GnuPG in interop tests: a throw-away
 // GnuPG home per test, whose agent is stopped and files removed when the
 // test ends. A missing gpg skips the test, or fails it with
-// KEYSYNC_REQUIRE_PEERS=1 (internal/peer).
+// KEYSYNC_REQUIRE_PEERS=1 (internal/peer). Take and Snapshot.Diff show
+// what a program changed in a home; Agents lists the gpg-agents running
+// for one.
 package gpgtest
 
 import (
