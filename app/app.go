@@ -95,6 +95,10 @@ type Command struct {
 	// Secret says that Stdin holds private keys: it is never printed.
 	Secret  bool
 	Summary string // what the command changes, such as "2 keys"
+	// Always says that the command runs even after an earlier command of
+	// the plan failed: it cleans up, such as stopping a gpg-agent that
+	// the commands before it started.
+	Always bool
 }
 
 // Notice reports something a reader or writer could not use or had to skip.

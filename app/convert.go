@@ -146,7 +146,8 @@ func (p Plan) Prepare(seen *Seen, force bool) (*Prepared, error) {
 }
 
 // Apply writes the changed files atomically, keeping a backup of each
-// file replaced, and then runs the commands in order.
+// file replaced, and then runs the commands in order. After a command
+// fails only those marked Always run, and the first failure is returned.
 func (p *Prepared) Apply() ([]FileResult, error) {
 	changes := make([]atomicfile.Change, len(p.Changes))
 	for i, c := range p.Changes {
@@ -160,12 +161,16 @@ func (p *Prepared) Apply() ([]FileResult, error) {
 	for i, r := range results {
 		out[i] = FileResult{Result: r, Summary: p.Changes[i].Summary, Exchange: p.Changes[i].Exchange}
 	}
+	var failed error
 	for _, c := range p.Commands {
-		if err := c.run(); err != nil {
-			return out, err
+		if failed != nil && !c.Always {
+			continue
+		}
+		if err := c.run(); err != nil && failed == nil {
+			failed = err
 		}
 	}
-	return out, nil
+	return out, failed
 }
 
 // String returns the command line, program first.

@@ -5,11 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/keysync/keysync"
@@ -22,6 +29,17 @@ import (
 // gpg binary, never through its files: gpg lists and exports keys and
 // ownertrust for Read, and Write plans gpg imports. OpenPGP keys only; OTR
 // keys and fingerprints are skipped with a notice.
+//
+// A read leaves the home as it was. gpg 2 changes a home it only lists:
+// it migrates a GnuPG 1.x secring.gpg into private-keys-v1.d (and writes
+// .gpg-v21-migrated), creates or updates trustdb.gpg, rewrites a
+// pubring.gpg, and starts a gpg-agent that makes its sockets and keeps
+// running. --no-autostart, --lock-never and --no-auto-check-trustdb keep
+// a sound home as it was, but without an agent gpg lists no secret keys,
+// and a broken keyring still gets a new trustdb.gpg
+// (doc/formats.md §6.8). So gpg reads a private copy of the home's
+// keyrings, in a new folder of mode 0700, and the copy's agent is stopped
+// and the copy removed when the read ends, whether it failed or not.
 
 func init() { register(gnupgApp{}) }
 
@@ -69,9 +87,12 @@ func gpgOptions(home string) []string {
 	return []string{"--homedir", home, "--batch", "--no-tty", "--no-greeting", "--pinentry-mode", "error"}
 }
 
-// gpgRun is the gpg binary and one GnuPG home, absolute.
+// gpgRun is the gpg and gpgconf binaries and one GnuPG home, absolute.
+// named, when set, is the home that messages name: home is a private
+// copy of it.
 type gpgRun struct {
-	path, home string
+	path, conf, home string
+	named            string
 }
 
 // output runs gpg with args after gpgOptions, stdin as its standard input,
@@ -83,7 +104,14 @@ type gpgRun struct {
 func (g gpgRun) output(stdin []byte, secret bool, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), gpgTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, g.path, append(gpgOptions(g.home), args...)...)
+	opts := gpgOptions(g.home)
+	if g.named != "" {
+		// A copy's gpg reads the copy's keyrings only: options of the
+		// home's gpg.conf (another keyring, another trustdb) could point
+		// it at the user's files.
+		opts = append(opts, "--no-options")
+	}
+	cmd := exec.CommandContext(ctx, g.path, append(opts, args...)...)
 	cmd.Env = gpgEnv(g.home)
 	cmd.WaitDelay = 2 * time.Second // a child keeping the pipes open does not stall the read
 	if stdin != nil {
@@ -108,7 +136,11 @@ func (g gpgRun) output(stdin []byte, secret bool, args ...string) ([]byte, error
 	case err != nil && secret:
 		err = fmt.Errorf("%s: %v", what, err)
 	case err != nil:
-		err = fmt.Errorf("%s: %v: %s", what, err, excerpt.Cut(strings.TrimSpace(string(stderr.buf)), 300))
+		msg := string(stderr.buf)
+		if g.named != "" {
+			msg = strings.ReplaceAll(msg, g.home, g.named)
+		}
+		err = fmt.Errorf("%s: %v: %s", what, err, excerpt.Cut(strings.TrimSpace(msg), 300))
 	}
 	if err != nil {
 		if secret {
@@ -243,31 +275,233 @@ func (g gpgRun) state() (*gpgState, error) {
 	return st, nil
 }
 
-// gpgFor returns the runner of the gpg binary on dir.
+// gpgFor returns the runner of the gpg binary on dir, with the gpgconf
+// beside it (else in PATH).
 func gpgFor(dir string) (gpgRun, error) {
 	path, err := findGPG()
 	if err != nil {
 		return gpgRun{}, err
 	}
+	conf := filepath.Join(filepath.Dir(path), "gpgconf")
+	if runtime.GOOS == "windows" {
+		conf += ".exe"
+	}
+	if _, err := os.Stat(conf); err != nil {
+		if conf, err = exec.LookPath("gpgconf"); err != nil {
+			return gpgRun{}, errors.New("gnupg: gpgconf not found beside gpg or in PATH (GnuPG 2.1 or later has it)")
+		}
+	}
 	home, err := filepath.Abs(dir)
 	if err != nil {
 		return gpgRun{}, err
 	}
-	return gpgRun{path: path, home: home}, nil
+	return gpgRun{path: path, conf: conf, home: home}, nil
+}
+
+// gpgHomeFiles are the files of a home that a private copy takes, besides
+// private-keys-v1.d: the keyrings, the trust database, and the mark of a
+// migration done (without it gpg would migrate secring.gpg again, keys
+// deleted since and all).
+var gpgHomeFiles = []string{"pubring.kbx", "pubring.gpg", "secring.gpg", "trustdb.gpg", ".gpg-v21-migrated"}
+
+// gpgTempBase is the folder that holds private copies: gpgTempDir, else
+// the system's temporary folder, unless its path is too long for the
+// copy's agent sockets (104 bytes on macOS), then /tmp.
+func gpgTempBase() string {
+	if gpgTempDir != "" {
+		return gpgTempDir
+	}
+	d := os.TempDir()
+	if runtime.GOOS != "windows" && len(d) > 56 {
+		d = "/tmp"
+	}
+	return d
+}
+
+// privateCopy copies what gpg reads of g's home (gpgHomeFiles and the
+// files of private-keys-v1.d, secret keys as the home keeps them) into a
+// new folder of mode 0700, files 0600, and returns the runner on it. done
+// stops the gpg-agent that gpg starts for the copy and removes it; it is
+// to be called however the read ends. On an error nothing is left. An
+// interrupt or termination signal meanwhile (a passphrase prompt may
+// wait long) does the same and is then raised again.
+func (g gpgRun) privateCopy() (c gpgRun, done func(), err error) {
+	dir, err := os.MkdirTemp(gpgTempBase(), "keysync-gnupg-")
+	if err != nil {
+		return gpgRun{}, nil, fmt.Errorf("private copy of the home: %w", err)
+	}
+	c = g
+	c.home, c.named = dir, g.home
+	var once sync.Once
+	remove := func() {
+		once.Do(func() {
+			c.stopAgent()
+			_ = os.RemoveAll(dir)
+		})
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			remove()
+			signal.Stop(sigs)
+			if p, err := os.FindProcess(os.Getpid()); err == nil {
+				_ = p.Signal(sig) // its default action, or other handlers
+			}
+		case <-finished:
+		}
+	}()
+	var stopOnce sync.Once
+	done = func() {
+		stopOnce.Do(func() {
+			signal.Stop(sigs)
+			close(finished)
+		})
+		remove()
+	}
+	defer func() {
+		if err != nil {
+			done()
+			err = fmt.Errorf("private copy of the home: %w", err)
+		}
+	}()
+	for _, name := range gpgHomeFiles {
+		if err := copyPrivate(filepath.Join(g.home, name), filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return gpgRun{}, nil, err
+		}
+	}
+	const keys = "private-keys-v1.d"
+	entries, err := os.ReadDir(filepath.Join(g.home, keys))
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, done, nil
+	}
+	if err != nil {
+		return gpgRun{}, nil, err
+	}
+	if err := os.Mkdir(filepath.Join(dir, keys), 0o700); err != nil {
+		return gpgRun{}, nil, err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		err := copyPrivate(filepath.Join(g.home, keys, e.Name()), filepath.Join(dir, keys, e.Name()))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return gpgRun{}, nil, err
+		}
+	}
+	return c, done, nil
+}
+
+// copyPrivate copies the regular file from (a link is followed) to a new
+// file to of mode 0600.
+func copyPrivate(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if fi, err := in.Stat(); err != nil {
+		return err
+	} else if !fi.Mode().IsRegular() {
+		return nil
+	}
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// stopAgent stops the gpg-agent of g's home (a private copy), if one
+// runs, and waits a little for it to remove its socket. A socket folder
+// of the copy's own elsewhere (under /run/user) is removed too.
+func (g gpgRun) stopAgent() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sock := g.agentSocket(ctx)
+	conf := func(args ...string) {
+		cmd := exec.CommandContext(ctx, g.conf, append([]string{"--homedir", g.home}, args...)...)
+		cmd.Env = gpgEnv(g.home)
+		_ = cmd.Run()
+	}
+	conf("--kill", "gpg-agent")
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Lstat(sock); err != nil {
+			break
+		}
+	}
+	if filepath.Dir(sock) != g.home {
+		conf("--remove-socketdir")
+	}
+}
+
+// agentSocket is the path of the socket of g's home's gpg-agent, as
+// gpgconf says, else the one in the home.
+func (g gpgRun) agentSocket(ctx context.Context) string {
+	cmd := exec.CommandContext(ctx, g.conf, "--homedir", g.home, "--list-dirs", "agent-socket")
+	cmd.Env = gpgEnv(g.home)
+	out, err := cmd.Output()
+	if p := strings.TrimSpace(string(out)); err == nil && p != "" && !strings.ContainsRune(p, '\n') {
+		if u, err := url.PathUnescape(p); err == nil { // gpgconf escapes ':' and '%'
+			return u
+		}
+	}
+	return filepath.Join(g.home, "S.gpg-agent")
+}
+
+// agentRunning reports whether a gpg-agent answers on the socket of g's
+// home (on Windows, whose sockets are files, whether the socket is
+// there).
+func (g gpgRun) agentRunning() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sock := g.agentSocket(ctx)
+	if runtime.GOOS == "windows" {
+		_, err := os.Stat(sock)
+		return err == nil
+	}
+	c, err := net.DialTimeout("unix", sock, 2*time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// readState is the state of g's home, read from a private copy.
+func (g gpgRun) readState() (*gpgState, error) {
+	c, done, err := g.privateCopy()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return c.state()
 }
 
 // Read lists the home's keys and secret keys, exports their packets and
-// reads the ownertrust, all through gpg. A secret key gpg cannot export
+// reads the ownertrust, all through gpg on a private copy of the home. A secret key gpg cannot export
 // without a passphrase is asked for through r.Prompt when there is one;
 // otherwise it is noted and only HasSecret says it exists.
 func (a gnupgApp) Read(r ReadRequest) (*keysync.Model, []Notice, error) {
 	if !hasKeyring(r.Dir) {
 		return nil, nil, fmt.Errorf("gnupg: %w in %s (no pubring.kbx or pubring.gpg)", ErrNoStore, r.Dir)
 	}
-	g, err := gpgFor(r.Dir)
+	home, err := gpgFor(r.Dir)
 	if err != nil {
 		return nil, nil, err
 	}
+	g, done, err := home.privateCopy()
+	if err != nil {
+		return nil, nil, fmt.Errorf("gnupg:%s: %w", r.Dir, err)
+	}
+	defer done()
 	st, err := g.state()
 	if err != nil {
 		return nil, nil, fmt.Errorf("gnupg:%s: %w", r.Dir, err)
@@ -362,8 +596,9 @@ func (g gpgRun) exportSecret(k *gpgcolon.Key, prompt Prompt, name string) ([]byt
 
 // Write plans gpg imports into dir of what it does not hold yet: the
 // public keys (with local signatures) whose packets differ from the
-// home's, the secret keys it lacks, then the ownertrust values that
-// differ. Key material reaches gpg on its standard input only. OTR keys
+// home's (read from a private copy), the secret keys it lacks, then the
+// ownertrust values that differ, and, when no gpg-agent runs for dir,
+// gpgconf --kill gpg-agent to stop the one the imports start. Key material reaches gpg on its standard input only. OTR keys
 // and fingerprints are skipped with a notice.
 func (a gnupgApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, error) {
 	var notices []Notice
@@ -392,7 +627,7 @@ func (a gnupgApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 	}
 	has := &gpgState{}
 	if hasKeyring(dir) {
-		if has, err = g.state(); err != nil {
+		if has, err = g.readState(); err != nil {
 			return Plan{}, nil, fmt.Errorf("gnupg:%s: %w", dir, err)
 		}
 	}
@@ -435,5 +670,16 @@ func (a gnupgApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 		plan.Commands = append(plan.Commands, Command{Path: g.path, Args: args("--import-ownertrust"),
 			Stdin: atomicfile.Bytes(gpgcolon.AppendOwnertrust(nil, trust)), Summary: count(len(trust), "ownertrust value")})
 	}
+	// gpg --import starts a gpg-agent (and, in a GnuPG 1.x home, migrates
+	// secring.gpg through it); one that was not running before is
+	// stopped again, even after a failed import.
+	if len(plan.Commands) > 0 && !g.agentRunning() {
+		plan.Commands = append(plan.Commands, Command{Path: g.conf, Args: []string{"--homedir", g.home, "--kill", "gpg-agent"},
+			Summary: "stop the gpg-agent started by the imports", Always: true})
+	}
 	return plan, notices, nil
 }
+
+// gpgTempDir is where private copies of homes are made; "" is the
+// system's temporary folder.
+var gpgTempDir = ""

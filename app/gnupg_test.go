@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"math/big"
 	"os"
@@ -12,12 +13,14 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/format/gpgcolon"
 	"github.com/keysync/keysync/internal/atomicfile"
+	"github.com/keysync/keysync/internal/gpgtest"
 	"github.com/keysync/keysync/internal/peer"
 )
 
@@ -211,12 +214,16 @@ func TestGnupgReadInterop(t *testing.T) {
 
 // TestGnupgConvertInterop converts home A into an empty home B through
 // keysync and checks with gpg that B holds A's public and secret keys and
-// ownertrust, and that no file is left in TMPDIR.
+// ownertrust, that A is as it was, that no gpg-agent was left running
+// for either (none ran before), and that no file is left in TMPDIR.
 func TestGnupgConvertInterop(t *testing.T) {
 	h := makePGPHomes(t)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	b := gpgHome(t)
+	stopAgent(t, h.a)
+	agedFiles(t, h.a)
+	before := gpgtest.Take(t, h.a)
 	a, _ := Lookup("gnupg")
 	from := []Location{{App: a, Dir: h.a, Name: "gnupg:" + h.a}}
 	to := []Location{{App: a, Dir: b, Name: "gnupg:" + b}}
@@ -234,7 +241,7 @@ func TestGnupgConvertInterop(t *testing.T) {
 			t.Errorf("command %s (%s): Secret = %v", c, c.Summary, c.Secret)
 		}
 	}
-	if want := []string{"3 public keys", "1 secret key", "3 ownertrust values"}; !reflect.DeepEqual(summaries, want) {
+	if want := []string{"3 public keys", "1 secret key", "3 ownertrust values", "stop the gpg-agent started by the imports"}; !reflect.DeepEqual(summaries, want) {
 		t.Fatalf("commands %q, want %q", summaries, want)
 	}
 	prepared, err := conv.Plan.Prepare(conv.Seen, false)
@@ -244,6 +251,11 @@ func TestGnupgConvertInterop(t *testing.T) {
 	if _, err := prepared.Apply(); err != nil {
 		t.Fatal(err)
 	}
+	for _, d := range before.Diff(gpgtest.Take(t, h.a)) {
+		t.Errorf("converting from A changed A's %s", d)
+	}
+	waitNoAgent(t, h.a)
+	waitNoAgent(t, b)
 
 	if got, want := sortedStrings(gpgListing(t, b, "--list-keys")), sortedStrings([]string{h.alice, h.bob, h.carol}); !reflect.DeepEqual(got, want) {
 		t.Errorf("B lists keys %q, want %q", got, want)
@@ -425,8 +437,13 @@ func TestGnupgWriteSkips(t *testing.T) {
 	if !reflect.DeepEqual(msgs, want) {
 		t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(msgs, "\n"), strings.Join(want, "\n"))
 	}
-	if len(plan.Files) != 0 || len(plan.Commands) != 3 {
+	if len(plan.Files) != 0 || len(plan.Commands) != 4 {
 		t.Fatalf("plan: %d files, %d commands", len(plan.Files), len(plan.Commands))
+	}
+	// No agent runs for dir: the last command stops the one gpg starts.
+	if c := plan.Commands[3]; !c.Always || filepath.Base(c.Path) != "gpgconf" ||
+		!reflect.DeepEqual(c.Args, []string{"--homedir", dir, "--kill", "gpg-agent"}) {
+		t.Errorf("last command %s (always %v), want gpgconf --kill gpg-agent", c, c.Always)
 	}
 	var stdin bytes.Buffer
 	plan.Commands[2].Stdin.WriteTo(&stdin)
@@ -505,5 +522,248 @@ func TestGnupgSecretElsewhere(t *testing.T) {
 		if out != nil || !strings.Contains(why, want) {
 			t.Errorf("token %q: %d bytes, %q; want %q", token, len(out), why, want)
 		}
+	}
+}
+
+// stopAgent stops the gpg-agent of home, if one runs, and waits until it
+// is gone.
+func stopAgent(t *testing.T, home string) {
+	t.Helper()
+	if p, err := exec.LookPath("gpgconf"); err == nil {
+		exec.Command(p, "--homedir", home, "--kill", "gpg-agent").Run()
+	}
+	waitNoAgent(t, home)
+}
+
+// waitNoAgent fails the test if a gpg-agent for a home under dir is still
+// running a few seconds on.
+func waitNoAgent(t *testing.T, dir string) {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		agents, ok := gpgtest.Agents(dir)
+		if !ok {
+			t.Log("no /proc: running agents not checked")
+			return
+		}
+		if len(agents) == 0 {
+			return
+		}
+		if time.Since(start) > 3*time.Second {
+			t.Errorf("gpg-agent still running for %s: %q", dir, agents)
+			return
+		}
+	}
+}
+
+// agedFiles sets the modification time of every file under dir, and of
+// dir, an hour back, so that a file gpg touches shows in a Snapshot.
+func agedFiles(t *testing.T, dir string) {
+	t.Helper()
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	var paths []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		paths = append(paths, p)
+		return err
+	})
+	for i := len(paths) - 1; i >= 0; i-- {
+		if err := os.Chtimes(paths[i], old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// privateCopies points keysync's private copies of GnuPG homes into a
+// folder of the test and checks at its end that none is left, nor an
+// agent of one.
+func privateCopies(t *testing.T) string {
+	t.Helper()
+	tmp := gpgHome(t)
+	old := gpgTempDir
+	gpgTempDir = tmp
+	t.Cleanup(func() {
+		gpgTempDir = old
+		waitNoAgent(t, tmp)
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			t.Errorf("left in the folder of private copies: %v", left)
+		}
+	})
+	return tmp
+}
+
+// TestGnupgReadLeavesHome reads a GnuPG 2 home (one key protected by a
+// passphrase, given), the GnuPG 1.x sample (secring.gpg, which gpg 2
+// migrates on first use) and a home with a broken keyring, none with an
+// agent running, and checks that every file and folder of each is as it
+// was (names, modes, sizes, times), that no gpg-agent is left running for
+// it, and that keysync's private copy is gone.
+func TestGnupgReadLeavesHome(t *testing.T) {
+	peer.Need(t, "gpg")
+	privateCopies(t)
+	h := makePGPHomes(t)
+	v1 := gpgHome(t)
+	for _, name := range []string{"pubring.gpg", "secring.gpg", "trustdb.gpg", "random_seed"} {
+		data, err := os.ReadFile(filepath.Join(fixtures, "gnupg", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(v1, name), string(data))
+	}
+	broken := gpgHome(t)
+	writeFile(t, filepath.Join(broken, "pubring.gpg"), "garbage\n")
+	prompt := func(string) ([]byte, error) { return []byte(carolPass), nil }
+	a, _ := Lookup("gnupg")
+	for _, c := range []struct {
+		name, home string
+		keys       int // -1: Read fails
+	}{{"GnuPG 2", h.a, 3}, {"GnuPG 1.x", v1, 2}, {"broken", broken, -1}} {
+		stopAgent(t, c.home)
+		agedFiles(t, c.home)
+		before := gpgtest.Take(t, c.home)
+		m, _, err := a.Read(ReadRequest{Dir: c.home, Source: "gnupg:" + c.home, Prompt: prompt})
+		switch {
+		case c.keys < 0 && err == nil:
+			t.Errorf("%s: Read succeeded", c.name)
+		case c.keys >= 0 && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.keys >= 0:
+			secrets := 0
+			for _, k := range m.OpenPGPKeys {
+				if k.Secret != nil {
+					secrets++
+				}
+			}
+			if len(m.OpenPGPKeys) != c.keys || secrets != c.keys-1 {
+				t.Errorf("%s: %d keys, %d secret; want %d, %d", c.name, len(m.OpenPGPKeys), secrets, c.keys, c.keys-1)
+			}
+		}
+		if err != nil && strings.Contains(err.Error(), gpgTempDir) {
+			t.Errorf("%s: the error names the private copy: %v", c.name, err)
+		}
+		for _, d := range before.Diff(gpgtest.Take(t, c.home)) {
+			t.Errorf("%s: reading changed %s", c.name, d)
+		}
+		waitNoAgent(t, c.home)
+	}
+}
+
+// TestGnupgWriteKeepsRunningAgent shows that a gpg-agent that ran for the
+// target before a write is left running: only one keysync's imports
+// started is stopped.
+func TestGnupgWriteKeepsRunningAgent(t *testing.T) {
+	h := makePGPHomes(t) // gpg made keys in h.a: its agent runs
+	if agents, ok := gpgtest.Agents(h.a); !ok || len(agents) == 0 {
+		t.Skipf("no gpg-agent seen for the home (%v, /proc %v)", agents, ok)
+	}
+	m, _ := readGnupg(t, h.a, nil)
+	for i := range m.OpenPGPKeys {
+		if hexFP(m.OpenPGPKeys[i].Fingerprint) == h.bob {
+			m.OpenPGPKeys[i].Ownertrust = keysync.OwnertrustFull
+		}
+	}
+	a, _ := Lookup("gnupg")
+	plan, _, err := a.Write(h.a, "gnupg:"+h.a, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Commands) != 1 || plan.Commands[0].Summary != "1 ownertrust value" {
+		for _, c := range plan.Commands {
+			t.Errorf("command %s (%s)", c, c.Summary)
+		}
+		t.Fatalf("want only the ownertrust import")
+	}
+	prepared, err := plan.Prepare(nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prepared.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	if agents, _ := gpgtest.Agents(h.a); len(agents) == 0 {
+		t.Errorf("the home's own gpg-agent was stopped")
+	}
+}
+
+// TestApplyAlwaysAfterFailure shows that after a failed command only the
+// commands marked Always run, and the first failure is returned.
+func TestApplyAlwaysAfterFailure(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("shell commands")
+	}
+	dir := t.TempDir()
+	sh := func(script string, always bool) Command {
+		return Command{Path: "/bin/sh", Args: []string{"-c", script}, Always: always}
+	}
+	p := &Prepared{Commands: []Command{
+		sh("echo first failure >&2; exit 3", false),
+		sh("touch "+filepath.Join(dir, "skipped"), false),
+		sh("exit 4", true),
+		sh("touch "+filepath.Join(dir, "cleaned"), true),
+	}}
+	_, err := p.Apply()
+	if err == nil || !strings.Contains(err.Error(), "first failure") {
+		t.Errorf("Apply = %v, want the first failure", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "skipped")); err == nil {
+		t.Errorf("a command not marked Always ran after a failure")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cleaned")); err != nil {
+		t.Errorf("a command marked Always did not run after failures: %v", err)
+	}
+}
+
+// TestGnupgReadInterrupted interrupts a keysync process (this test's
+// binary, run again) while its read of a home waits for a passphrase, and
+// checks that the process ends by the signal, the private copy with its
+// secret keys is gone, no agent is left running and the home is as it was.
+func TestGnupgReadInterrupted(t *testing.T) {
+	if home := os.Getenv("KEYSYNC_TEST_GNUPG_HOME"); home != "" {
+		gpgTempDir = os.Getenv("KEYSYNC_TEST_GNUPG_COPIES")
+		a, _ := Lookup("gnupg")
+		a.Read(ReadRequest{Dir: home, Prompt: func(string) ([]byte, error) {
+			os.Stdout.WriteString("prompt\n")
+			select {} // until the signal
+		}})
+		t.Fatal("the read ended")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGINT")
+	}
+	peer.Need(t, "gpg")
+	h := makePGPHomes(t) // Carol's key asks for a passphrase
+	stopAgent(t, h.a)
+	agedFiles(t, h.a)
+	before := gpgtest.Take(t, h.a)
+	copies := gpgHome(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGnupgReadInterrupted$")
+	cmd.Env = append(os.Environ(), "KEYSYNC_TEST_GNUPG_HOME="+h.a, "KEYSYNC_TEST_GNUPG_COPIES="+copies)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line := make([]byte, 7)
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "prompt\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("no prompt: %q, %v", line, err)
+	}
+	if left, _ := os.ReadDir(copies); len(left) != 1 {
+		t.Errorf("while prompting, %d private copies", len(left))
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGINT {
+		t.Errorf("the process ended with %v, want by SIGINT", err)
+	}
+	if left, _ := os.ReadDir(copies); len(left) > 0 {
+		t.Errorf("left after the interrupt: %v", left)
+	}
+	waitNoAgent(t, copies)
+	waitNoAgent(t, h.a)
+	for _, d := range before.Diff(gpgtest.Take(t, h.a)) {
+		t.Errorf("the interrupted read changed %s", d)
 	}
 }

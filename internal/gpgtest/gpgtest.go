@@ -1,15 +1,23 @@
 // Package gpgtest runs the real GnuPG in interop tests: a throw-away
 // GnuPG home per test, whose agent is stopped and files removed when the
 // test ends. A missing gpg skips the test, or fails it with
-// KEYSYNC_REQUIRE_PEERS=1 (internal/peer).
+// KEYSYNC_REQUIRE_PEERS=1 (internal/peer). Take and Snapshot.Diff show
+// what a program changed in a home; Agents lists the gpg-agents running
+// for one.
 package gpgtest
 
 import (
 	"bytes"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keysync/keysync/internal/peer"
 )
@@ -134,4 +142,90 @@ func StatusLines(status, kw string) [][]string {
 		}
 	}
 	return out
+}
+
+// Snapshot is what a folder tree holds: for each path under the folder
+// (the folder itself is "."), its type and mode, size and modification
+// time.
+type Snapshot map[string]string
+
+// Take returns the snapshot of the tree at dir; an error ends the test.
+func Take(t testing.TB, dir string) Snapshot {
+	t.Helper()
+	s := Snapshot{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		s[rel] = fmt.Sprintf("%v %d bytes, modified %s", fi.Mode(), fi.Size(), fi.ModTime().Format(time.RFC3339Nano))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Diff lists what differs between s (before) and after, one line per
+// path, sorted; none when they are the same.
+func (s Snapshot) Diff(after Snapshot) []string {
+	var d []string
+	for p, was := range s {
+		switch now, ok := after[p]; {
+		case !ok:
+			d = append(d, p+": gone (was "+was+")")
+		case now != was:
+			d = append(d, p+": "+was+" -> "+now)
+		}
+	}
+	for p, now := range after {
+		if _, ok := s[p]; !ok {
+			d = append(d, p+": new ("+now+")")
+		}
+	}
+	sort.Strings(d)
+	return d
+}
+
+// Agents returns the process ids and command lines of the gpg-agents
+// running for a home under dir (a --homedir argument of dir or below).
+// ok is false where processes cannot be listed (no /proc).
+func Agents(dir string) (agents []string, ok bool) {
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, false
+	}
+	dir = filepath.Clean(dir)
+	for _, p := range procs {
+		if _, err := strconv.Atoi(p.Name()); err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join("/proc", p.Name(), "cmdline"))
+		if err != nil || len(raw) == 0 { // gone, or a zombie
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
+		if filepath.Base(args[0]) != "gpg-agent" {
+			continue
+		}
+		for i, a := range args {
+			home, ok := strings.CutPrefix(a, "--homedir=")
+			if !ok && a == "--homedir" && i+1 < len(args) {
+				home, ok = args[i+1], true
+			}
+			if ok && (filepath.Clean(home) == dir || strings.HasPrefix(filepath.Clean(home), dir+string(filepath.Separator))) {
+				agents = append(agents, p.Name()+" "+strings.Join(args, " "))
+				break
+			}
+		}
+	}
+	return agents, true
 }
