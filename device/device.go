@@ -169,14 +169,15 @@ func Open(home string, o Options) (*Device, error) {
 	d.core = fsm.NewCore(fsm.Config{FSM: d.model, Keys: keyStore{d}, Out: transmitter{d}, NewTID: o.NewTID,
 		Clock: o.Clock, Notify: d.notify, Log: func(s string) { d.logf("%s", s) }})
 	d.mach = fsm.NewMachine(d.model, driven{d.core, d}, o.Clock)
-	s, err := loadFile(db, filepath.Join(home, DBFile))
+	path := filepath.Join(home, DBFile)
+	s, err := loadFile(db, path)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	if err := d.restore(s); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return d, nil
 }
