@@ -261,13 +261,26 @@ func TestInstanceTagsStayWithTheirApp(t *testing.T) {
 			t.Error("irssi's instance tag was copied to xchat")
 		}
 	}
-	files, _ = write(t, "irssi", t.TempDir(), s)
+	// Nor into another irssi store: an instance tag names one installation.
+	other := t.TempDir()
+	files, notices := write(t, "irssi", other, s)
+	for _, f := range files {
+		if strings.HasSuffix(f.Path, "otr.instag") {
+			t.Error("irssi's instance tag was copied to another irssi store")
+		}
+	}
+	want := "irssi:" + other + ": instance tags of irssi:" + dir + " not copied: an instance tag names one installation (libotr makes a new one)"
+	if len(notices) != 1 || notices[0].Msg != want {
+		t.Errorf("notices %v, want %q", notices, want)
+	}
+	// Written back to its own store, spelled another way, it stays.
+	files, notices = write(t, "irssi", dir+"/.", s)
 	var found bool
 	for _, f := range files {
 		found = found || (strings.HasSuffix(f.Path, "otr.instag") && bytes.Contains(f.Data, []byte("1234abcd")))
 	}
-	if !found {
-		t.Error("converting within irssi lost the instance tag")
+	if !found || len(notices) != 0 {
+		t.Errorf("writing irssi back to its folder lost the instance tag (notices %v)", notices)
 	}
 }
 

@@ -249,16 +249,28 @@ func TestLibotrPidginIrssi(t *testing.T) {
 	}
 }
 
-// Converting within one app keeps the instance tags.
-func TestLibotrPidginToPidginKeepsInstanceTags(t *testing.T) {
+// Converting to another store of the same app copies no instance tag (an
+// instance tag names one installation; libotr, reading the result, makes
+// new ones); a store written back keeps its own.
+func TestLibotrPidginToPidginLeavesInstanceTags(t *testing.T) {
 	otr := otrtest.Tool(t)
 	pidgin := libotrPidgin(t, otr)
 	orig := dump(t, otr, pidgin, "otr.private_key", "otr.fingerprints", "otr.instance_tags")
+	if !strings.Contains(orig, "instag\t") {
+		t.Fatalf("no instance tags in the source:\n%s", orig)
+	}
 	other := t.TempDir()
 	writeFile(t, filepath.Join(other, "accounts.xml"), pidginAccountsXML)
 	convert(t, "pidgin", pidgin, "pidgin", other)
-	if got := dump(t, otr, other, "otr.private_key", "otr.fingerprints", "otr.instance_tags"); got != orig {
-		t.Errorf("pidgin → pidgin:\n%s\nwant\n%s", got, orig)
+	if _, err := os.Stat(filepath.Join(other, "otr.instance_tags")); err == nil {
+		t.Error("pidgin → another pidgin copied otr.instance_tags")
+	}
+	if got, want := dump(t, otr, other, "otr.private_key", "otr.fingerprints", ""), rename(orig, nil, nil, nil); got != want {
+		t.Errorf("pidgin → pidgin:\n%s\nwant\n%s", got, want)
+	}
+	convert(t, "pidgin", other, "pidgin", pidgin)
+	if got := dump(t, otr, pidgin, "otr.private_key", "otr.fingerprints", "otr.instance_tags"); got != orig {
+		t.Errorf("pidgin → pidgin, back:\n%s\nwant\n%s", got, orig)
 	}
 }
 

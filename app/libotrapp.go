@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -298,6 +299,7 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Model) (Plan, []Notice,
 
 	var keys fileOrder[libotr.PrivKey]
 	var tagRows fileOrder[libotr.InstanceTag]
+	var tagsLeft []string // the other stores of this app whose tags were not copied
 	for _, la := range s.Accounts {
 		name, protocol, why := n.name(la)
 		for _, k := range la.Keys {
@@ -318,8 +320,14 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Model) (Plan, []Notice,
 		if p.tagFile == "" {
 			continue
 		}
-		if t, ok := pickTag(la.InstanceTags, p.name, source); ok {
+		t, ok, others := pickTag(la.InstanceTags, p.name, dir)
+		if ok {
 			tagRows.add(t.Origin.Source, t.Line, libotr.InstanceTag{Account: t.Origin.Name, Protocol: t.Origin.Protocol, Tag: t.Tag})
+		}
+		for _, o := range others {
+			if !slices.Contains(tagsLeft, o) {
+				tagsLeft = append(tagsLeft, o)
+			}
 		}
 	}
 
@@ -349,6 +357,10 @@ func (p *libotrApp) Write(dir, source string, s *keysync.Model) (Plan, []Notice,
 	}
 
 	var notices []Notice
+	slices.Sort(tagsLeft)
+	for _, o := range tagsLeft {
+		notices = append(notices, Notice{Source: source, Msg: fmt.Sprintf("%s: instance tags of %s not copied: an instance tag names one installation (libotr makes a new one)", source, o)})
+	}
 	for _, a := range skipOrder {
 		sk := skipped[a]
 		notices = append(notices, Notice{Source: source, Msg: fmt.Sprintf("%s: skipped %s (%s): %s", p.name, excerpt.Cut(a.String(), excerpt.MaxRunes), sk.describe(), sk.why)})
@@ -512,22 +524,42 @@ func count(n int, thing string) string {
 	return fmt.Sprintf("%d %ss", n, thing)
 }
 
-// pickTag chooses the instance tag to write for an account: the target
-// installation's own tag if it has one, else a tag of the same app (a
-// conversion within one app keeps it). Tags of other apps are never copied:
-// libotr makes a new one.
-func pickTag(tags []keysync.InstanceTag, appName, source string) (keysync.InstanceTag, bool) {
-	for _, t := range tags {
-		if t.Origin.Source == source && t.Origin.App == appName {
-			return t, true
+// pickTag chooses the instance tag to write for an account into the
+// store of appName in dir: its own, read from that store (that folder,
+// however spelled). An instance tag names one installation (libotr's file
+// says not to copy it; doc/formats.md §4), so a tag of another store is
+// never written, not even one of the same app: libotr makes a new one.
+// others lists the other stores of appName that had a tag for the account.
+func pickTag(tags []keysync.InstanceTag, appName, dir string) (t keysync.InstanceTag, ok bool, others []string) {
+	for _, x := range tags {
+		if x.Origin.App != appName {
+			continue
+		}
+		if !ok && storeIn(x.Origin.Source, appName, dir) {
+			t, ok = x, true
+		} else if !storeIn(x.Origin.Source, appName, dir) {
+			others = append(others, x.Origin.Source)
 		}
 	}
-	for _, t := range tags {
-		if t.Origin.App == appName {
-			return t, true
-		}
+	return t, ok, others
+}
+
+// storeIn reports whether source, a store's name ("APP:DIR", see
+// Location), is the store of appName in dir: the same folder, however
+// spelled.
+func storeIn(source, appName, dir string) bool {
+	app, sdir, ok := strings.Cut(source, ":")
+	if !ok || app != appName {
+		return false
 	}
-	return keysync.InstanceTag{}, false
+	a, err1 := filepath.Abs(sdir)
+	b, err2 := filepath.Abs(dir)
+	if err1 == nil && err2 == nil && a == b {
+		return true
+	}
+	fa, err1 := os.Stat(sdir)
+	fb, err2 := os.Stat(dir)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
 
 // homeDir joins path elements to the user's home folder.

@@ -22,6 +22,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +43,9 @@ type Options struct {
 	NewTID func() (wire.TID, error) // nil: random UUIDv4
 	// Extension handles the group's trustsync messages; nil drops them.
 	Extension Extension
+	// ReadOnly opens the store only to read it, as status does: nothing is
+	// written to it, and every event the device would handle fails.
+	ReadOnly bool
 }
 
 // seenMax bounds the hashes of handled messages a device remembers.
@@ -109,11 +114,21 @@ func Create(home, address, name string, codec Codec) error {
 	if address == "" || !strings.Contains(address, "@") {
 		return fmt.Errorf("address %q: want a mail address", address)
 	}
-	db, err := openDB(home, true)
+	db, err := openDB(home, openCreate)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	if err := create(db, address, name, codec); err != nil {
+		// Not a device: the store it made goes.
+		db.Close()
+		os.Remove(filepath.Join(home, DBFile))
+		return err
+	}
+	return db.Close()
+}
+
+// create writes a new device's keys into db.
+func create(db *bolt.DB, address, name string, codec Codec) error {
 	own, err := codec.NewKey(address, name)
 	if err != nil {
 		return err
@@ -141,7 +156,11 @@ func Open(home string, o Options) (*Device, error) {
 	if o.NewTID == nil {
 		o.NewTID = randomTID
 	}
-	db, err := openDB(home, false)
+	mode := openWrite
+	if o.ReadOnly {
+		mode = openRead
+	}
+	db, err := openDB(home, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -150,14 +169,15 @@ func Open(home string, o Options) (*Device, error) {
 	d.core = fsm.NewCore(fsm.Config{FSM: d.model, Keys: keyStore{d}, Out: transmitter{d}, NewTID: o.NewTID,
 		Clock: o.Clock, Notify: d.notify, Log: func(s string) { d.logf("%s", s) }})
 	d.mach = fsm.NewMachine(d.model, driven{d.core, d}, o.Clock)
-	s, err := load(db)
+	path := filepath.Join(home, DBFile)
+	s, err := loadFile(db, path)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	if err := d.restore(s); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return d, nil
 }

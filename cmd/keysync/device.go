@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,10 +44,9 @@ func newInitCmd() *cobra.Command {
 			if strings.TrimSpace(address) == "" {
 				return usageErrorf("init needs --address")
 			}
+			// A device already there, or a device.db that is not one, is
+			// an error (exit 1), not a usage error: the command line is right.
 			if err := device.Create(home, address, name, newCodec()); err != nil {
-				if errors.Is(err, device.ErrExists) {
-					return usageErrorf("%v", err)
-				}
 				return err
 			}
 			d, err := device.Open(home, device.Options{Codec: newCodec()})

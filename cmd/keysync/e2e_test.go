@@ -315,7 +315,7 @@ func TestE2EStatusWithoutAgent(t *testing.T) {
 	e := newE2E(t)
 	a := e.device("a")
 	s := a.status()
-	if s.State != "" || len(s.Identities) != 1 || s.Identities[0].Address != e2eAddress || len(s.Identities[0].Fpr) != 40 {
+	if s.State != "not started" || len(s.Identities) != 1 || s.Identities[0].Address != e2eAddress || len(s.Identities[0].Fpr) != 40 {
 		t.Fatalf("status %+v", s)
 	}
 	out, err := exec.Command("keysync", "handshake", "accept", "--home", a.home).CombinedOutput()

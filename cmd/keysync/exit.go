@@ -80,7 +80,16 @@ func closeWords(word string, valid []string) []string {
 
 // unknownFlag adds a suggestion to pflag's error for an unknown long flag of
 // c, such as "unknown flag: --form", when c has a flag of a close name.
+//
+// When c only groups other commands and a word that names none of them came
+// before the flag (keysync handshake frobnicate --home X), that word is the
+// mistake: the flag belongs to the command it was meant to name.
 func unknownFlag(c *cobra.Command, err error) error {
+	if c.HasSubCommands() {
+		if args := c.Flags().Args(); len(args) > 0 {
+			return unknownCommand(c, args[0])
+		}
+	}
 	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
 	if !ok {
 		return usageError{err}

@@ -17,9 +17,14 @@ import (
 
 // deviceStatus asks the running agent of home for its status, or reads it
 // from the store when no agent runs.
+// The store is opened read-only: status never writes to it.
 func deviceStatus(home, lang string) (device.Status, error) {
-	return agent.Status(home, lang, device.Options{Codec: newCodec(), Extension: &trustsync.Store{}})
+	return agent.Status(home, lang, device.Options{Codec: newCodec(), Extension: &trustsync.Store{}, ReadOnly: true})
 }
+
+// notStarted is the state status shows for a device whose machine never
+// started (device.Status has ""): in the text and in the JSON.
+const notStarted = "not started"
 
 func checkLang(lang string) error {
 	if lang != "" && !slices.Contains(trustwords.Languages(), strings.ToLower(lang)) {
@@ -38,8 +43,9 @@ func newStatusCmd() *cobra.Command {
 		Long: "Show the device's state, its own identity with its key, the group's keys\n" +
 			"and members (their device keys), and a pending handshake with its\n" +
 			"trustwords, short and full, in LANG (ca de en es fr nl tr). It asks the\n" +
-			"running agent, else reads the store. --json prints a stable object: state,\n" +
-			"running, identities, device_key, group {grouped, keys, members},\n" +
+			"running agent, else reads the store (read-only). --json prints a stable\n" +
+			"object: state (\"not started\" before the agent's first start, as in\n" +
+			"the text), running, identities, device_key, group {grouped, keys, members},\n" +
 			"handshake {kind, own, partner, accepted, lang, trustwords, trustwords_full}\n" +
 			"(only while one is pending), last_signal, position, outbox.",
 		Args: cobra.NoArgs,
@@ -52,6 +58,9 @@ func newStatusCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
+				if s.State == "" {
+					s.State = notStarted
+				}
 				e := json.NewEncoder(c.OutOrStdout())
 				e.SetIndent("", "  ")
 				return e.Encode(s)
@@ -70,7 +79,7 @@ func newStatusCmd() *cobra.Command {
 func printStatus(w io.Writer, s device.Status) {
 	state := s.State
 	if state == "" {
-		state = "not started"
+		state = notStarted
 	}
 	if !s.Running && s.State != "" {
 		state += " (sync off)"

@@ -122,18 +122,80 @@ func readJournal(path string) (journal, error) {
 		return j, unwrapPath(err)
 	}
 	if len(b) > maxJournal {
-		return j, errors.New("journal too large")
+		return j, badJournal("journal too large")
+	}
+	if len(b) == 0 {
+		return j, unreadableJournal("the file is empty")
 	}
 	if err := json.Unmarshal(b, &j); err != nil {
-		return j, fmt.Errorf("unreadable journal: %w", err)
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return j, unreadableJournal("not JSON")
+		}
+		return j, unreadableJournal("not a keysync journal")
 	}
 	for i, e := range j.Files {
 		if !plainName(e.Name) || !isTemp(e.Temp) || !isSum(e.New) ||
 			e.Old != "" && (!isSum(e.Old) || !plainName(e.Backup) || !isTemp(e.BackupTemp)) {
-			return j, fmt.Errorf("journal entry %d is malformed", i+1)
+			return j, badJournal(fmt.Sprintf("journal entry %d is malformed", i+1))
 		}
 	}
 	return j, nil
+}
+
+// unreadableJournal is readJournal's error for a journal that is no
+// journal at all: empty, not JSON, or JSON of another shape. keysync never
+// leaves one so: writeJournal writes the journal whole into a temporary
+// file, syncs it and only then renames it to its name, before the set's
+// first backup or rename. So such a file was not (or no longer is) a
+// journal of keysync's, and Recover may remove it if no write was left
+// half done in its folder (see dropJournal).
+type unreadableJournal string
+
+func (u unreadableJournal) Error() string { return "unreadable journal (" + string(u) + ")" }
+
+// badJournal is readJournal's error for a journal that reads but is not
+// one keysync wrote as it is (an entry is malformed, or it is too large):
+// Recover leaves it, and the folder, to the user.
+type badJournal string
+
+func (b badJournal) Error() string { return string(b) }
+
+// dropJournal handles the journal at jpath in dir that readJournal found
+// unreadable (why). A set's new contents stay in temporary files in the
+// folder until renamed over their targets, and the journal is written
+// after all of them: if no temporary file other than a journal's own is
+// left, every rename of any set it could have described happened (or none
+// was to happen), and there is nothing to finish or roll back, so it
+// removes the journal and returns the note for the report. Otherwise it
+// changes nothing and returns an error naming the journal and the
+// temporary files and saying what to do.
+func dropJournal(dir, jpath string, why unreadableJournal) (string, error) {
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", dir, unwrapPath(err))
+	}
+	var temps []string
+	for _, e := range es {
+		if isTemp(e.Name()) && !strings.HasPrefix(e.Name(), JournalName+TempInfix) {
+			temps = append(temps, e.Name())
+		}
+	}
+	if len(temps) > 0 {
+		return "", fmt.Errorf("%s: %w: keysync cannot tell which files the interrupted write covered, so it changed nothing here. "+
+			"Each temporary file holds the new content of the file it is named after (%s); check those files "+
+			"(backups, if any, are the *%s files), then remove %s and the temporary files",
+			jpath, why, strings.Join(temps, ", "), BackupSuffix, jpath)
+	}
+	if err := os.Remove(jpath); err != nil {
+		return "", fmt.Errorf("%s: %w", jpath, unwrapPath(err))
+	}
+	if err := syncDir(dir); err != nil {
+		return "", fmt.Errorf("%s: %w", dir, unwrapPath(err))
+	}
+	mark()
+	return fmt.Sprintf("%s: removed an unreadable journal %s (%s): keysync writes its journal whole and synced before it changes any file, "+
+		"and no temporary file of an interrupted write is here, so none was left half done", dir, JournalName, string(why)), nil
 }
 
 // plainName reports whether name is a file name with no folder in it.
@@ -175,12 +237,18 @@ type Report struct {
 	Outcome Outcome
 	Files   []string // the names of the interrupted set's targets
 	Removed []string // the names of the leftover temporary files removed
+	// Dropped, if not "", says that Recover removed an unreadable journal
+	// that described no write left half done, and why that was safe.
+	Dropped string
 }
 
 // Messages says what Recover did, one line each, for the user; none if
 // it did nothing.
 func (r Report) Messages() []string {
 	var ms []string
+	if r.Dropped != "" {
+		ms = append(ms, r.Dropped)
+	}
 	switch r.Outcome {
 	case Finished:
 		ms = append(ms, fmt.Sprintf("%s: finished an interrupted write of %s: all new now", r.Dir, strings.Join(r.Files, ", ")))
@@ -214,8 +282,18 @@ func Recover(dir string) (Report, error) {
 	r := Report{Dir: dir}
 	jpath := filepath.Join(dir, JournalName)
 	j, err := readJournal(jpath)
+	var unreadable unreadableJournal
+	var bad badJournal
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+	case errors.As(err, &unreadable):
+		if r.Dropped, err = dropJournal(dir, jpath, unreadable); err != nil {
+			return r, err
+		}
+	case errors.As(err, &bad):
+		return r, fmt.Errorf("%s: %w: keysync did not write this journal as it is, so it cannot finish or roll back the write it describes, "+
+			"and changed nothing here; check the files of %s (backups are the *%s files, new contents the .*%s* files), then remove %s",
+			jpath, err, dir, BackupSuffix, TempInfix, jpath)
 	case err != nil:
 		return r, fmt.Errorf("%s: %w", jpath, err)
 	default:
