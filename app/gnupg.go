@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -305,17 +306,44 @@ func gpgFor(dir string) (gpgRun, error) {
 var gpgHomeFiles = []string{"pubring.kbx", "pubring.gpg", "secring.gpg", "trustdb.gpg", ".gpg-v21-migrated"}
 
 // gpgTempBase is the folder that holds private copies: gpgTempDir, else
-// the system's temporary folder, unless its path is too long for the
-// copy's agent sockets (104 bytes on macOS), then /tmp.
+// the user's runtime folder ($XDG_RUNTIME_DIR: the user's own, mode 0700,
+// in memory on most Linux systems, so a copy's secret keys never reach a
+// disk), else the system's temporary folder; one whose path is too long
+// for the copy's agent sockets (104 bytes on macOS) gives way to /tmp.
 func gpgTempBase() string {
 	if gpgTempDir != "" {
 		return gpgTempDir
 	}
 	d := os.TempDir()
+	if r := os.Getenv("XDG_RUNTIME_DIR"); r != "" && ownPrivateDir(r) {
+		d = r
+	}
 	if runtime.GOOS != "windows" && len(d) > 56 {
 		d = "/tmp"
 	}
 	return d
+}
+
+// gpgCopyPrefix starts the name of every private copy; the process id
+// that made it follows, so that a later read can remove the copy of a
+// keysync killed before it could (sweepCopies).
+const gpgCopyPrefix = "keysync-gnupg-"
+
+// sweepCopies removes the private copies in base whose keysync no longer
+// runs (killed by SIGKILL mid-read, the one way a copy outlives its read).
+func sweepCopies(base string) {
+	entries, _ := os.ReadDir(base)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), gpgCopyPrefix)
+		pid, _, ok2 := strings.Cut(rest, "-")
+		n, err := strconv.Atoi(pid)
+		if !ok || !ok2 || err != nil || n <= 0 || n == os.Getpid() || !e.IsDir() {
+			continue
+		}
+		if processGone(n) {
+			_ = os.RemoveAll(filepath.Join(base, e.Name()))
+		}
+	}
 }
 
 // privateCopy copies what gpg reads of g's home (gpgHomeFiles and the
@@ -326,7 +354,9 @@ func gpgTempBase() string {
 // interrupt or termination signal meanwhile (a passphrase prompt may
 // wait long) does the same and is then raised again.
 func (g gpgRun) privateCopy() (c gpgRun, done func(), err error) {
-	dir, err := os.MkdirTemp(gpgTempBase(), "keysync-gnupg-")
+	base := gpgTempBase()
+	sweepCopies(base)
+	dir, err := os.MkdirTemp(base, fmt.Sprintf("%s%d-", gpgCopyPrefix, os.Getpid()))
 	if err != nil {
 		return gpgRun{}, nil, fmt.Errorf("private copy of the home: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/big"
@@ -765,5 +766,30 @@ func TestGnupgReadInterrupted(t *testing.T) {
 	waitNoAgent(t, h.a)
 	for _, d := range before.Diff(gpgtest.Take(t, h.a)) {
 		t.Errorf("the interrupted read changed %s", d)
+	}
+}
+
+// A private copy left by a keysync killed mid-read (SIGKILL, the one way
+// it outlives its read) is removed by the next read; copies of running
+// processes are not.
+func TestSweepCopiesOfGoneProcesses(t *testing.T) {
+	base := t.TempDir()
+	child := exec.Command("true")
+	if err := child.Run(); err != nil {
+		t.Fatal(err)
+	}
+	gone := fmt.Sprintf("%s%d-1", gpgCopyPrefix, child.Process.Pid)
+	live := fmt.Sprintf("%s%d-2", gpgCopyPrefix, os.Getppid())
+	own := fmt.Sprintf("%s%d-3", gpgCopyPrefix, os.Getpid())
+	for _, d := range []string{gone, live, own, "keysync-gnupg-x-4", "other"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweepCopies(base)
+	for d, want := range map[string]bool{gone: false, live: true, own: true, "keysync-gnupg-x-4": true, "other": true} {
+		if _, err := os.Stat(filepath.Join(base, d)); (err == nil) != want {
+			t.Errorf("%s: there %v, want %v", d, err == nil, want)
+		}
 	}
 }
