@@ -335,7 +335,8 @@ func (ks *csKeystore) model() (*keysync.Model, error) {
 		if problem != "" {
 			names.add(id.private.path, id.private.line, "account", "xmpp", jid, problem)
 		}
-		o := &keysync.Origin{Source: ks.source, App: "chatsecure", Local: keysync.Account{Protocol: "xmpp", Address: addr}, Name: jid}
+		// ChatSecure keeps verified true or false: its trust is coarse.
+		o := &keysync.Origin{Source: ks.source, App: "chatsecure", Local: keysync.Account{Protocol: "xmpp", Address: addr}, Name: jid, CoarseTrust: true}
 		la := m.AddAccount(o.Local)
 		la.AddOrigin(o)
 		la.Keys = append(la.Keys, keysync.Key{PrivateKey: key, Origin: o, Line: id.private.line})
@@ -380,7 +381,7 @@ func (ks *csKeystore) model() (*keysync.Model, error) {
 		verified[add(t.jid, t.fp, t.value.path, t.value.line)] = t.value
 	}
 	if len(rows) > 0 && len(locals) == 0 {
-		o := &keysync.Origin{Source: ks.source, App: "chatsecure", Local: keysync.Account{Protocol: "xmpp"}}
+		o := &keysync.Origin{Source: ks.source, App: "chatsecure", Local: keysync.Account{Protocol: "xmpp"}, CoarseTrust: true}
 		la := m.AddAccount(o.Local)
 		la.AddOrigin(o)
 		la.Unmapped = "ChatSecure files contacts' keys under no account, and this keystore holds no key of its own"
