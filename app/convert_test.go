@@ -204,3 +204,49 @@ func TestCoarseTrustStores(t *testing.T) {
 		}
 	}
 }
+
+// TestChatSecureSameKeystoreKept writes a ChatSecure exchange file twice
+// from one model: the second plan leaves the file as it is (it used to be
+// encrypted anew, with a new salt and date, on every sync). Another
+// password or other content encrypts it anew.
+func TestChatSecureSameKeystoreKept(t *testing.T) {
+	m, _ := read(t, "pidgin", filepath.Join(fixtures, "pidgin"))
+	cs, _ := Lookup("chatsecure")
+	w := cs.(SecretWriter)
+	dir := t.TempDir()
+	plan := func(pw string, m *keysync.Model) atomicfile.Op {
+		t.Helper()
+		p, _, err := w.WriteSecret(dir, "chatsecure:"+dir, m, []byte(pw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prep, err := p.Prepare(nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(prep.Changes) != 1 {
+			t.Fatalf("changes = %+v", prep.Changes)
+		}
+		op := prep.Changes[0].Op
+		if op != atomicfile.Unchanged {
+			if _, err := prep.Apply(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return op
+	}
+	if op := plan("pw-one", m); op != atomicfile.Create {
+		t.Fatalf("first write: %s", op)
+	}
+	if op := plan("pw-one", m); op != atomicfile.Unchanged {
+		t.Errorf("same model, same password: %s, want unchanged", op)
+	}
+	if op := plan("pw-two", m); op != atomicfile.Replace {
+		t.Errorf("another password: %s, want replace", op)
+	}
+	less := *m
+	less.Fingerprints = nil
+	if op := plan("pw-two", &less); op != atomicfile.Replace {
+		t.Errorf("other content: %s, want replace", op)
+	}
+}
