@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -67,6 +68,9 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 	}
 	if c.Unresolved > 0 {
 		return c, nil
+	}
+	if !slices.ContainsFunc(tos, func(t Location) bool { return indexLocation(read, t) <= 0 }) {
+		merged = nil // every target gets its own merge: let this one go
 	}
 	for _, t := range tos {
 		plan, ns, err := t.Write(mergeFor(t, read, sources, prefer, merged))
