@@ -93,7 +93,9 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 // source that holds them, so that what the target already holds keeps the
 // target's spelling and order, and the same stores give the same files
 // whatever order they are named in. Without unresolved conflicts the merge
-// holds the same keys, rows and trust in any order (see keysync.Merge).
+// holds the same accounts, keys, fingerprints and trust values in any
+// order (see keysync.Merge): only whose form of a record comes first, and
+// so which spelling, line and packets it keeps, depends on the order.
 func mergeFor(t Location, read []Location, sources []keysync.Source, prefer string, merged *keysync.Model) *keysync.Model {
 	i := indexLocation(read, t)
 	if i <= 0 {
