@@ -105,6 +105,12 @@ type Origin struct {
 	Local    Account // the local account, canonical
 	Name     string  // the local account as the app names it, such as "me@example.org/Home"
 	Protocol string  // the protocol as the app spells it, such as "prpl-jabber"
+	// CoarseTrust says that the store's format can only say whether a
+	// fingerprint is verified, not how (Jitsi's and ChatSecure's true or
+	// false): its trusted rows read as Verified standing for any trusted
+	// value, and Merge lets a specific value (smp, manual, verified…)
+	// replace that without a conflict. Set by the app's reader.
+	CoarseTrust bool
 }
 
 // Key is one private key of a local account.
@@ -161,7 +167,8 @@ type KnownFingerprint struct {
 func (f *KnownFingerprint) Local() Account { return f.Origin.Local }
 
 // Trust is a fingerprint's trust value as libotr stores it, kept verbatim.
-// The empty string means unverified; any other value means trusted.
+// The empty string means unverified; any other value means trusted. A row
+// whose Origin has CoarseTrust holds Verified for any trusted value.
 type Trust string
 
 // Common trust values.

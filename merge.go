@@ -46,7 +46,10 @@ type ConflictValue struct {
 // is kept once. Different private keys for one account from different
 // sources are a KeyConflict; different non-empty trust values for one
 // fingerprint are a TrustConflict (a non-empty trust beats the empty one
-// without conflict: verification is knowledge gained). If prefer names a
+// without conflict: verification is knowledge gained). A coarse trust (a
+// row whose Origin has CoarseTrust: a store that can only say "verified")
+// is no side of a conflict: any specific non-empty value replaces its
+// Verified, and it beats only the empty trust. If prefer names a
 // source that holds a side of a conflict, that side wins and the conflict is
 // returned with Winner set. Otherwise the conflict is unresolved: the model
 // keeps every key of a key conflict, but only the first source's value of a
@@ -221,21 +224,24 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 	index := newFPIndex(n)
 	conflictAt := map[int]int{} // fingerprint index → conflict index
 	// A row whose trust comes from another source than the row gets an
-	// Origin naming that source (one copy per Origin and source).
+	// Origin naming that source and saying whether its trust is coarse
+	// (one copy per Origin, source and coarseness).
 	type originSource struct {
 		o      *Origin
 		source string
+		coarse bool
 	}
 	derived := map[originSource]*Origin{}
-	trustFrom := func(f *KnownFingerprint, source string) {
-		if f.Origin.Source == source {
+	trustFrom := func(f *KnownFingerprint, source string, coarse bool) {
+		if f.Origin.Source == source && f.Origin.CoarseTrust == coarse {
 			return
 		}
-		k := originSource{f.Origin, source}
+		k := originSource{f.Origin, source, coarse}
 		d := derived[k]
 		if d == nil {
 			c := *f.Origin
 			c.Source = source
+			c.CoarseTrust = coarse
 			d = &c
 			derived[k] = d
 		}
@@ -252,11 +258,21 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 			}
 			e := &out[i]
 			switch {
-			case f.Trust == e.Trust || f.Trust == "":
+			case f.Trust == "":
 				continue
 			case e.Trust == "":
 				e.Trust = f.Trust
-				trustFrom(e, src.Name)
+				trustFrom(e, src.Name, f.Origin.CoarseTrust)
+				continue
+			case f.Origin.CoarseTrust:
+				continue // a coarse "verified" adds nothing to a trusted row
+			case e.Origin.CoarseTrust:
+				// The specific value says more, even when it is "verified"
+				// too: the row's trust is no longer coarse.
+				e.Trust = f.Trust
+				trustFrom(e, src.Name, false)
+				continue
+			case f.Trust == e.Trust:
 				continue
 			}
 			ci, ok := conflictAt[i]
@@ -278,7 +294,7 @@ func mergeFingerprints(sources []Source, prefer string) ([]KnownFingerprint, []C
 			if v.Source == prefer {
 				c.Winner = prefer
 				out[i].Trust = Trust(v.Value)
-				trustFrom(&out[i], prefer)
+				trustFrom(&out[i], prefer, false) // coarse trust is never a side
 			}
 		}
 	}

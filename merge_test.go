@@ -155,3 +155,68 @@ func TestKnownFingerprintSize(t *testing.T) {
 		t.Errorf("KnownFingerprint takes %d bytes, want at most 80", size)
 	}
 }
+
+// A store that can only say "verified" (CoarseTrust) is no side of a
+// trust conflict: a specific verified value replaces its Verified, in any
+// order, and different specific values still conflict.
+func TestMergeCoarseTrust(t *testing.T) {
+	bob := "bob@example.org"
+	row := func(trust Trust, coarse bool) KnownFingerprint {
+		return KnownFingerprint{Origin: &Origin{Local: alice, CoarseTrust: coarse}, Contact: bob, Fingerprint: fpA, Trust: trust}
+	}
+	type side struct {
+		name   string
+		trust  Trust
+		coarse bool
+	}
+	cases := []struct {
+		sides     []side
+		want      Trust
+		from      string // the source of the merged trust
+		coarse    bool   // the merged row's trust is coarse
+		conflicts int
+	}{
+		{[]side{{"pidgin", SMP, false}, {"jitsi", Verified, true}}, SMP, "pidgin", false, 0},
+		{[]side{{"jitsi", Verified, true}, {"pidgin", SMP, false}}, SMP, "pidgin", false, 0},
+		{[]side{{"jitsi", Verified, true}, {"irssi", Manual, false}}, Manual, "irssi", false, 0},
+		// A specific "verified" is specific: it then conflicts with manual.
+		{[]side{{"jitsi", Verified, true}, {"pidgin", Verified, false}, {"irssi", Manual, false}}, Verified, "pidgin", false, 1},
+		{[]side{{"pidgin", Verified, false}, {"jitsi", Verified, true}, {"irssi", Manual, false}}, Verified, "pidgin", false, 1},
+		{[]side{{"jitsi", Verified, true}, {"chatsecure", Verified, true}}, Verified, "jitsi", true, 0},
+		{[]side{{"jitsi", Unverified, true}, {"pidgin", SMP, false}}, SMP, "pidgin", false, 0},
+		{[]side{{"pidgin", Unverified, false}, {"jitsi", Verified, true}}, Verified, "jitsi", true, 0},
+		{[]side{{"pidgin", SMP, false}, {"jitsi", Verified, true}, {"irssi", Manual, false}}, SMP, "pidgin", false, 1},
+	}
+	for _, c := range cases {
+		var sources []Source
+		for _, s := range c.sides {
+			sources = append(sources, Source{s.name, store(s.name, nil, row(s.trust, s.coarse))})
+		}
+		m, conflicts := Merge(sources, "")
+		f := m.Fingerprints[0]
+		if f.Trust != c.want || f.Origin.Source != c.from || f.Origin.CoarseTrust != c.coarse || len(conflicts) != c.conflicts {
+			t.Errorf("%+v: trust %q from %q (coarse %v), %d conflicts; want %q from %q (coarse %v), %d",
+				c.sides, f.Trust, f.Origin.Source, f.Origin.CoarseTrust, len(conflicts), c.want, c.from, c.coarse, c.conflicts)
+		}
+		for _, x := range conflicts {
+			for _, v := range x.Values {
+				if v.Source == "jitsi" || v.Source == "chatsecure" {
+					t.Errorf("%+v: a coarse store is a side of %+v", c.sides, x)
+				}
+			}
+		}
+	}
+	// --prefer a coarse store settles nothing: it holds no side.
+	sources := []Source{
+		{"pidgin", store("pidgin", nil, row(SMP, false))},
+		{"jitsi", store("jitsi", nil, row(Verified, true))},
+		{"irssi", store("irssi", nil, row(Manual, false))},
+	}
+	if _, conflicts := Merge(sources, "jitsi"); len(conflicts) != 1 || conflicts[0].Winner != "" {
+		t.Errorf("prefer jitsi: %+v, want one unresolved conflict", conflicts)
+	}
+	m, conflicts := Merge(sources, "irssi")
+	if len(conflicts) != 1 || conflicts[0].Winner != "irssi" || m.Fingerprints[0].Trust != Manual || m.Fingerprints[0].Origin.CoarseTrust {
+		t.Errorf("prefer irssi: %+v, trust %q", conflicts, m.Fingerprints[0].Trust)
+	}
+}

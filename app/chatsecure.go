@@ -335,7 +335,8 @@ func (ks *csKeystore) model() (*keysync.Model, error) {
 		if problem != "" {
 			names.add(id.private.path, id.private.line, "account", "xmpp", jid, problem)
 		}
-		o := &keysync.Origin{Source: ks.source, App: "chatsecure", Local: keysync.Account{Protocol: "xmpp", Address: addr}, Name: jid}
+		// ChatSecure keeps verified true or false: its trust is coarse.
+		o := &keysync.Origin{Source: ks.source, App: "chatsecure", Local: keysync.Account{Protocol: "xmpp", Address: addr}, Name: jid, CoarseTrust: true}
 		la := m.AddAccount(o.Local)
 		la.AddOrigin(o)
 		la.Keys = append(la.Keys, keysync.Key{PrivateKey: key, Origin: o, Line: id.private.line})
@@ -380,7 +381,7 @@ func (ks *csKeystore) model() (*keysync.Model, error) {
 		verified[add(t.jid, t.fp, t.value.path, t.value.line)] = t.value
 	}
 	if len(rows) > 0 && len(locals) == 0 {
-		o := &keysync.Origin{Source: ks.source, App: "chatsecure", Local: keysync.Account{Protocol: "xmpp"}}
+		o := &keysync.Origin{Source: ks.source, App: "chatsecure", Local: keysync.Account{Protocol: "xmpp"}, CoarseTrust: true}
 		la := m.AddAccount(o.Local)
 		la.AddOrigin(o)
 		la.Unmapped = "ChatSecure files contacts' keys under no account, and this keystore holds no key of its own"
@@ -599,14 +600,50 @@ func (chatSecure) WriteSecret(dir, source string, m *keysync.Model, password []b
 		return Plan{}, notices, nil
 	}
 
+	path := filepath.Join(dir, chatSecureExchange)
 	plain := keystoreText(props, time.Now())
-	data, err := ofcaes.Encrypt(plain, pw, rand.Reader)
-	clear(plain)
-	if err != nil {
-		return Plan{}, nil, fmt.Errorf("chatsecure: %w", err)
+	data, same := sameKeystore(path, plain, pw)
+	if !same {
+		var err error
+		data, err = ofcaes.Encrypt(plain, pw, rand.Reader)
+		if err != nil {
+			clear(plain)
+			return Plan{}, nil, fmt.Errorf("chatsecure: %w", err)
+		}
 	}
+	clear(plain)
 	summary := count(keys, "private key") + ", " + count(verified, "verified fingerprint")
-	return Plan{Files: []File{{Path: filepath.Join(dir, chatSecureExchange), Content: atomicfile.Bytes(data), Secret: true, Summary: summary, Exchange: true}}}, notices, nil
+	return Plan{Files: []File{{Path: path, Content: atomicfile.Bytes(data), Secret: true, Summary: summary, Exchange: true}}}, notices, nil
+}
+
+// sameKeystore returns the bytes of the exchange file at path if keysync
+// wrote it with password pw and it holds the properties of plain (a
+// keystoreText): encrypting them anew (a new salt, a new date) would
+// replace a file that says the same, on every sync.
+func sameKeystore(path string, plain, pw []byte) ([]byte, bool) {
+	data, err := readBounded(ReadRequest{}, path)
+	if err != nil {
+		return nil, false
+	}
+	old, err := ofcaes.Decrypt(data, pw)
+	if err != nil {
+		return nil, false
+	}
+	defer clear(old)
+	body := func(b []byte) ([]byte, bool) {
+		const header = "#written by keysync\n#"
+		if !bytes.HasPrefix(b, []byte(header)) {
+			return nil, false
+		}
+		_, rest, ok := bytes.Cut(b[len(header):], []byte{'\n'}) // the date
+		return rest, ok
+	}
+	a, okA := body(old)
+	b, okB := body(plain)
+	if !okA || !okB || !bytes.Equal(a, b) {
+		return nil, false
+	}
+	return data, true
 }
 
 // keystoreText writes props as Properties.store does: a comment, the

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +35,8 @@ type Conversion struct {
 // and, unless a conflict is unresolved, plans the writes of every target.
 // prompt is handed to the readers. It writes nothing. With froms and tos
 // the same stores it is a two-way sync: every store gets the merge of all.
+// A target that was read gets the merge with its own store first, so that
+// it keeps its own spelling and order of what it holds (see mergeFor).
 //
 // The caller locks the stores' folders first (LockStores) and holds the
 // lock until the plan is applied.
@@ -43,6 +46,7 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 	if err != nil {
 		return nil, err
 	}
+	read := append([]Location(nil), froms...) // the store of each source
 	for _, t := range Stores(froms, tos)[len(froms):] {
 		m, ns, err := t.Read(prompt, seen)
 		if errors.Is(err, ErrNoStore) {
@@ -52,6 +56,7 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 			return nil, err
 		}
 		sources = append(sources, keysync.Source{Name: t.Name, Model: m})
+		read = append(read, t)
 		notices = append(notices, ns...)
 	}
 	merged, conflicts := keysync.Merge(sources, prefer)
@@ -64,8 +69,11 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 	if c.Unresolved > 0 {
 		return c, nil
 	}
+	if !slices.ContainsFunc(tos, func(t Location) bool { return indexLocation(read, t) <= 0 }) {
+		merged = nil // every target gets its own merge: let this one go
+	}
 	for _, t := range tos {
-		plan, ns, err := t.Write(merged)
+		plan, ns, err := t.Write(mergeFor(t, read, sources, prefer, merged))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Name, err)
 		}
@@ -76,6 +84,27 @@ func Convert(froms, tos []Location, prefer string, prompt Prompt) (*Conversion, 
 		c.Plan.add(plan)
 	}
 	return c, nil
+}
+
+// mergeFor returns the merge to write into the target t: merged (the merge
+// of sources, read from the stores read, in their order) unless t is one of
+// them and not the first, and then the merge with t's own source first.
+// Merged records keep the Origin (the spelling, the line) of the first
+// source that holds them, so that what the target already holds keeps the
+// target's spelling and order, and the same stores give the same files
+// whatever order they are named in. Without unresolved conflicts the merge
+// holds the same accounts, keys, fingerprints and trust values in any
+// order (see keysync.Merge): only whose form of a record comes first, and
+// so which spelling, line and packets it keeps, depends on the order.
+func mergeFor(t Location, read []Location, sources []keysync.Source, prefer string, merged *keysync.Model) *keysync.Model {
+	i := indexLocation(read, t)
+	if i <= 0 {
+		return merged
+	}
+	first := make([]keysync.Source, 0, len(sources))
+	first = append(append(append(first, sources[i]), sources[:i]...), sources[i+1:]...)
+	m, _ := keysync.Merge(first, prefer)
+	return m
 }
 
 // Err returns an *UnresolvedError if a conflict is unresolved, else nil.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keysync/keysync"
 	"github.com/keysync/keysync/internal/atomicfile"
 )
 
@@ -121,5 +122,131 @@ func TestLockStoresReadOnlySource(t *testing.T) {
 	}
 	if _, err := LockStores(nil, []Location{mustLocation(t, "kopete:"+ro)}, 0); err == nil {
 		t.Error("a read-only target folder was locked")
+	}
+}
+
+// TestConvertTargetKeepsItsSpelling syncs Pidgin's sample with a Kopete
+// copy of it in both orders: each store's files stay as they are. Pidgin's
+// files name an account "gptest@limun.org/" while accounts.xml has
+// "gptest@limun.org/homeresource"; with Kopete first, the rows used to
+// come with Kopete's Origin and Pidgin got the accounts.xml name.
+func TestConvertTargetKeepsItsSpelling(t *testing.T) {
+	dir := t.TempDir()
+	pidgin, kopete := filepath.Join(dir, "pidgin"), filepath.Join(dir, "kopete")
+	if err := os.Mkdir(pidgin, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"otr.private_key", "otr.fingerprints", "accounts.xml"} {
+		copyFile(t, filepath.Join(fixtures, "pidgin", f), filepath.Join(pidgin, f))
+	}
+	sync := func(args ...string) *Prepared {
+		t.Helper()
+		locs, err := ParseLocations(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Convert(locs, locs, "", nil)
+		if err != nil || c.Err() != nil {
+			t.Fatalf("sync %v: %v, %v", args, err, c.Err())
+		}
+		p, err := c.Plan.Prepare(c.Seen, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	froms, _ := ParseLocations([]string{"pidgin:" + pidgin})
+	tos, _ := ParseLocations([]string{"kopete:" + kopete})
+	c, err := Convert(froms, tos, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Plan.Prepare(c.Seen, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range [][]string{{"pidgin:" + pidgin, "kopete:" + kopete}, {"kopete:" + kopete, "pidgin:" + pidgin}} {
+		for _, ch := range sync(order...).Changes {
+			if ch.Op != atomicfile.Unchanged {
+				t.Errorf("sync %s %s: %s %s", order[0], order[1], ch.Op, ch.Path)
+			}
+		}
+	}
+}
+
+// TestCoarseTrustStores checks which readers mark their trust coarse:
+// Jitsi and ChatSecure keep only verified or not, the libotr apps and
+// Gajim keep the value itself.
+func TestCoarseTrustStores(t *testing.T) {
+	pw := []byte("6QpT40Omhp6YRX73BzxnPlSvvr7ZsPP6VaS4aqWOyqE=")
+	cs, _, err := readChatSecure(t, chatSecureSamples, func(string) ([]byte, error) { return append([]byte(nil), pw...), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	jitsi, _ := read(t, "jitsi", filepath.Join(fixtures, "jitsi"))
+	pidgin, _ := read(t, "pidgin", filepath.Join(fixtures, "pidgin"))
+	gajim, _ := read(t, "gajim", filepath.Join(fixtures, "gajim"))
+	for _, c := range []struct {
+		name   string
+		m      *keysync.Model
+		coarse bool
+	}{{"chatsecure", cs, true}, {"jitsi", jitsi, true}, {"pidgin", pidgin, false}, {"gajim", gajim, false}} {
+		if len(c.m.Fingerprints) == 0 {
+			t.Fatalf("%s: no fingerprints read", c.name)
+		}
+		for _, f := range c.m.Fingerprints {
+			if f.Origin.CoarseTrust != c.coarse {
+				t.Errorf("%s: row %s of %s has CoarseTrust %v", c.name, f.Fingerprint, f.Contact, f.Origin.CoarseTrust)
+			}
+		}
+	}
+}
+
+// TestChatSecureSameKeystoreKept writes a ChatSecure exchange file twice
+// from one model: the second plan leaves the file as it is (it used to be
+// encrypted anew, with a new salt and date, on every sync). Another
+// password or other content encrypts it anew.
+func TestChatSecureSameKeystoreKept(t *testing.T) {
+	m, _ := read(t, "pidgin", filepath.Join(fixtures, "pidgin"))
+	cs, _ := Lookup("chatsecure")
+	w := cs.(SecretWriter)
+	dir := t.TempDir()
+	plan := func(pw string, m *keysync.Model) atomicfile.Op {
+		t.Helper()
+		p, _, err := w.WriteSecret(dir, "chatsecure:"+dir, m, []byte(pw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prep, err := p.Prepare(nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(prep.Changes) != 1 {
+			t.Fatalf("changes = %+v", prep.Changes)
+		}
+		op := prep.Changes[0].Op
+		if op != atomicfile.Unchanged {
+			if _, err := prep.Apply(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return op
+	}
+	if op := plan("pw-one", m); op != atomicfile.Create {
+		t.Fatalf("first write: %s", op)
+	}
+	if op := plan("pw-one", m); op != atomicfile.Unchanged {
+		t.Errorf("same model, same password: %s, want unchanged", op)
+	}
+	if op := plan("pw-two", m); op != atomicfile.Replace {
+		t.Errorf("another password: %s, want replace", op)
+	}
+	less := *m
+	less.Fingerprints = nil
+	if op := plan("pw-two", &less); op != atomicfile.Replace {
+		t.Errorf("other content: %s, want replace", op)
 	}
 }

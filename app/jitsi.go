@@ -436,7 +436,8 @@ func (r *jitsiReader) origin(uid string) *keysync.Origin {
 	if problem := protocolProblem(a.Account.Protocol); problem != "" {
 		r.names.addProtocol(r.st.path, a.Line, a.Account.Protocol, problem)
 	}
-	o := &keysync.Origin{Source: r.req.Source, App: "jitsi", Local: a.Account, Name: uid, Protocol: a.Protocol}
+	// Jitsi keeps true or false per fingerprint: its trust is coarse.
+	o := &keysync.Origin{Source: r.req.Source, App: "jitsi", Local: a.Account, Name: uid, Protocol: a.Protocol, CoarseTrust: true}
 	la := r.accounts[a.Account]
 	if la == nil {
 		la = &keysync.LocalAccount{Account: a.Account}
