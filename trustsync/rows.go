@@ -13,15 +13,26 @@ import (
 // Rows is what one app's store holds, as trustsync rows.
 type Rows struct {
 	Fprs map[FprID]string
-	Keys map[string]map[string]KeyRow // account → fingerprint → key
-	PGP  map[string]PGPRow
+	// Coarse are the fingerprints of Fprs whose store can only say
+	// "verified" (keysync.Origin.CoarseTrust): there it stands for any
+	// trusted value, so it is no change from smp or manual.
+	Coarse map[FprID]bool
+	Keys   map[string]map[string]KeyRow // account → fingerprint → key
+	PGP    map[string]PGPRow
+}
+
+// sameTrust reports whether the app's trust t of fingerprint id says
+// what other does: the same value, or, from a store that can only say
+// verified, verified for any trusted value.
+func (r *Rows) sameTrust(id FprID, t, other string) bool {
+	return t == other || r.Coarse[id] && t == string(keysync.Verified) && other != ""
 }
 
 // RowsOf returns the rows of a model read from an app: OTR keys and
 // fingerprints and OpenPGP keys (public packets and ownertrust; secret
 // OpenPGP keys are not synced).
 func RowsOf(m *keysync.Model) *Rows {
-	r := &Rows{Fprs: map[FprID]string{}, Keys: map[string]map[string]KeyRow{}, PGP: map[string]PGPRow{}}
+	r := &Rows{Fprs: map[FprID]string{}, Coarse: map[FprID]bool{}, Keys: map[string]map[string]KeyRow{}, PGP: map[string]PGPRow{}}
 	for _, la := range m.Accounts {
 		if la.Unmapped != "" {
 			continue
@@ -44,7 +55,11 @@ func RowsOf(m *keysync.Model) *Rows {
 		if f.Fingerprint.Kind != keysync.OTRDSA || f.Origin == nil {
 			continue
 		}
-		r.Fprs[FprID{f.Origin.Local.String(), f.Contact, f.Fingerprint.String()}] = string(f.Trust)
+		id := FprID{f.Origin.Local.String(), f.Contact, f.Fingerprint.String()}
+		r.Fprs[id] = string(f.Trust)
+		if f.Origin.CoarseTrust {
+			r.Coarse[id] = true
+		}
 	}
 	for _, k := range m.OpenPGPKeys {
 		if k.HasSecret || len(k.Public) == 0 {
@@ -95,9 +110,9 @@ func Diff(app *Rows, base Base, r *Replica, applied uint64) *Update {
 		rt, inReplica := r.Fprs[id]
 		b, inBase := base[k]
 		switch {
-		case inBase && b == t:
+		case inBase && app.sameTrust(id, t, b):
 			continue
-		case !inBase && inReplica && (rt == t || t == ""):
+		case !inBase && inReplica && (app.sameTrust(id, t, rt) || t == ""):
 			continue
 		}
 		u.Fprs = append(u.Fprs, FprRow{Account: id.Account, Contact: id.Contact, Fpr: id.Fpr, Trust: t, Add: !inBase && t == ""})
@@ -197,8 +212,8 @@ func Project(m *keysync.Model, app *Rows, base Base, r *Replica, applied uint64)
 			out.AddAccount(o.Local)
 			out.Fingerprints = append(out.Fingerprints, keysync.KnownFingerprint{Contact: id.Contact,
 				Fingerprint: keysync.OTRFingerprint([20]byte(sum)), Trust: keysync.Trust(rt), Origin: o})
-		case at == rt:
-		case inBase && at != b, !inBase && at != "":
+		case app.sameTrust(id, at, rt):
+		case inBase && !app.sameTrust(id, at, b), !inBase && at != "":
 			continue // changed in the app: Diff sends it
 		default:
 			out.Fingerprints[index[id]].Trust = keysync.Trust(rt)
