@@ -181,6 +181,9 @@ func Open(rawURL string, o Options) (*Channel, error) {
 		if c.smtp, err = parseSMTP(o.SMTP, c); err != nil {
 			return nil, err
 		}
+		if err := c.smtp.checkAddress(); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -277,11 +280,11 @@ func redact(u *url.URL) string {
 }
 
 // CheckURL reports what is wrong with the channel URL rawURL and, if not
-// empty, the submission URL smtp of Options.SMTP for the own address
-// (Options.Address), without connecting: the errors of Open that no retry
-// mends.
-func CheckURL(rawURL, smtp, address string) error {
-	c, err := parse(rawURL, Options{Address: address})
+// empty, the submission URL smtp of Options.SMTP, without connecting: the
+// errors of Open that no retry mends, but for the own address, which Open
+// checks.
+func CheckURL(rawURL, smtp string) error {
+	c, err := parse(rawURL, Options{})
 	if err != nil || smtp == "" {
 		return err
 	}

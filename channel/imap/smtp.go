@@ -27,7 +27,8 @@ type smtpTarget struct {
 	tls      *tls.Config
 }
 
-// parseSMTP reads Options.SMTP for channel c.
+// parseSMTP reads Options.SMTP for channel c; Open checks the own address
+// it mails to (checkAddress).
 func parseSMTP(raw string, c *Channel) (*smtpTarget, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -69,9 +70,6 @@ func parseSMTP(raw string, c *Channel) (*smtpTarget, error) {
 	s.addr = net.JoinHostPort(s.host, port)
 	if s.address == "" {
 		s.address = c.user
-	}
-	if _, err := mailAddress(s.address); err != nil {
-		return nil, fmt.Errorf("imap: SMTP: own address %q: %v (set Options.Address)", s.address, err)
 	}
 	s.tls = c.tlsConfig()
 	if c.o.TLS == nil {
@@ -137,5 +135,13 @@ func (s *smtpTarget) send(ctx context.Context, msg []byte) error {
 		return unavailable(err)
 	}
 	cl.Quit()
+	return nil
+}
+
+// checkAddress reports whether s mails to an address.
+func (s *smtpTarget) checkAddress() error {
+	if _, err := mailAddress(s.address); err != nil {
+		return fmt.Errorf("imap: SMTP: own address %q: %v (set Options.Address)", s.address, err)
+	}
 	return nil
 }

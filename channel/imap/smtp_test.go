@@ -68,7 +68,14 @@ func TestSMTPURL(t *testing.T) {
 		t.Errorf("smtps://other@mail.example.org: %+v, %v", s, err)
 	}
 	c.user = "plainuser"
-	if _, err := parseSMTP("smtps://mail.example.org", c); err == nil || !strings.Contains(err.Error(), "Options.Address") {
+	s, err = parseSMTP("smtps://mail.example.org", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.checkAddress(); err == nil || !strings.Contains(err.Error(), "Options.Address") {
 		t.Errorf("a login that is not an address, and no Address: %v", err)
+	}
+	if _, err := Open("imap://plainuser@mail.example.org/Sync", Options{Password: "x", SMTP: "smtps://mail.example.org", Log: quiet}); err == nil || !strings.Contains(err.Error(), "Options.Address") {
+		t.Errorf("Open, a login that is not an address, and no Address: %v", err)
 	}
 }

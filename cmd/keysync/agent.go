@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -31,25 +32,36 @@ import (
 func checkChannelURL(url, smtp string) error {
 	scheme, rest, ok := strings.Cut(url, ":")
 	if !ok || rest == "" {
-		return usageErrorf("channel %q: want SCHEME:ADDRESS, such as dir:PATH", url)
+		return usageErrorf("channel %q: want SCHEME:ADDRESS, such as dir:PATH", shownURL(url))
 	}
 	if smtp != "" && scheme != "imap" && scheme != "imap+insecure" {
-		return usageErrorf("--smtp is for an imap:// channel, not %q", url)
+		return usageErrorf("--smtp is for an imap:// channel, not %q", shownURL(url))
 	}
 	var err error
 	switch scheme {
 	case "dir":
 	case "imap", "imap+insecure":
-		err = imap.CheckURL(url, smtp, "")
+		err = imap.CheckURL(url, smtp)
 	case "nats", "tls":
 		_, err = nats.ParseURL(url)
 	default:
-		return usageErrorf("channel %q: unknown scheme %q (known: dir, imap, imap+insecure, nats, tls)", url, scheme)
+		return usageErrorf("channel %q: unknown scheme %q (known: dir, imap, imap+insecure, nats, tls)", shownURL(url), scheme)
 	}
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
 	return nil
+}
+
+// shownURL is a channel URL as an error may show it: without a password,
+// query or fragment (where a user may have put a secret).
+func shownURL(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		return "(the URL)"
+	}
+	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
+	return u.Redacted()
 }
 
 // openChannel opens the channel of a URL that checkChannelURL passed. smtp,
