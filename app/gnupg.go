@@ -330,8 +330,9 @@ func gpgTempBase() string {
 const gpgCopyPrefix = "keysync-gnupg-"
 
 // sweepCopies removes the private copies in base whose keysync no longer
-// runs (killed by SIGKILL mid-read, the one way a copy outlives its read).
-func sweepCopies(base string) {
+// runs (killed by SIGKILL mid-read), after stopping the gpg-agent a copy
+// may still have.
+func (g gpgRun) sweepCopies(base string) {
 	entries, _ := os.ReadDir(base)
 	for _, e := range entries {
 		rest, ok := strings.CutPrefix(e.Name(), gpgCopyPrefix)
@@ -341,7 +342,10 @@ func sweepCopies(base string) {
 			continue
 		}
 		if processGone(n) {
-			_ = os.RemoveAll(filepath.Join(base, e.Name()))
+			stale := g
+			stale.home = filepath.Join(base, e.Name())
+			stale.stopAgent()
+			_ = os.RemoveAll(stale.home)
 		}
 	}
 }
@@ -355,7 +359,7 @@ func sweepCopies(base string) {
 // wait long) does the same and is then raised again.
 func (g gpgRun) privateCopy() (c gpgRun, done func(), err error) {
 	base := gpgTempBase()
-	sweepCopies(base)
+	g.sweepCopies(base)
 	dir, err := os.MkdirTemp(base, fmt.Sprintf("%s%d-", gpgCopyPrefix, os.Getpid()))
 	if err != nil {
 		return gpgRun{}, nil, fmt.Errorf("private copy of the home: %w", err)
@@ -364,13 +368,15 @@ func (g gpgRun) privateCopy() (c gpgRun, done func(), err error) {
 	c.home, c.named = dir, g.home
 	var once sync.Once
 	remove := func() {
-		once.Do(func() {
-			c.stopAgent()
-			_ = os.RemoveAll(dir)
-		})
+		once.Do(c.stopAgent)
+		_ = os.RemoveAll(dir) // again on every call: one may race a read still writing
 	}
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	watched := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) { // under nohup a hang-up stays ignored
+		watched = append(watched, syscall.SIGHUP)
+	}
+	signal.Notify(sigs, watched...)
 	finished := make(chan struct{})
 	go func() {
 		select {
@@ -385,11 +391,11 @@ func (g gpgRun) privateCopy() (c gpgRun, done func(), err error) {
 	}()
 	var stopOnce sync.Once
 	done = func() {
+		remove() // first: a signal meanwhile still finds its handler
 		stopOnce.Do(func() {
 			signal.Stop(sigs)
 			close(finished)
 		})
-		remove()
 	}
 	defer func() {
 		if err != nil {

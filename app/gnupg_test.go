@@ -786,7 +786,7 @@ func TestSweepCopiesOfGoneProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sweepCopies(base)
+	gpgRun{conf: "true"}.sweepCopies(base)
 	for d, want := range map[string]bool{gone: false, live: true, own: true, "keysync-gnupg-x-4": true, "other": true} {
 		if _, err := os.Stat(filepath.Join(base, d)); (err == nil) != want {
 			t.Errorf("%s: there %v, want %v", d, err == nil, want)
