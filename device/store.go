@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -117,6 +118,17 @@ func openDB(home string, mode openMode) (db *bolt.DB, err error) {
 		if _, err := os.Lstat(path); err == nil {
 			return nil, existing(home)
 		}
+		// O_EXCL: of two inits at once, one makes the store and the
+		// other is told it exists (not inspected: it is still being
+		// written), and neither touches the other's.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("%s: %w (another keysync init made it just now)", path, ErrExists)
+		}
+		if err != nil {
+			return nil, err
+		}
+		f.Close()
 	} else if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w (run keysync init --home %s --address ADDR)", home, ErrNoDevice, home)
 	}

@@ -167,3 +167,34 @@ func TestReadOnlyOpenWritesNothing(t *testing.T) {
 		t.Errorf("read-only open changed %s: mode %o, content same %v", path, fi.Mode().Perm(), bytes.Equal(after, b))
 	}
 }
+
+// Of two inits at once in one home, one makes the device and the other
+// fails without touching it (told that it exists, or, while the store is
+// still being written, that it is not a store yet); the device made is
+// whole.
+func TestConcurrentCreate(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "h")
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- Create(home, "a@example.org", "", fakeCodec{}) }()
+	}
+	var ok, exists int
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, ErrExists), errors.Is(err, ErrNotStore):
+			exists++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if ok != 1 || exists != 1 {
+		t.Fatalf("%d made, %d refused", ok, exists)
+	}
+	d, err := Open(home, Options{Codec: fakeCodec{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+}
