@@ -477,10 +477,13 @@ func Apply(changes []Change) ([]Result, error) {
 	for i, p := range ready {
 		if err := rename(p.temp, p.c.real); err != nil {
 			err = fmt.Errorf("%s: %w", p.c.Path, unwrapPath(err))
+			// The replaced targets back first, then the temporary files
+			// go: while one is left a crash here is not taken for a set
+			// that never started (Recover of an unreadable journal).
+			err = rollback(ready[:i], err)
 			for j := len(ready) - 1; j >= i; j-- {
 				ready[j].undo()
 			}
-			err = rollback(ready[:i], err)
 			removeJournals(journals)
 			for _, p := range ready {
 				for _, d := range p.dirs {
