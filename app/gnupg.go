@@ -433,26 +433,53 @@ func (g gpgRun) privateCopy() (c gpgRun, done func(), err error) {
 
 // copyPrivate copies the regular file from (a link is followed) to a new
 // file to of mode 0600.
+// gpg updates trustdb.gpg in place: a file that changes while it is
+// copied (its size or time) is copied again, up to three times, so that
+// the copy is never torn.
 func copyPrivate(from, to string) error {
+	for range 3 {
+		same, err := copyOnce(from, to)
+		if err != nil || same {
+			return err
+		}
+		if err := os.Remove(to); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%s changed while keysync read it, three times: try again when gpg is done", from)
+}
+
+// copyOnce copies from to to, and reports whether from was the same
+// (size and modification time) after the copy as before.
+func copyOnce(from, to string) (same bool, err error) {
 	in, err := os.Open(from)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer in.Close()
-	if fi, err := in.Stat(); err != nil {
-		return err
-	} else if !fi.Mode().IsRegular() {
-		return nil
+	before, err := in.Stat()
+	if err != nil {
+		return false, err
+	}
+	if !before.Mode().IsRegular() {
+		return true, nil
 	}
 	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
-		return err
+		return false, err
 	}
-	return out.Close()
+	if err := out.Close(); err != nil {
+		return false, err
+	}
+	after, err := os.Stat(from)
+	if err != nil {
+		return false, err
+	}
+	return after.Size() == before.Size() && after.ModTime().Equal(before.ModTime()), nil
 }
 
 // stopAgent stops the gpg-agent of g's home (a private copy), if one
