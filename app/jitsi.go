@@ -736,6 +736,8 @@ func (j jitsiApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 		uidsOf[a.Account] = append(uidsOf[a.Account], a.UID)
 	}
 	nkeys := 0
+	keyOf := map[string]keysync.Account{} // key property id → the account whose key it holds
+	keyIn := map[string]*keysync.DSAKey{}
 	for _, la := range m.Accounts {
 		if len(la.Keys) == 0 {
 			continue
@@ -771,6 +773,11 @@ func (j jitsiApp) Write(dir, source string, m *keysync.Model) (Plan, []Notice, e
 		noted := false
 		for _, uid := range uids {
 			id := jitsiID(uid)
+			if other, ok := keyIn[id]; ok && !other.Equal(key) {
+				return Plan{}, nil, fmt.Errorf("%s and %s share one key in %s (their ACCOUNT_UIDs are both spelled %s there) but are to get different keys: Jitsi can hold only one; settle it with --prefer so that they get the same key",
+					excerpt.Quote(keyOf[id].String()), excerpt.Quote(la.Account.String()), jitsiProps, excerpt.Quote(id))
+			}
+			keyOf[id], keyIn[id] = la.Account, key
 			if len(st.byID[id]) > 1 && !noted {
 				noted = true
 				note("the ACCOUNT_UIDs of %d accounts are all spelled %s: the key of %s is theirs too", len(st.byID[id]), excerpt.Quote(id), excerpt.Quote(uid))

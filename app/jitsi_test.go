@@ -561,6 +561,22 @@ func TestJitsiAmbiguousAccounts(t *testing.T) {
 	}
 	equal(t, "keys", keyFingerprints(s), []string{"xmpp:guardianproject@gmail.com=9e9448fa7bbf7b236936d2cb4808ae91bb39507b",
 		"xmpp:gptest@jabber.org=2ec4bc07e1d3e81a5604e75e00c9b03ebe4b7aea", "xmpp:gptest@jabber_org=2ec4bc07e1d3e81a5604e75e00c9b03ebe4b7aea"})
+	// The two accounts can hold only one key: a model giving them two is
+	// refused, not written with whichever comes last.
+	var other []keysync.Key
+	for _, la := range s.Accounts {
+		if la.Account.Address == "guardianproject@gmail.com" {
+			other = la.Keys
+		}
+	}
+	for _, la := range s.Accounts {
+		if la.Account.Address == "gptest@jabber_org" {
+			la.Keys = other
+		}
+	}
+	if _, _, err := (jitsiApp{}).Write(dir, "jitsi:"+dir, s); err == nil || !strings.Contains(err.Error(), "share one key") {
+		t.Errorf("two keys for one key property: %v", err)
+	}
 }
 
 // BenchmarkJitsiWrite measures writing 20k contacts' fingerprints into a
