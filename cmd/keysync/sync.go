@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/keysync/keysync/app"
@@ -34,7 +36,11 @@ func newSyncCmd() *cobra.Command {
 				return err // as for convert's --from and --to
 			}
 			o.secrets = secretsOf(cmd)
-			return runWrite(cmd.OutOrStdout(), cmd.ErrOrStderr(), locs, locs, o)
+			err = runWrite(cmd.OutOrStdout(), cmd.ErrOrStderr(), locs, locs, o)
+			if errors.Is(err, app.ErrNoStore) {
+				return fmt.Errorf("%w; sync reads every store it names: to fill a new one, run keysync convert --from STORE --to it", err)
+			}
+			return err
 		},
 	}
 	o.addFlags(cmd)
