@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -324,7 +326,7 @@ func (ix contactIndex) resolve(id string) (addr string, contacts []jitsiContact,
 	}
 	var addrs []string
 	for _, c := range cs {
-		if !containsString(addrs, c.Address) {
+		if !slices.Contains(addrs, c.Address) {
 			addrs = append(addrs, c.Address)
 		}
 	}
@@ -337,43 +339,17 @@ func (ix contactIndex) resolve(id string) (addr string, contacts []jitsiContact,
 	return addrs[0], cs, ""
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // parseJitsiFingerprint reads an otr4j fingerprint string: 40 hex digits
 // of either case.
 func parseJitsiFingerprint(s string) (keysync.Fingerprint, bool) {
 	var sum [20]byte
-	if len(s) != 40 {
+	if len(s) != 2*len(sum) {
 		return keysync.Fingerprint{}, false
 	}
-	for i := range sum {
-		hi, ok1 := hexNibble(s[2*i])
-		lo, ok2 := hexNibble(s[2*i+1])
-		if !ok1 || !ok2 {
-			return keysync.Fingerprint{}, false
-		}
-		sum[i] = hi<<4 | lo
+	if _, err := hex.Decode(sum[:], []byte(s)); err != nil {
+		return keysync.Fingerprint{}, false
 	}
 	return keysync.OTRFingerprint(sum), true
-}
-
-func hexNibble(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // jitsiTrue is Java's Boolean.parseBoolean, which Jitsi's getBoolean uses.
