@@ -197,7 +197,7 @@ func Open(rawURL string, o Options) (*Channel, error) {
 func parse(rawURL string, o Options) (*Channel, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("imap: channel URL: %v", err)
+		return nil, fmt.Errorf("imap: channel URL: %s", urlProblem(err))
 	}
 	c := &Channel{o: o, closed: make(chan struct{}), sent: make(chan struct{}, 1), failed: map[[32]byte]string{}}
 	port := "993"
@@ -221,6 +221,9 @@ func parse(rawURL string, o Options) (*Channel, error) {
 	}
 	if p := u.Port(); p != "" {
 		port = p
+	}
+	if err := checkPort(port); err != nil {
+		return nil, fmt.Errorf("imap: channel URL %s: %v", redact(u), err)
 	}
 	c.addr = net.JoinHostPort(c.host, port)
 	if c.insecure && !loopback(c.host) {
@@ -269,6 +272,24 @@ func parse(rawURL string, o Options) (*Channel, error) {
 	}
 	c.log = c.log.With("channel", "imap", "mailbox", c.mailbox, "server", c.addr)
 	return c, nil
+}
+
+// urlProblem is what url.Parse found wrong, without the URL it quotes
+// (which may hold a password).
+func urlProblem(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return "not a URL: " + ue.Err.Error()
+	}
+	return "not a URL"
+}
+
+// checkPort accepts a TCP port number, 1 to 65535.
+func checkPort(p string) error {
+	if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != p {
+		return fmt.Errorf("port %s: want a number from 1 to 65535", excerpt.Quote(p))
+	}
+	return nil
 }
 
 // redact returns u as errors show it: without its password, query and

@@ -32,7 +32,7 @@ type smtpTarget struct {
 func parseSMTP(raw string, c *Channel) (*smtpTarget, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("imap: SMTP URL: %v", err)
+		return nil, fmt.Errorf("imap: SMTP URL: %s", urlProblem(err))
 	}
 	s := &smtpTarget{user: c.user, password: c.o.Password, address: c.o.Address}
 	port := ""
@@ -60,6 +60,9 @@ func parseSMTP(raw string, c *Channel) (*smtpTarget, error) {
 	}
 	if p := u.Port(); p != "" {
 		port = p
+	}
+	if err := checkPort(port); err != nil {
+		return nil, fmt.Errorf("imap: SMTP URL %s: %v", redact(u), err)
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("imap: SMTP URL %s: want smtp://USER@HOST:PORT, with no path or query", redact(u))

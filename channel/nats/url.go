@@ -126,6 +126,9 @@ func ParseURL(s string) (Address, error) {
 // redact cuts the user part out of a URL for an error message: it may
 // hold a password.
 func redact(s string) string {
+	if q := strings.IndexAny(s, "?#"); q >= 0 {
+		s = s[:q] // the options may hold a secret too
+	}
 	at := strings.LastIndex(s, "@")
 	if at < 0 {
 		return s
