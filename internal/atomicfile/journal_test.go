@@ -16,7 +16,9 @@ import (
 // temporary files until renamed, so nothing was left half done. Recover
 // removes it and says so; the leftover journal temp goes as usual.
 func TestRecoverRemovesUnreadableJournal(t *testing.T) {
-	for what, content := range map[string]string{"the file is empty": "", "not JSON": "\x00\x01garbage"} {
+	for _, c := range [][2]string{{"the file is empty", ""}, {"not JSON", "\x00\x01garbage"},
+		{"a journal of no files", "{}"}, {"a journal of no files", `{"files":[]}`}} {
+		what, content := c[0], c[1]
 		dir := t.TempDir()
 		mustWrite(t, filepath.Join(dir, "otr.fp"), "keep", 0o600)
 		mustWrite(t, filepath.Join(dir, JournalName), content, 0o600)

@@ -134,6 +134,9 @@ func readJournal(path string) (journal, error) {
 		}
 		return j, unreadableJournal("not a keysync journal")
 	}
+	if len(j.Files) == 0 {
+		return j, unreadableJournal("a journal of no files") // keysync writes none
+	}
 	for i, e := range j.Files {
 		if !plainName(e.Name) || !isTemp(e.Temp) || !isSum(e.New) ||
 			e.Old != "" && (!isSum(e.Old) || !plainName(e.Backup) || !isTemp(e.BackupTemp)) {
@@ -144,7 +147,7 @@ func readJournal(path string) (journal, error) {
 }
 
 // unreadableJournal is readJournal's error for a journal that is no
-// journal at all: empty, not JSON, or JSON of another shape. keysync never
+// journal at all: empty, not JSON, JSON of another shape or of no files. keysync never
 // leaves one so: writeJournal writes the journal whole into a temporary
 // file, syncs it and only then renames it to its name, before the set's
 // first backup or rename. So such a file was not (or no longer is) a
