@@ -108,7 +108,12 @@ func ParsePublic(der []byte) (*PublicKey, error) {
 // unmarshal decodes exactly one DER value.
 func unmarshal(der []byte, v any) error {
 	rest, err := asn1.Unmarshal(der, v)
-	if err != nil {
+	var structural asn1.StructuralError
+	switch {
+	case errors.As(err, &structural):
+		// Its message dumps Go's struct tags; say what it means.
+		return fmt.Errorf("%w: DER of another structure than the key's", ErrFormat)
+	case err != nil:
 		// encoding/asn1's messages name structure, never values.
 		return fmt.Errorf("%w: %v", ErrFormat, err)
 	}

@@ -228,3 +228,13 @@ func TestJava(t *testing.T) {
 		}
 	}
 }
+
+// DER of another structure (here an OCTET STRING where the key's
+// SEQUENCE belongs) says so, not with encoding/asn1's dump of Go struct
+// tags.
+func TestOtherStructureReadably(t *testing.T) {
+	_, err := ParsePrivate([]byte{0x04, 0x02, 0xab, 0xcd})
+	if err == nil || !errors.Is(err, ErrFormat) || strings.Contains(err.Error(), "class:") || !strings.Contains(err.Error(), "another structure") {
+		t.Fatalf("%v", err)
+	}
+}
